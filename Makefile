@@ -1,0 +1,68 @@
+# tryvox Call Actions toolkit. Every target bootstraps what it needs (.venv, node_modules) itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SPEC := openapi/call-actions.yaml
+SIM_SPEC := openapi/simulator.yaml
+CLIENT_DIR := generated
+NPX := node_modules/.bin
+HOST ?= 127.0.0.1
+PORT ?= 4010
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+VENV_STAMP := $(VENV)/.installed.stamp
+NODE_STAMP := node_modules/.installed.stamp
+
+.PHONY: help venv node lint spec-test client check-client serve test unit contract docs breaking bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): requirements.lock pyproject.toml $(CLIENT_DIR)/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e $(CLIENT_DIR)
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV_STAMP) ## Create .venv with the pinned Python packages
+
+node: $(NODE_STAMP) ## Install the pinned npm tools (Redocly, Spectral, Prism)
+
+lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Redocly, Spectral+OWASP) and the Python code
+	$(BIN)/openapi-spec-validator $(SPEC) $(wildcard $(SIM_SPEC))
+	$(NPX)/redocly lint --format=stylish $(SPEC) $(wildcard $(SIM_SPEC))
+	$(NPX)/spectral lint --fail-severity=warn $(SPEC)
+	$(BIN)/ruff check simulator tests contract_tests tools bench
+	$(BIN)/ruff format --check simulator tests contract_tests tools bench
+
+spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
+	$(PY) -m pytest -q tests/test_spec.py
+
+client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
+	  --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
+
+check-client: client ## Fail if the committed client differs from a fresh generation
+	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
+	@echo "generated/ is up to date with $(SPEC)"
+
+serve: $(VENV_STAMP) ## Run the simulator on $(HOST):$(PORT) (PORT=4010 by default)
+	$(BIN)/tryvox-sim serve --host $(HOST) --port $(PORT)
+
+unit: $(VENV_STAMP) ## Run the unit tests (tests/)
+	$(PY) -m pytest -q tests
+
+test: lint check-client unit ## Everything CI runs: lint, check-client, unit and contract tests
+	@echo "make test: all checks passed"
+
+clean: ## Remove the virtualenv, node_modules and build outputs
+	rm -rf $(VENV) node_modules build reports .pytest_cache .hypothesis

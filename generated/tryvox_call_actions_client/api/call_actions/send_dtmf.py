@@ -1,0 +1,247 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.dtmf_request import DtmfRequest
+from ...models.dtmf_response import DtmfResponse
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    auth_id: str,
+    call_uuid: UUID,
+    *,
+    body: DtmfRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/voice/accounts/{auth_id}/calls/{call_uuid}/dtmf".format(
+            auth_id=quote(str(auth_id), safe=""),
+            call_uuid=quote(str(call_uuid), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DtmfResponse | Problem | None:
+    if response.status_code == 202:
+        response_202 = DtmfResponse.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DtmfResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    auth_id: str,
+    call_uuid: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: DtmfRequest,
+) -> Response[DtmfResponse | Problem]:
+    """Send DTMF
+
+     Send DTMF tones (touch-tone digits) during a call. Valid digits are `0-9`, `*` and `#`. Each
+    digit is played for 200 ms with 200 ms gaps, so `n` digits take `400n - 200` ms.
+
+    Args:
+        auth_id (str):
+        call_uuid (UUID):
+        body (DtmfRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DtmfResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        auth_id=auth_id,
+        call_uuid=call_uuid,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    auth_id: str,
+    call_uuid: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: DtmfRequest,
+) -> DtmfResponse | Problem | None:
+    """Send DTMF
+
+     Send DTMF tones (touch-tone digits) during a call. Valid digits are `0-9`, `*` and `#`. Each
+    digit is played for 200 ms with 200 ms gaps, so `n` digits take `400n - 200` ms.
+
+    Args:
+        auth_id (str):
+        call_uuid (UUID):
+        body (DtmfRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DtmfResponse | Problem
+    """
+
+    return sync_detailed(
+        auth_id=auth_id,
+        call_uuid=call_uuid,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    auth_id: str,
+    call_uuid: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: DtmfRequest,
+) -> Response[DtmfResponse | Problem]:
+    """Send DTMF
+
+     Send DTMF tones (touch-tone digits) during a call. Valid digits are `0-9`, `*` and `#`. Each
+    digit is played for 200 ms with 200 ms gaps, so `n` digits take `400n - 200` ms.
+
+    Args:
+        auth_id (str):
+        call_uuid (UUID):
+        body (DtmfRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DtmfResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        auth_id=auth_id,
+        call_uuid=call_uuid,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    auth_id: str,
+    call_uuid: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: DtmfRequest,
+) -> DtmfResponse | Problem | None:
+    """Send DTMF
+
+     Send DTMF tones (touch-tone digits) during a call. Valid digits are `0-9`, `*` and `#`. Each
+    digit is played for 200 ms with 200 ms gaps, so `n` digits take `400n - 200` ms.
+
+    Args:
+        auth_id (str):
+        call_uuid (UUID):
+        body (DtmfRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DtmfResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            auth_id=auth_id,
+            call_uuid=call_uuid,
+            client=client,
+            body=body,
+        )
+    ).parsed

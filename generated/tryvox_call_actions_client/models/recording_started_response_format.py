@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class RecordingStartedResponseFormat(StrEnum):
+    MP3 = "mp3"
+    WAV = "wav"
+
+    def __str__(self) -> str:
+        return str(self.value)
