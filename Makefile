@@ -64,5 +64,8 @@ unit: $(VENV_STAMP) ## Run the unit tests (tests/)
 test: lint check-client unit ## Everything CI runs: lint, check-client, unit and contract tests
 	@echo "make test: all checks passed"
 
+# Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench).
+include $(wildcard mk/*.mk)
+
 clean: ## Remove the virtualenv, node_modules and build outputs
 	rm -rf $(VENV) node_modules build reports .pytest_cache .hypothesis
