@@ -1,0 +1,268 @@
+"""A call and what runs on it: recording, playback (play or speak), DTMF sends, a transfer.
+
+Timed rules are settled lazily: `Call.settle(now)` applies every due change in time order, so a
+manual clock needs no threads. Conventions (documented in the README):
+- an audio file lasts 30 s (so `loop: n` ends after 30n s; `loop: 0` plays until stopped);
+- speech lasts 60 ms per character; n DTMF digits take 400n - 200 ms;
+- transfer test numbers: +15005550001 answers after 1 s, +15005550002 is busy (fails at once),
+  +15005550003 rings 30 s then fails (no answer); any other number answers after 5 s.
+"""
+
+from collections import deque
+
+from .clock import iso
+
+AUDIO_SECONDS = 30.0
+SPEECH_SECONDS_PER_CHAR = 0.060
+RECORDING_TTL = 30 * 86400.0
+CALL_TTL = 3600.0
+TIMELINE_LEN = 50  # events kept per call; small so 10k busy calls stay well under 100 MB
+TRANSFER_OUTCOMES = {
+    "+15005550001": (1.0, "answered"),
+    "+15005550002": (0.0, "busy"),
+    "+15005550003": (30.0, "no_answer"),
+}
+DEFAULT_TRANSFER_OUTCOME = (5.0, "answered")
+NEVER = float("inf")
+EPS = 1e-6  # float slack when turning clock differences into whole seconds
+
+
+def dtmf_seconds(digits: str) -> float:
+    return (400 * len(digits) - 200) / 1000
+
+
+class Recording:
+    __slots__ = ("uuid", "format", "max_length", "trim_silence", "started_at", "stopped_at")
+
+    def __init__(self, uuid, fmt, max_length, trim_silence, started_at):
+        self.uuid = uuid
+        self.format = fmt
+        self.max_length = max_length
+        self.trim_silence = trim_silence
+        self.started_at = started_at
+        self.stopped_at = None
+
+    @property
+    def url(self) -> str:
+        return f"https://recordings.tryvox.io/{self.uuid}.{self.format}"
+
+    @property
+    def ends_at(self) -> float:
+        return self.started_at + self.max_length
+
+    def duration(self, now: float) -> int:
+        end = self.stopped_at if self.stopped_at is not None else now
+        return min(int(end - self.started_at + EPS), self.max_length)
+
+    def details(self, now: float) -> dict:
+        stopped = self.stopped_at is not None
+        return {
+            "recording_uuid": self.uuid,
+            "status": "stopped" if stopped else "recording",
+            "format": self.format,
+            "url": self.url if stopped else None,
+            "duration": self.duration(now) if stopped else None,
+            "expires_at": iso(self.stopped_at + RECORDING_TTL) if stopped else None,
+            "channels": "both",  # both sides of the call are recorded
+            "max_length": self.max_length,
+            "trim_silence": self.trim_silence,
+            "started_at": iso(self.started_at),
+        }
+
+
+class Playback:
+    """Audio (`play`) or speech (`speak`) heard by the caller; one at a time per call."""
+
+    __slots__ = ("uuid", "kind", "subject", "loop", "started_at", "ends_at")
+
+    def __init__(self, uuid, kind, subject, loop, started_at, ends_at):
+        self.uuid = uuid
+        self.kind = kind
+        self.subject = subject
+        self.loop = loop
+        self.started_at = started_at
+        self.ends_at = ends_at
+
+    def details(self) -> dict:
+        key = "url" if self.kind == "play" else "text"
+        out = {f"{self.kind}_uuid": self.uuid, "kind": self.kind, key: self.subject}
+        if self.kind == "play":
+            out["loop"] = self.loop
+        out["started_at"] = iso(self.started_at)
+        out["ends_at"] = None if self.ends_at == NEVER else iso(self.ends_at)
+        return out
+
+
+class Transfer:
+    __slots__ = ("uuid", "to", "caller_id", "answer_url", "started_at", "due_at", "outcome")
+
+    def __init__(self, uuid, to, caller_id, answer_url, started_at):
+        self.uuid = uuid
+        self.to = to
+        self.caller_id = caller_id
+        self.answer_url = answer_url
+        self.started_at = started_at
+        delay, self.outcome = TRANSFER_OUTCOMES.get(to, DEFAULT_TRANSFER_OUTCOME)
+        self.due_at = started_at + delay
+
+    def details(self) -> dict:
+        return {
+            "transfer_uuid": self.uuid,
+            "to": self.to,
+            "caller_id": self.caller_id,
+            "answer_url": self.answer_url,
+            "started_at": iso(self.started_at),
+            "due_at": iso(self.due_at),
+            "expected_outcome": self.outcome,
+        }
+
+
+class Call:
+    __slots__ = (
+        "uuid", "auth_id", "from_", "to", "status", "hangup_cause", "hangup_url",
+        "created_at", "ended_at", "recording", "recordings", "playback", "dtmf", "transfer",
+        "events", "next_due",
+    )  # fmt: skip
+
+    def __init__(self, uuid, auth_id, from_, to, status, hangup_url, now):
+        self.uuid = uuid
+        self.auth_id = auth_id
+        self.from_ = from_
+        self.to = to
+        self.status = status
+        self.hangup_cause = None
+        self.hangup_url = hangup_url
+        self.created_at = now
+        self.ended_at = None
+        self.recording = None  # the running Recording
+        self.recordings = []  # stopped ones, in stop order (so oldest expiry first)
+        self.playback = None
+        self.dtmf = []  # (dtmf_uuid, digits, ends_at) still being sent
+        self.transfer = None
+        self.events = deque(maxlen=TIMELINE_LEN)
+        self.next_due = NEVER
+        self.log(now, "call.created", status=status)
+
+    # -- timeline: one compact string per event, "epoch type k=v k=v", parsed on read
+    def log(self, at: float, kind: str, **fields) -> None:
+        extra = "".join(f" {k}={v}" for k, v in fields.items())
+        self.events.append(f"{at:.6f} {kind}{extra}")
+
+    def timeline(self) -> list[dict]:
+        out = []
+        for line in self.events:
+            at, kind, *pairs = line.split(" ")
+            event = {"at": iso(float(at)), "type": kind}
+            for pair in pairs:
+                k, _, v = pair.partition("=")
+                event[k] = v
+            out.append(event)
+        return out
+
+    # -- timed rules
+    def _due(self) -> tuple[float, str]:
+        """The earliest pending change and its kind."""
+        best = (NEVER, "")
+        if self.recording is not None:
+            best = min(best, (self.recording.ends_at, "recording"))
+        if self.playback is not None:
+            best = min(best, (self.playback.ends_at, "playback"))
+        if self.dtmf:
+            best = min(best, (min(d[2] for d in self.dtmf), "dtmf"))
+        if self.transfer is not None:
+            best = min(best, (self.transfer.due_at, "transfer"))
+        return best
+
+    def settle(self, now: float, outbox: list) -> None:
+        """Apply every change due by `now`, in time order; webhooks go to `outbox`."""
+        while True:
+            at, kind = self._due()
+            if at > now:
+                break
+            if kind == "recording":
+                self.stop_recording(at, reason="max_length")
+            elif kind == "playback":
+                pb = self.playback
+                self.playback = None
+                self.log(at, f"{pb.kind}.finished", uuid=pb.uuid)
+            elif kind == "dtmf":
+                done = min(self.dtmf, key=lambda d: d[2])
+                self.dtmf.remove(done)
+                self.log(at, "dtmf.finished", dtmf_uuid=done[0], digits=done[1])
+            else:
+                self._finish_transfer(at, outbox)
+        while self.recordings and self.recordings[0].stopped_at + RECORDING_TTL <= now:
+            rec = self.recordings.pop(0)
+            self.log(now, "recording.expired", recording_uuid=rec.uuid)
+        self.next_due = self._due()[0]
+        if self.recordings:
+            self.next_due = min(self.next_due, self.recordings[0].stopped_at + RECORDING_TTL)
+        if self.ended_at is not None:
+            self.next_due = min(self.next_due, self.ended_at + CALL_TTL)
+
+    def _finish_transfer(self, at: float, outbox: list) -> None:
+        tr = self.transfer
+        self.transfer = None
+        if tr.outcome == "answered":
+            self.log(at, "transfer.answered", transfer_uuid=tr.uuid, to=tr.to)
+            if tr.answer_url:
+                event = {
+                    "transfer_uuid": tr.uuid,
+                    "call_uuid": self.uuid,
+                    "to": tr.to,
+                    "caller_id": tr.caller_id,
+                    "status": "answered",
+                }
+                outbox.append((tr.answer_url, "transferAnswered", event))
+            self.end(at, "transferred", outbox)
+        else:
+            self.status = "in-progress"  # a failed transfer returns the caller to the call
+            self.log(at, "transfer.failed", transfer_uuid=tr.uuid, reason=tr.outcome)
+
+    # -- state changes (callers check the rules first)
+    def stop_recording(self, at: float, reason: str) -> Recording:
+        rec = self.recording
+        self.recording = None
+        rec.stopped_at = min(at, rec.ends_at)
+        self.recordings.append(rec)
+        self.log(rec.stopped_at, "recording.stopped", recording_uuid=rec.uuid, reason=reason)
+        return rec
+
+    def interrupt_playback(self, at: float, by: str) -> None:
+        pb = self.playback
+        if pb is not None:
+            self.playback = None
+            self.log(at, f"{pb.kind}.interrupted", uuid=pb.uuid, by=by)
+
+    def end(self, at: float, cause: str, outbox: list) -> None:
+        if self.recording is not None:
+            self.stop_recording(at, reason="call_ended")
+        self.interrupt_playback(at, by="hangup")
+        for dtmf_uuid, _, _ in self.dtmf:
+            self.log(at, "dtmf.cancelled", dtmf_uuid=dtmf_uuid)
+        self.dtmf = []
+        if self.transfer is not None:
+            self.log(at, "transfer.cancelled", transfer_uuid=self.transfer.uuid)
+            self.transfer = None
+        self.status = "completed"
+        self.hangup_cause = cause
+        self.ended_at = at
+        self.log(at, "call.completed", hangup_cause=cause)
+        if self.hangup_url:
+            outbox.append((self.hangup_url, "callHangup", self.details(at)))
+
+    # -- views
+    def details(self, now: float) -> dict:
+        """The public CallDetails shape (as in the hangup webhook)."""
+        recs = [r.details(now) for r in self.recordings]
+        if self.recording is not None:
+            recs.append(self.recording.details(now))
+        return {
+            "call_uuid": self.uuid,
+            "auth_id": self.auth_id,
+            "status": self.status,
+            "from": self.from_,
+            "to": self.to,
+            "hangup_cause": self.hangup_cause,
+            "recordings": recs,
+        }

@@ -1,0 +1,98 @@
+"""`tryvox-sim serve`: run the simulator on loopback with uvicorn (httptools + uvloop)."""
+
+import argparse
+import logging
+import os
+import sys
+
+import uvicorn
+
+from .asgi import ASGIApp
+from .clock import Clock
+from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
+from .http import App
+from .ratelimit import parse_rate
+from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from .webhooks import Webhooks
+
+
+class Server(uvicorn.Server):
+    """Prints the export lines once the socket is listening (a parent process reads them)."""
+
+    def __init__(self, config, env_lines):
+        super().__init__(config)
+        self.env_lines = env_lines
+
+    async def startup(self, sockets=None):
+        await super().startup(sockets=sockets)
+        if self.should_exit or not self.servers:
+            return
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        print(f"export TVX_BASE_URL=http://{host}:{port}", flush=True)
+        for line in self.env_lines:
+            print(line, flush=True)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the simulator over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="0 picks a free port")
+    serve.add_argument("--rate-limit", default=os.environ.get("TVX_SIM_RATE_LIMIT") or None, help="e.g. 50/s")
+    serve.add_argument("--self-check", action="store_true", help="validate every response against the spec")
+    serve.add_argument("--manual-clock", action="store_true", help="clock moves only via /_sim/clock/advance")
+    serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be between 0 and 65535")
+    if args.rate_limit:
+        try:
+            parse_rate(args.rate_limit)
+        except ValueError as exc:
+            parser.error(str(exc))
+    return args
+
+
+def build_app(args) -> App:
+    world = World(
+        Clock(manual=args.manual_clock),
+        auth_id=os.environ.get("TVX_AUTH_ID", DEFAULT_AUTH_ID),
+        token=os.environ.get("TVX_API_TOKEN", DEFAULT_TOKEN),
+        call_uuid=os.environ.get("TVX_CALL_UUID", DEFAULT_CALL_UUID),
+    )
+    return App(
+        world,
+        Spec(args.spec, SIMULATOR_SPEC),
+        self_check=args.self_check,
+        strict=False,  # served: a self-check failure answers 500 self_check_failed and is logged
+        rate_limit=args.rate_limit,
+        webhooks=Webhooks(deliver=True),
+    )
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(args)
+    auth_id, token, call_uuid = app.world.seed
+    env_lines = [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}", f"export TVX_CALL_UUID={call_uuid}"]
+    config = uvicorn.Config(
+        ASGIApp(app),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level=args.log_level,
+        access_log=False,
+        server_header=False,
+        date_header=False,
+    )
+    Server(config, env_lines).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

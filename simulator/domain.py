@@ -1,0 +1,290 @@
+"""The simulator's state and rules, with no HTTP in it (moto's `models.py`).
+
+`World` holds accounts and calls; one method per action. Each method takes the lock, settles the
+call against the clock, checks the rules, changes state and returns the documented response body.
+Rule violations raise `DomainError`. Webhooks to send are appended to `World.outbox`.
+"""
+
+import secrets
+import threading
+import uuid as uuidlib
+
+from .calls import (
+    AUDIO_SECONDS,
+    CALL_TTL,
+    NEVER,
+    SPEECH_SECONDS_PER_CHAR,
+    Call,
+    Playback,
+    Recording,
+    Transfer,
+    dtmf_seconds,
+)
+from .clock import Clock, iso
+from .errors import DomainError
+
+DEFAULT_AUTH_ID = "sim_account"
+DEFAULT_TOKEN = "tvx_sk_test_sim_0000000000000000"
+DEFAULT_CALL_UUID = "650e8400-e29b-41d4-a716-446655440000"
+OTHER_AUTH_ID = "other_account"
+OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
+DEFAULT_FROM = "+14155550123"
+
+
+def new_uuid() -> str:
+    return str(uuidlib.uuid4())
+
+
+class Account:
+    __slots__ = ("auth_id", "token", "numbers")
+
+    def __init__(self, auth_id: str, token: str, numbers):
+        self.auth_id = auth_id
+        self.token = token
+        self.numbers = list(numbers)
+
+    def details(self) -> dict:
+        return {"auth_id": self.auth_id, "token": self.token, "numbers": list(self.numbers)}
+
+
+def call_not_found(auth_id: str, call_uuid: str) -> DomainError:
+    return DomainError(404, "call_not_found", "Call not found", f"No call {call_uuid} in account {auth_id}.")
+
+
+class World:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        auth_id: str = DEFAULT_AUTH_ID,
+        token: str = DEFAULT_TOKEN,
+        call_uuid: str = DEFAULT_CALL_UUID,
+    ):
+        self.clock = clock or Clock(manual=True)
+        self.seed = (auth_id, token, call_uuid.lower())
+        self.lock = threading.RLock()
+        self.reset()
+
+    # -- seeding
+    def reset(self) -> None:
+        with self.lock:
+            self.accounts: dict[str, Account] = {}
+            self.tokens: dict[str, Account] = {}
+            self.calls: dict[str, Call] = {}
+            self.outbox: list[tuple[str, str, dict]] = []
+            auth_id, token, call_uuid = self.seed
+            self.add_account(auth_id, token, ["+14155551234", "+14155550100"])
+            self.add_account(OTHER_AUTH_ID, OTHER_TOKEN, ["+14155550199"])
+            self.new_call(auth_id, DEFAULT_FROM, "+14155551234", call_uuid=call_uuid)
+
+    def add_account(self, auth_id: str, token: str | None = None, numbers=()) -> Account:
+        with self.lock:
+            if auth_id in self.accounts:
+                raise DomainError(409, "account_exists", "Account exists", f"Account {auth_id} exists.", "/auth_id")
+            token = token or "tvx_sk_test_" + secrets.token_hex(12)
+            if token in self.tokens:
+                raise DomainError(409, "token_in_use", "Token in use", "Another account has this token.", "/token")
+            account = Account(auth_id, token, numbers)
+            self.accounts[auth_id] = account
+            self.tokens[token] = account
+            return account
+
+    def account_for_token(self, token: str) -> Account | None:
+        return self.tokens.get(token)
+
+    # -- calls
+    def new_call(self, auth_id, from_=DEFAULT_FROM, to=None, status="in-progress", hangup_url=None, call_uuid=None):
+        with self.lock:
+            account = self.accounts.get(auth_id)
+            if account is None:
+                raise DomainError(404, "account_not_found", "Account not found", f"No account {auth_id}.", "/auth_id")
+            call = Call(call_uuid or new_uuid(), auth_id, from_, to or account.numbers[0], status, hangup_url,
+                        self.clock.now())  # fmt: skip
+            self.calls[call.uuid] = call
+            return call
+
+    def _call(self, auth_id: str, call_uuid: str, now: float) -> Call:
+        """The account's call, settled to `now`; 404 for unknown, expired or other accounts' calls."""
+        call = self.calls.get(call_uuid.lower())
+        if call is None or call.auth_id != auth_id:
+            raise call_not_found(auth_id, call_uuid)
+        if call.next_due <= now:
+            call.settle(now, self.outbox)
+            if call.ended_at is not None and call.ended_at + CALL_TTL <= now:
+                del self.calls[call.uuid]
+                raise call_not_found(auth_id, call_uuid)
+        return call
+
+    def _active_call(self, auth_id: str, call_uuid: str, now: float) -> Call:
+        call = self._call(auth_id, call_uuid, now)
+        if call.status != "in-progress":
+            raise DomainError(
+                409, "call_not_in_progress", "Call not in progress",
+                f"Call {call.uuid} is {call.status}; actions need an in-progress call.",
+            )  # fmt: skip
+        return call
+
+    def check_call(self, auth_id: str, call_uuid: str) -> None:
+        """404 unless the account has this call (checked before the body is read)."""
+        with self.lock:
+            self._call(auth_id, call_uuid, self.clock.now())
+
+    def find_call(self, call_uuid: str) -> Call:
+        """Any account's call (control plane)."""
+        with self.lock:
+            call = self.calls.get(call_uuid.lower())
+            if call is None:
+                raise call_not_found("any", call_uuid)
+            return self._call(call.auth_id, call.uuid, self.clock.now())
+
+    def settle_all(self) -> None:
+        """Apply due timers on every call and drop calls past retention (serve mode: periodic)."""
+        with self.lock:
+            now = self.clock.now()
+            for call in [c for c in self.calls.values() if c.next_due <= now]:
+                call.settle(now, self.outbox)
+                if call.ended_at is not None and call.ended_at + CALL_TTL <= now:
+                    del self.calls[call.uuid]
+
+    def next_due(self) -> float:
+        with self.lock:
+            return min((c.next_due for c in self.calls.values()), default=NEVER)
+
+    def take_outbox(self) -> list[tuple[str, str, dict]]:
+        with self.lock:
+            out, self.outbox = self.outbox, []
+            return out
+
+    def _reschedule(self, call: Call, now: float) -> Call:
+        call.settle(now, self.outbox)  # recompute next_due (and apply zero-delay rules next request)
+        return call
+
+    # -- the six Call Actions
+    def transfer(self, auth_id, call_uuid, to, caller_id=None, answer_url=None) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            if caller_id is not None and caller_id not in self.accounts[auth_id].numbers:
+                raise DomainError(
+                    422, "caller_id_not_owned", "Caller ID not owned",
+                    f"{caller_id} is not a number owned by account {auth_id}.", "/caller_id",
+                )  # fmt: skip
+            tr = Transfer(new_uuid(), to, caller_id, answer_url, now)
+            call.transfer = tr
+            call.status = "transferring"
+            call.log(now, "transfer.started", transfer_uuid=tr.uuid, to=to)
+            call.next_due = min(call.next_due, tr.due_at)  # a busy number fails on the next access
+            return {"transfer_uuid": tr.uuid, "status": "transferring", "to": to}
+
+    def start_recording(self, auth_id, call_uuid, format="mp3", max_length=14400, trim_silence=False) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            if call.recording is not None:
+                raise DomainError(
+                    409, "recording_already_running", "Recording already running",
+                    f"Recording {call.recording.uuid} is already running on this call.",
+                )  # fmt: skip
+            rec = Recording(new_uuid(), format, int(max_length), bool(trim_silence), now)
+            call.recording = rec
+            call.log(now, "recording.started", recording_uuid=rec.uuid, format=format, channels="both")
+            call.next_due = min(call.next_due, rec.ends_at)
+            return {"recording_uuid": rec.uuid, "status": "recording", "format": format}
+
+    def stop_recording(self, auth_id, call_uuid) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            if call.recording is None:
+                raise DomainError(
+                    409, "no_active_recording", "No active recording",
+                    f"No recording is running on call {call.uuid}.",
+                )  # fmt: skip
+            rec = call.stop_recording(now, reason="stopped")
+            self._reschedule(call, now)
+            return {"recording_uuid": rec.uuid, "status": "stopped", "url": rec.url, "duration": rec.duration(now)}
+
+    def _start_playback(self, call: Call, kind: str, subject: str, loop: int, seconds: float, now: float):
+        pb = Playback(new_uuid(), kind, subject, loop, now, now + seconds)
+        call.interrupt_playback(now, by=pb.uuid)  # play and speak interrupt each other
+        call.playback = pb
+        call.log(now, f"{kind}.started", uuid=pb.uuid)
+        call.next_due = min(call.next_due, pb.ends_at)
+        return pb
+
+    def play(self, auth_id, call_uuid, url, loop=1) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            loop = int(loop)
+            seconds = AUDIO_SECONDS * loop if loop else NEVER
+            pb = self._start_playback(call, "play", url, loop, seconds, now)
+            return {"play_uuid": pb.uuid, "status": "playing", "url": url}
+
+    def speak(self, auth_id, call_uuid, text, voice=None, language=None, engine=None) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            pb = self._start_playback(call, "speak", text, 1, SPEECH_SECONDS_PER_CHAR * len(text), now)
+            return {"speak_uuid": pb.uuid, "status": "speaking", "text": text}
+
+    def send_dtmf(self, auth_id, call_uuid, digits) -> dict:
+        with self.lock:
+            now = self.clock.now()
+            call = self._active_call(auth_id, call_uuid, now)
+            dtmf_uuid = new_uuid()
+            ends_at = now + dtmf_seconds(digits)
+            call.dtmf.append((dtmf_uuid, digits, ends_at))
+            call.log(now, "dtmf.started", dtmf_uuid=dtmf_uuid, digits=digits)
+            call.next_due = min(call.next_due, ends_at)
+            return {"dtmf_uuid": dtmf_uuid, "status": "sent", "digits": digits}
+
+    # -- what the caller or the network does (control plane)
+    def answer(self, call_uuid: str) -> Call:
+        with self.lock:
+            call = self.find_call(call_uuid)
+            if call.status != "ringing":
+                raise DomainError(409, "call_not_ringing", "Call not ringing", f"Call {call.uuid} is {call.status}.")
+            call.status = "in-progress"
+            call.log(self.clock.now(), "call.answered")
+            return call
+
+    def hangup(self, call_uuid: str, cause: str = "normal_hangup") -> Call:
+        with self.lock:
+            call = self.find_call(call_uuid)
+            if call.status == "completed":
+                raise DomainError(409, "call_completed", "Call completed", f"Call {call.uuid} has already ended.")
+            now = self.clock.now()
+            call.end(now, cause, self.outbox)
+            return self._reschedule(call, now)
+
+    def caller_presses(self, call_uuid: str, digits: str) -> Call:
+        with self.lock:
+            call = self.find_call(call_uuid)
+            now = self.clock.now()
+            if call.status != "in-progress":
+                raise DomainError(
+                    409, "call_not_in_progress", "Call not in progress",
+                    f"Call {call.uuid} is {call.status}; the caller cannot press keys.",
+                )  # fmt: skip
+            call.log(now, "dtmf.input", digits=digits)
+            if call.playback is not None and call.playback.kind == "speak":
+                call.interrupt_playback(now, by="dtmf_input")  # DTMF input interrupts speech, not audio
+            return call
+
+    def advance(self, seconds: float) -> float:
+        with self.lock:
+            self.clock.advance(seconds)
+        self.settle_all()
+        return self.clock.now()
+
+    def call_view(self, call: Call) -> dict:
+        """CallDetails plus what is running now (control plane)."""
+        now = self.clock.now()
+        out = call.details(now)
+        out["hangup_url"] = call.hangup_url
+        out["created_at"] = iso(call.created_at)
+        out["ended_at"] = iso(call.ended_at) if call.ended_at is not None else None
+        out["playback"] = call.playback.details() if call.playback else None
+        out["transfer"] = call.transfer.details() if call.transfer else None
+        out["dtmf"] = [{"dtmf_uuid": u, "digits": d, "ends_at": iso(e)} for u, d, e in call.dtmf]
+        return out

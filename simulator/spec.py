@@ -1,0 +1,191 @@
+"""Load the OpenAPI documents once and compile everything a request needs.
+
+Routes come from `paths`; every schema (path and query parameters, request bodies, responses,
+response headers, webhook payloads) is compiled once into a jsonschema-rs validator with format
+validation on. Schemas are compiled by reference (`<file uri>#<json pointer>`) against a registry
+holding every loaded document, so `#/components/...` and `other.yaml#/...` refs resolve as written.
+"""
+
+import re
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import jsonschema_rs
+import yaml
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+CALL_ACTIONS_SPEC = OPENAPI_DIR / "call-actions.yaml"
+SIMULATOR_SPEC = OPENAPI_DIR / "simulator.yaml"
+
+
+def load_yaml(path: Path) -> dict:
+    with open(path, "rb") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+class Documents:
+    """The loaded YAML files, keyed by file URI, and a $ref resolver across them."""
+
+    def __init__(self, *paths: Path):
+        self.docs: dict[str, dict] = {}
+        for path in paths:
+            self.load(Path(path).resolve())
+        self.registry = jsonschema_rs.Registry(list(self.docs.items()))
+        self._registered = len(self.docs)
+
+    def load(self, path: Path) -> str:
+        uri = path.as_uri()
+        if uri not in self.docs:
+            self.docs[uri] = load_yaml(path)
+        return uri
+
+    def resolve(self, node, uri: str, pointer: str):
+        """Follow OpenAPI `$ref`s (local or relative file); returns (node, file uri, json pointer)."""
+        for _ in range(20):  # refs chain a few deep at most
+            if not isinstance(node, dict) or "$ref" not in node:
+                return node, uri, pointer
+            target, _, fragment = node["$ref"].partition("#")
+            if target:
+                uri = self.load(Path(unquote(uri.removeprefix("file://"))).parent / target)
+            node, pointer = self.docs[uri], ""
+            for token in fragment.split("/")[1:]:
+                token = token.replace("~1", "/").replace("~0", "~")
+                node, pointer = node[token], f"{pointer}/{escape(token)}"
+        raise ValueError(f"$ref chain too deep at {uri}#{pointer}")
+
+    def validator(self, uri: str, pointer: str):
+        if len(self.docs) != self._registered:  # a $ref pulled in another file: register it too
+            self.registry = jsonschema_rs.Registry(list(self.docs.items()))
+            self._registered = len(self.docs)
+        return jsonschema_rs.validator_for(
+            {"$ref": f"{uri}#{quote(pointer, safe='/~')}"}, registry=self.registry, validate_formats=True
+        )
+
+
+class Response:
+    __slots__ = ("content", "headers")
+
+    def __init__(self):
+        self.content: dict[str, object] = {}  # media type -> validator (None: no schema)
+        self.headers: dict[str, tuple[bool, object]] = {}  # lower name -> (required, validator)
+
+
+class Operation:
+    __slots__ = ("op_id", "method", "template", "source", "params", "query", "body", "body_required",
+                 "body_types", "responses", "secured")  # fmt: skip
+
+    def __init__(self, op_id, method, template, source):
+        self.op_id = op_id
+        self.method = method
+        self.template = template
+        self.source = source  # "actions" or "control"
+        self.params: dict[str, object] = {}  # path parameter -> validator
+        self.query: dict[str, object] = {}  # query parameter -> validator
+        self.body = None  # request body validator (application/json)
+        self.body_required = False
+        self.body_types: tuple[str, ...] = ()
+        self.responses: dict[int, Response] = {}
+        self.secured = False
+
+
+class Route:
+    __slots__ = ("template", "regex", "operations", "allow")
+
+    def __init__(self, template: str):
+        self.template = template
+        pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        self.regex = re.compile(f"^{pattern}$")
+        self.operations: dict[str, Operation] = {}
+        self.allow = ""
+
+
+class Spec:
+    """Routes and compiled validators of the Call Actions spec plus the simulator's control plane."""
+
+    def __init__(self, actions_path: Path = CALL_ACTIONS_SPEC, control_path: Path = SIMULATOR_SPEC):
+        self.documents = Documents(actions_path, control_path)
+        self.actions_uri = Path(actions_path).resolve().as_uri()
+        self.actions_doc = self.documents.docs[self.actions_uri]
+        self.static: dict[str, Route] = {}
+        self.templated: list[Route] = []
+        self.operations: dict[str, Operation] = {}
+        self._add_paths(self.actions_uri, "actions")
+        self._add_paths(Path(control_path).resolve().as_uri(), "control")
+        self.webhooks = {
+            name: self._schema_validator(
+                item["post"]["requestBody"], self.actions_uri, f"/webhooks/{name}/post/requestBody"
+            )
+            for name, item in self.actions_doc.get("webhooks", {}).items()
+        }
+
+    def match(self, path: str) -> tuple[Route | None, dict]:
+        route = self.static.get(path)
+        if route is not None:
+            return route, {}
+        for route in self.templated:
+            m = route.regex.match(path)
+            if m:
+                return route, m.groupdict()
+        return None, {}
+
+    # -- building
+    def _add_paths(self, uri: str, source: str) -> None:
+        doc = self.documents.docs[uri]
+        top_security = bool(doc.get("security"))
+        for template, item in doc.get("paths", {}).items():
+            base = f"/paths/{escape(template)}"
+            route = Route(template)
+            for method in METHODS:
+                if method not in item:
+                    continue
+                op_doc = item[method]
+                op = Operation(op_doc["operationId"], method.upper(), template, source)
+                op.secured = bool(op_doc.get("security", [{}] if top_security else []))
+                params = [(p, f"{base}/parameters/{i}") for i, p in enumerate(item.get("parameters", []))]
+                params += [(p, f"{base}/{method}/parameters/{i}") for i, p in enumerate(op_doc.get("parameters", []))]
+                for p, ptr in params:
+                    p, puri, ptr = self.documents.resolve(p, uri, ptr)
+                    target = op.params if p["in"] == "path" else op.query if p["in"] == "query" else None
+                    if target is not None:
+                        target[p["name"]] = self.documents.validator(puri, f"{ptr}/schema")
+                if "requestBody" in op_doc:
+                    rb, rb_uri, rb_ptr = self.documents.resolve(
+                        op_doc["requestBody"], uri, f"{base}/{method}/requestBody"
+                    )
+                    op.body_required = rb.get("required", False)
+                    op.body_types = tuple(rb.get("content", {}))
+                    op.body = self._schema_validator(rb, rb_uri, rb_ptr)
+                for status, resp in op_doc.get("responses", {}).items():
+                    rptr = f"{base}/{method}/responses/{status}"
+                    op.responses[int(status)] = self._response(resp, uri, rptr)
+                route.operations[op.method] = op
+                self.operations[op.op_id] = op
+            route.allow = ", ".join(sorted(route.operations))
+            if "{" in template:
+                self.templated.append(route)
+            else:
+                self.static[template] = route
+
+    def _schema_validator(self, body, uri, ptr):
+        body, uri, ptr = self.documents.resolve(body, uri, ptr)
+        if "application/json" not in body.get("content", {}):
+            return None
+        return self.documents.validator(uri, f"{ptr}/content/application~1json/schema")
+
+    def _response(self, resp, uri, ptr) -> Response:
+        resp, uri, ptr = self.documents.resolve(resp, uri, ptr)
+        out = Response()
+        for media, media_doc in resp.get("content", {}).items():
+            has_schema = "schema" in media_doc
+            out.content[media] = (
+                self.documents.validator(uri, f"{ptr}/content/{escape(media)}/schema") if has_schema else None
+            )
+        for name, header in resp.get("headers", {}).items():
+            h, huri, hptr = self.documents.resolve(header, uri, f"{ptr}/headers/{escape(name)}")
+            out.headers[name.lower()] = (h.get("required", False), self.documents.validator(huri, f"{hptr}/schema"))
+        return out

@@ -1,0 +1,80 @@
+"""Webhook deliveries: recorded always, POSTed by a background thread when delivery is on."""
+
+import itertools
+import logging
+import queue
+import threading
+from collections import deque
+
+import httpx
+
+from .clock import iso
+
+log = logging.getLogger("tryvox_sim.webhooks")
+KEEP = 1000
+
+
+class Webhooks:
+    def __init__(self, deliver: bool = False, timeout: float = 2.0):
+        self.deliver = deliver
+        self.timeout = timeout
+        self.deliveries: deque[dict] = deque(maxlen=KEEP)
+        self._ids = itertools.count(1)
+        self._queue: queue.Queue = queue.Queue(maxsize=KEEP)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def dispatch(self, url: str, event: str, payload: dict, now: float) -> dict:
+        record = {
+            "id": next(self._ids),
+            "url": url,
+            "event": event,
+            "at": iso(now),
+            "status": "pending" if self.deliver else "recorded",
+            "response_status": None,
+            "error": None,
+            "payload": payload,
+        }
+        with self._lock:
+            self.deliveries.append(record)
+        if self.deliver:
+            self._start()
+            try:
+                self._queue.put_nowait(record)
+            except queue.Full:  # never block a request on a slow receiver
+                record["status"], record["error"] = "dropped", "delivery queue full"
+                log.warning("webhook %s to %s dropped: queue full", event, url)
+        return record
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            return list(self.deliveries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.deliveries.clear()
+
+    def close(self, wait: float = 2.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(wait)
+            self._thread = None
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="tryvox-sim-webhooks", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+            while (record := self._queue.get()) is not None:
+                try:
+                    response = client.post(record["url"], json=record["payload"])
+                    record["response_status"] = response.status_code
+                    record["status"] = "delivered" if response.is_success else "failed"
+                    if not response.is_success:
+                        record["error"] = f"receiver answered {response.status_code}"
+                except Exception as exc:  # any network failure is recorded, never raised
+                    record["status"], record["error"] = "failed", f"{type(exc).__name__}: {exc}"[:500]
+                if record["status"] == "failed":
+                    log.warning("webhook %s to %s failed: %s", record["event"], record["url"], record["error"])
