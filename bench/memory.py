@@ -1,0 +1,67 @@
+"""Simulator RSS after a million actions over ten thousand calls, driven over HTTP.
+
+Calls come in waves: create the wave's calls, run every call's share of actions (the full mix,
+so recordings are made and stopped), hang the calls up, advance the simulator's clock two hours
+so finished calls pass their one-hour retention. Recordings (30-day retention) pile up until a
+final 31-day advance. RSS is read from /proc at each milestone.
+"""
+
+import time
+
+from bench import loadgen, ops, targets
+
+CONNECTIONS = 50
+CALLS_PER_WAVE = 500
+WAVE_ADVANCE_S = 2 * 3600
+RECORDING_RETENTION_S = 31 * 86400
+TOTAL_BOUND_S = 1200  # the whole run stops by then, finished or not
+
+
+def measure(actions: int, calls: int, workdir, log) -> dict:
+    per_call = max(1, actions // calls)
+    per_wave = min(CALLS_PER_WAVE, calls)
+    conns = min(CONNECTIONS, per_wave)
+    server = targets.launch("simulator", workdir)
+    rss = {"after launch": server.rss_mib()}
+    sent, non_2xx, began = 0, 0, time.perf_counter()
+    try:
+        for first in range(0, calls, per_wave):
+            left = TOTAL_BOUND_S - (time.perf_counter() - began)
+            if left <= 0:
+                return {"error": f"stopped after {TOTAL_BOUND_S} s with {sent:,} actions sent"}
+            wave = server.new_calls(min(per_wave, calls - first))
+            streams = [ops.script(ops.MIX, server.target, wave[i::conns], per_call) for i in range(conns)]
+            stats = loadgen.run_load(server.target.host, server.target.port, streams, left)
+            if stats.errors:
+                return {"error": f"load failed after {sent:,} actions: {stats.errors[0]}"}
+            sent += sum(op.count for op in stats.ops.values())
+            non_2xx += sum(op.non_2xx for op in stats.ops.values())
+            for uuid in wave:
+                server.control("POST", f"/_sim/calls/{uuid}/hangup", {})
+            server.control("POST", "/_sim/clock/advance", {"seconds": WAVE_ADVANCE_S})
+            if first + per_wave >= calls // 2 > first:
+                rss[f"after {sent:,} actions"] = server.rss_mib()
+                log(f"  {sent:,} actions sent, RSS {rss[f'after {sent:,} actions']:.1f} MiB")
+        elapsed = time.perf_counter() - began
+        server.new_calls(1)  # one more request, in case retention is applied lazily
+        rss[f"after {sent:,} actions (recordings still retained)"] = server.rss_mib()
+        server.control("POST", "/_sim/clock/advance", {"seconds": RECORDING_RETENTION_S})
+        server.new_calls(1)
+        server.control("GET", "/_sim/health")
+        rss["after 31 more days (recordings expired)"] = server.rss_mib()
+    finally:
+        server.stop()
+    for point, mib in rss.items():
+        log(f"  RSS {point}: {mib:.1f} MiB")
+    return {
+        "actions": sent,
+        "calls": calls,
+        "connections": conns,
+        "calls_per_wave": per_wave,
+        "advance_per_wave_s": WAVE_ADVANCE_S,
+        "mix": list(ops.MIX),
+        "non_2xx": non_2xx,
+        "elapsed_s": round(elapsed, 1),
+        "rps": round(sent / elapsed, 1),
+        "rss_mib": {k: round(v, 1) for k, v in rss.items()},
+    }

@@ -1,0 +1,149 @@
+"""The machine description and the Markdown rendering of bench results."""
+
+import datetime
+import os
+import platform
+import subprocess
+from pathlib import Path
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.splitlines() if ln.startswith("model name")), "?")
+    meminfo = Path("/proc/meminfo").read_text().split()
+    ram_kib = int(meminfo[meminfo.index("MemTotal:") + 1])
+    try:
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        node = "absent"
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "ram_gib": round(ram_kib / 1024**2, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": node,
+        "loadavg_before": round(os.getloadavg()[0], 2),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}×" if b else "–"
+
+
+def markdown(results: dict) -> str:
+    m, s = results["machine"], results["settings"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
+        f"Python {m['python']}, Node {m['node']}; {m['date']}. Load average (1 min) before/after the run: "
+        f"{m['loadavg_before']} / {results.get('loadavg_after', '?')} (anything above 0 is other work "
+        "sharing the 2 cores).",
+        f"Load: `bench/loadgen.py` (closed loop, keep-alive, uvloop + httptools) on the same machine, "
+        f"{s['seconds']} s per cell, after a {s['warmup_seconds']} s warm-up; each connection drives its "
+        "own in-progress call. Reproduce with `make bench`.",
+        "",
+    ]
+    out += _throughput(results)
+    out += _startup(results.get("startup"))
+    out += _memory(results.get("memory"))
+    out += _contract(results.get("contract"))
+    return "\n".join(out) + "\n"
+
+
+def _throughput(results: dict) -> list[str]:
+    tp = results["throughput"]
+    if not tp:
+        return []
+    sim, prism, peer = tp.get("simulator", {}), tp.get("prism", {}), tp.get("peer", {})
+    out = [
+        "## Throughput and latency",
+        "",
+        "requests/s and latency per operation; ratio = simulator requests/s ÷ Prism requests/s. "
+        "startRecording and stopRecording alternate on each connection's call, so each gets about "
+        "half of that cell's requests.",
+        "",
+        "| conns | operation | sim req/s | sim p50 ms | sim p99 ms | sim non-2xx "
+        "| Prism req/s | Prism p50 ms | Prism p99 ms | Prism non-2xx | ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    conns = sorted({int(c) for t in tp.values() for c in t}, key=int)
+    for c in conns:
+        ops = list(dict.fromkeys([*sim.get(str(c), {}), *prism.get(str(c), {})]))
+        for op in ops:
+            a, b = sim.get(str(c), {}).get(op), prism.get(str(c), {}).get(op)
+            row = [str(c), op]
+            for r in (a, b):
+                row += (
+                    [f"{r['rps']:.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["non_2xx"])]
+                    if r
+                    else ["–"] * 4
+                )
+            row.append(_ratio(a["rps"], b["rps"]) if a and b else "–")
+            out.append("| " + " | ".join(row) + " |")
+    cpu = results.get("server_cpu", {})
+    if cpu:
+        out += ["", "Server CPU use during the cells (CPU seconds ÷ wall seconds; 1.0 = one core busy):", ""]
+        out += ["| target | " + " | ".join(f"{c} conns" for c in conns) + " |"]
+        out += ["|---|" + "---:|" * len(conns)]
+        for kind, per_conn in cpu.items():
+            out.append(f"| {kind} | " + " | ".join(f"{per_conn.get(str(c), 0):.2f}" for c in conns) + " |")
+    if peer:
+        out += ["", "Load-generator ceiling (trivial peer answering a fixed 2xx with no work):", ""]
+        out += ["| conns | operation | req/s | p50 ms | p99 ms |", "|---:|---|---:|---:|---:|"]
+        for c in conns:
+            for op, r in peer.get(str(c), {}).items():
+                out.append(f"| {c} | {op} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+    return out + [""]
+
+
+def _startup(st: dict | None) -> list[str]:
+    if not st:
+        return []
+    out = ["## Launch to ready", "", "| target | median s | samples (s) |", "|---|---:|---|"]
+    for kind, r in st.items():
+        out.append(f"| {kind} | {r['median_s']:.3f} | {', '.join(f'{x:.3f}' for x in r['samples_s'])} |")
+    return out + [
+        "",
+        "Ready = the server printed its ready line (simulator: `export TVX_CALL_UUID=…`; Prism: `Prism is listening`).",
+        "",
+    ]
+
+
+def _memory(mem: dict | None) -> list[str]:
+    if not mem:
+        return []
+    out = ["## Memory after a million actions", ""]
+    if "error" in mem:
+        return out + [f"Not measured: {mem['error']}", ""]
+    out += [
+        f"{mem['actions']:,} actions over {mem['calls']:,} calls via HTTP ({mem['connections']} connections, "
+        f"mix {', '.join(mem['mix'])}), calls hung up and the clock advanced "
+        f"{mem['advance_per_wave_s']} s after each wave of {mem['calls_per_wave']} calls; "
+        f"{mem['non_2xx']} non-2xx; {mem['elapsed_s']:.0f} s at {mem['rps']:.0f} req/s.",
+        "",
+        "| point | simulator RSS MiB |",
+        "|---|---:|",
+    ]
+    out += [f"| {point} | {rss:.1f} |" for point, rss in mem["rss_mib"].items()]
+    return out + [""]
+
+
+def _contract(ct: dict | None) -> list[str]:
+    if not ct:
+        return []
+    out = ["## `make contract`", ""]
+    if "error" in ct:
+        return out + [f"Not measured: {ct['error']}", ""]
+    out += [
+        "| exit | wall s | CPU s, all processes | simulator CPU s | fuzzer and the rest, CPU s |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {ct['exit']} | {ct['wall_s']:.1f} | {ct['total_cpu_s']:.1f} | {ct['simulator_cpu_s']:.1f} "
+        f"| {ct['other_cpu_s']:.1f} |",
+        "",
+        ct.get("note", ""),
+        "",
+    ]
+    return out

@@ -1,0 +1,130 @@
+"""`make bench`: throughput and latency of the simulator beside Prism, launch time, memory after
+a million actions, and the cost of `make contract`. Writes results.md and results.json.
+
+    python -m bench.run                      # everything (about 5 minutes with the defaults)
+    python -m bench.run --seconds 0.5 --connections 1 --cells dtmf --targets simulator \\
+        --launches 1 --actions 0 --no-contract --out /tmp/smoke   # what the smoke test runs
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import contract, memory, ops, report, targets, throughput
+
+
+def _csv(kind):
+    def parse(text: str):
+        items = [x.strip() for x in text.split(",") if x.strip()]
+        return [kind(x) for x in items]
+
+    return parse
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=float(os.environ.get("BENCH_SECONDS", 4)),
+        help="length of each load cell (env BENCH_SECONDS, default 4)",
+    )
+    ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server, not reported")
+    ap.add_argument("--connections", type=_csv(int), default=[1, 32, 128])
+    ap.add_argument("--cells", type=_csv(str), default=list(ops.CELLS), help=f"of {','.join(ops.CELLS)}")
+    ap.add_argument(
+        "--targets",
+        type=_csv(str),
+        default=["simulator", "prism", "peer"],
+        help="of simulator,prism,peer (peer = trivial fixed-answer server: the generator's ceiling)",
+    )
+    ap.add_argument("--launches", type=int, default=5, help="launches per target for the ready time (0 skips)")
+    ap.add_argument(
+        "--actions",
+        type=int,
+        default=int(os.environ.get("BENCH_ACTIONS", 1_000_000)),
+        help="actions for the memory run (0 skips; env BENCH_ACTIONS)",
+    )
+    ap.add_argument("--calls", type=int, default=10_000, help="calls the memory run spreads its actions over")
+    ap.add_argument("--contract", action=argparse.BooleanOptionalAction, default=True, help="time `make contract`")
+    ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    args = ap.parse_args(argv)
+    bad = [c for c in args.cells if c not in ops.CELLS] + [
+        t for t in args.targets if t not in ("simulator", "prism", "peer")
+    ]
+    if bad:
+        ap.error(f"unknown cell or target: {', '.join(bad)}")
+    if args.seconds <= 0 or args.seconds > 60 or any(c < 1 or c > 1024 for c in args.connections):
+        ap.error("--seconds must be in (0, 60] and --connections in [1, 1024]")
+    if args.actions < 0 or args.calls < 1 or args.launches < 0:
+        ap.error("--actions, --launches must be >= 0 and --calls >= 1")
+    return args
+
+
+def log(msg: str):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def startup(kinds, launches: int, workdir: Path) -> dict:
+    out = {}
+    for kind in kinds:
+        samples = []
+        for _ in range(launches):
+            server = targets.launch(kind, workdir)
+            samples.append(server.ready_s)
+            server.stop()
+        out[kind] = {"median_s": round(statistics.median(samples), 3), "samples_s": [round(s, 3) for s in samples]}
+        log(f"  {kind:9} ready in {out[kind]['median_s']:.3f} s (median of {launches})")
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    results = {
+        "machine": report.machine(),
+        "settings": {
+            "seconds": args.seconds,
+            "warmup_seconds": args.warmup,
+            "connections": args.connections,
+            "cells": args.cells,
+            "targets": args.targets,
+        },
+        "throughput": {},
+        "server_cpu": {},
+        "errors": [],
+    }
+    log(f"bench: throughput, {args.seconds} s per cell (logs in {workdir})")
+    for kind in args.targets:
+        cells = args.cells if kind != "peer" else args.cells[-1:]  # one cell shows the ceiling
+        per_conn, cpu, errors = throughput.measure(
+            kind, cells, args.connections, args.seconds, args.warmup, workdir, log
+        )
+        results["throughput"][kind], results["server_cpu"][kind] = per_conn, cpu
+        results["errors"] += errors
+    results["ratios_vs_prism"] = throughput.ratios(results["throughput"])
+    if args.launches:
+        log("bench: launch to ready")
+        results["startup"] = startup([t for t in args.targets if t != "peer"], args.launches, workdir)
+    if args.actions:
+        log(f"bench: memory after {args.actions:,} actions over {args.calls:,} calls")
+        results["memory"] = memory.measure(args.actions, args.calls, workdir, log)
+    if args.contract:
+        log("bench: timing `make contract`")
+        results["contract"] = contract.measure(log)
+    results["loadavg_after"] = round(os.getloadavg()[0], 2)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / "results.md").write_text(report.markdown(results))
+    log(f"bench: wrote {args.out / 'results.md'} and {args.out / 'results.json'}")
+    for e in results["errors"]:
+        log(f"bench: error: {e}")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

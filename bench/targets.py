@@ -1,0 +1,148 @@
+"""Start and stop the servers under test; read their readiness, RSS and CPU time.
+
+Every server binds to 127.0.0.1, logs to a file under the run's work directory, and is killed by
+its own process group id when the run ends.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.ops import Target
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi" / "call-actions.yaml"
+SIM = ROOT / ".venv" / "bin" / "tryvox-sim"
+PRISM = ROOT / "node_modules" / ".bin" / "prism"
+EXPORT = re.compile(r"^export (TVX_[A-Z_]+)=(\S+)$", re.M)
+PRISM_READY = re.compile(r"Prism is listening on http://127\.0\.0\.1:(\d+)")
+READY_TIMEOUT_S = 60
+
+
+class LaunchError(RuntimeError):
+    pass
+
+
+@dataclass
+class Server:
+    kind: str  # simulator | prism | peer
+    proc: subprocess.Popen
+    target: Target
+    ready_s: float
+    log: Path
+
+    def new_calls(self, n: int) -> list[str]:
+        """In-progress calls to aim load at: real ones on the simulator, any UUID elsewhere."""
+        if self.kind != "simulator":
+            return [str(uuid.uuid4()) for _ in range(n)]
+        return [self.control("POST", "/_sim/calls", {})["call_uuid"] for _ in range(n)]
+
+    def control(self, method: str, path: str, body: dict | None = None) -> dict:
+        """One request to the simulator's control plane (/_sim/...)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"http://{self.target.host}:{self.target.port}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.target.token}"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else {}
+
+    def rss_mib(self) -> float:
+        return proc_rss_kib(self.proc.pid) / 1024
+
+    def cpu_s(self) -> float:
+        return proc_cpu_s(self.proc.pid)
+
+    def stop(self):
+        stop_group(self.proc)
+
+
+def proc_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise LaunchError(f"no VmRSS for pid {pid}")
+
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU time of one process, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_group(proc: subprocess.Popen):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _command(kind: str, extra: list[str]) -> list[str]:
+    if kind == "simulator":
+        return [str(SIM), "serve", "--host", "127.0.0.1", "--port", "0", *extra]
+    if kind == "prism":
+        return [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(SPEC)]
+    if kind == "peer":
+        return [sys.executable, "-m", "bench.peer", "--port", "0", "--lifetime", "3600"]
+    raise ValueError(f"unknown target {kind!r}: use simulator, prism or peer")
+
+
+def _parse_ready(kind: str, text: str) -> Target | None:
+    if kind == "prism":
+        m = PRISM_READY.search(text)
+        return m and Target("127.0.0.1", int(m.group(1)), "your_auth_id", "tvx_sk_test_prism")
+    env = dict(EXPORT.findall(text))
+    if "TVX_CALL_UUID" not in env:  # the last line printed once ready
+        return None
+    host_port = env["TVX_BASE_URL"].removeprefix("http://")
+    host, port = host_port.rsplit(":", 1)
+    return Target(host, int(port), env["TVX_AUTH_ID"], env["TVX_API_TOKEN"])
+
+
+def launch(kind: str, workdir: Path | None = None, extra: list[str] = ()) -> Server:
+    """Start a server; `ready_s` is the time from spawn until it printed that it is ready."""
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
+    log = workdir / f"{kind}-{time.time_ns()}.log"
+    with open(log, "wb") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(
+            _command(kind, list(extra)),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group, so stop() reaches node's children too
+        )
+    while time.perf_counter() - began < READY_TIMEOUT_S:
+        target = _parse_ready(kind, log.read_text(errors="replace"))
+        if target:
+            return Server(kind, proc, target, time.perf_counter() - began, log)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    stop_group(proc)
+    tail = log.read_text(errors="replace")[-2000:]
+    raise LaunchError(f"{kind} did not become ready within {READY_TIMEOUT_S} s (exit {proc.poll()}):\n{tail}")
