@@ -1,0 +1,133 @@
+"""The control plane (/_sim/...) and the moto-style helpers, in-process."""
+
+import pytest
+
+from simulator.testing import simulated_api
+
+AUTH = {"Authorization": "Bearer tvx_sk_test_sim_0000000000000000"}
+
+
+@pytest.fixture
+def sim():
+    with simulated_api() as s:
+        yield s
+
+
+def test_health_and_specs(sim):
+    assert sim.http.get("/_sim/health").json() == {"status": "ok"}
+    assert sim.http.get("/openapi.json").json()["openapi"] == "3.1.0"
+    response = sim.http.get("/openapi.yaml")
+    assert response.headers["content-type"] == "application/yaml" and b"operationId: transferCall" in response.content
+
+
+def test_docs_serves_the_rendered_page_or_says_how_to_build_it(sim):
+    response = sim.http.get("/docs")
+    if response.status_code == 404:
+        assert "make docs" in response.json()["detail"]
+    else:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+
+
+def test_seeded_state(sim):
+    accounts = {a["auth_id"]: a for a in sim.http.get("/_sim/accounts").json()["accounts"]}
+    assert accounts["sim_account"]["numbers"] == ["+14155551234", "+14155550100"]
+    assert accounts["other_account"]["token"] == "tvx_sk_test_other_000000000000000"
+    call = sim.call()
+    assert (call["call_uuid"], call["status"], call["from"], call["to"]) == (
+        "650e8400-e29b-41d4-a716-446655440000", "in-progress", "+14155550123", "+14155551234",
+    )  # fmt: skip
+
+
+def test_ringing_call_is_answered_then_hung_up(sim):
+    uuid = sim.new_call(status="ringing", to="+14155550100")
+    response = sim.http.post(sim.path("dtmf", uuid), json={"digits": "1"}, headers=AUTH)
+    assert response.json()["code"] == "call_not_in_progress"
+    assert sim.answer(uuid)["status"] == "in-progress"
+    assert sim.http.post(f"/_sim/calls/{uuid}/answer").json()["code"] == "call_not_ringing"
+    assert sim.hangup(uuid)["hangup_cause"] == "normal_hangup"
+    assert sim.http.post(f"/_sim/calls/{uuid}/hangup").status_code == 409
+    assert [e["type"] for e in sim.events(uuid)] == ["call.created", "call.answered", "call.completed"]
+
+
+def test_list_calls_filters(sim):
+    ringing = sim.new_call(status="ringing")
+    theirs = sim.new_call(auth_id="other_account")
+    calls = sim.http.get("/_sim/calls", params={"status": "ringing"}).json()["calls"]
+    assert [c["call_uuid"] for c in calls] == [ringing]
+    calls = sim.http.get("/_sim/calls", params={"auth_id": "other_account"}).json()["calls"]
+    assert [c["call_uuid"] for c in calls] == [theirs]
+    response = sim.http.get("/_sim/calls", params={"status": "dancing"})
+    assert response.status_code == 422 and "status" in response.json()["detail"]
+
+
+def test_clock_reads_and_advances(sim):
+    clock = sim.http.get("/_sim/clock").json()
+    assert (clock["now"], clock["mode"]) == ("2025-01-01T00:00:00.000Z", "manual")
+    advanced = sim.http.post("/_sim/clock/advance", json={"seconds": 90.5}).json()
+    assert advanced["epoch"] == clock["epoch"] + 90.5
+    for bad in (0, -1, 31 * 86400 + 1, "1"):
+        response = sim.http.post("/_sim/clock/advance", json={"seconds": bad})
+        assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/seconds"
+
+
+def test_advancing_the_clock_fires_webhooks_without_a_request(sim):
+    uuid = sim.new_call(hangup_url="https://example.com/hangup")
+    sim.http.post(sim.path("transfer", uuid), json={"to": "+15005550001", "answer_url": "https://example.com/a"},
+                  headers=AUTH)  # fmt: skip
+    assert sim.webhooks == []
+    sim.http.post("/_sim/clock/advance", json={"seconds": 1})
+    hooks = sim.http.get("/_sim/webhooks").json()["webhooks"]
+    assert [(h["event"], h["url"], h["status"]) for h in hooks] == [
+        ("transferAnswered", "https://example.com/a", "recorded"),
+        ("callHangup", "https://example.com/hangup", "recorded"),
+    ]
+    assert hooks[0]["payload"]["caller_id"] is None and hooks[1]["payload"]["hangup_cause"] == "transferred"
+
+
+def test_caller_dtmf_input_interrupts_speech(sim):
+    sim.http.post(sim.path("speak"), json={"text": "Press one"}, headers=AUTH)
+    assert sim.call()["playback"]["kind"] == "speak"
+    assert sim.press(sim.call_uuid, "1")["playback"] is None
+    response = sim.http.post(f"/_sim/calls/{sim.call_uuid}/dtmf-input", json={"digits": "x"})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/digits"
+
+
+def test_accounts_can_be_added_and_used(sim):
+    created = sim.http.post("/_sim/accounts", json={"auth_id": "acme", "numbers": ["+14155550111"]})
+    assert created.status_code == 201
+    token = created.json()["token"]
+    assert token.startswith("tvx_sk_test_")
+    uuid = sim.new_call(auth_id="acme")
+    body = {"to": "+15005550002", "caller_id": "+14155550111"}
+    headers = {"Authorization": f"Bearer {token}"}
+    response = sim.http.post(sim.path("transfer", uuid, "acme"), json=body, headers=headers)
+    assert response.status_code == 202
+    assert sim.http.post("/_sim/accounts", json={"auth_id": "acme"}).status_code == 409
+    assert sim.http.post("/_sim/accounts", json={"auth_id": "bad id"}).status_code == 422
+
+
+def test_reset_gives_fresh_seeded_state(sim):
+    sim.new_call()
+    sim.hangup()
+    assert sim.http.post("/_sim/reset").json() == {"status": "reset"}
+    assert [c["call_uuid"] for c in sim.http.get("/_sim/calls").json()["calls"]] == [sim.call_uuid]
+    assert sim.call()["status"] == "in-progress" and sim.webhooks == []
+
+
+@pytest.mark.parametrize("path", ["/_sim/calls/nope", "/_sim/calls/750e8400-e29b-41d4-a716-446655440000/events"])
+def test_unknown_calls_are_404(sim, path):
+    assert sim.http.get(path).json()["code"] == "call_not_found"
+
+
+def test_control_bodies_are_validated_like_the_api(sim):
+    assert sim.http.post("/_sim/calls", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert sim.http.post("/_sim/calls", content=b"{}", headers={"Content-Type": "text/plain"}).status_code == 415
+    errors = sim.http.post("/_sim/calls", json={"status": "completed", "colour": 1}).json()["errors"]
+    assert {e["pointer"] for e in errors} == {"/status", "/colour"}
+    assert sim.http.post("/_sim/calls", json={"auth_id": "nobody"}).json()["code"] == "account_not_found"
+    assert sim.http.delete("/_sim/calls").headers["Allow"] == "GET, POST"
+
+
+def test_pytest_plugin_fixture(tryvox_sim):
+    assert tryvox_sim.call()["status"] == "in-progress"
+    assert tryvox_sim.clock.mode == "manual"
