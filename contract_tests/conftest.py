@@ -1,0 +1,113 @@
+"""Fixtures of the contract suite: the target (simulator or deployment), the generated client and
+the simulator's control plane. See contract_tests/target.py for how the target is chosen."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from tryvox_call_actions_client import AuthenticatedClient
+
+from contract_tests.target import ROOT, Target, TargetError, open_target
+
+NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
+
+
+@pytest.fixture(scope="session")
+def target():
+    try:
+        tgt = open_target()
+    except TargetError as exc:
+        pytest.exit(f"contract: {exc}", returncode=2)
+    # schemathesis.toml and hooks.py read the target from the environment.
+    saved = {name: os.environ.get(name) for name in tgt.env}
+    os.environ.update(tgt.env)
+    yield tgt
+    tgt.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def contract_schema(target: Target):
+    """The spec with schemathesis.toml's configuration, for test_schema.py."""
+    config = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+    return schemathesis.openapi.from_path(ROOT / "openapi" / "call-actions.yaml", config=config)
+
+
+def transfers_allowed(target: Target) -> bool:
+    """A schema-valid transfer dials a real number on a deployment: only to TVX_SAFE_TRANSFER_TO."""
+    return target.is_simulator or bool(target.env.get("TVX_SAFE_TRANSFER_TO"))
+
+
+class SimControl:
+    """The simulator's control plane (openapi/simulator.yaml): make calls, drive the clock, look inside."""
+
+    def __init__(self, base_url: str, auth_id: str):
+        self.http = httpx.Client(base_url=base_url, timeout=10)
+        self.auth_id = auth_id
+
+    def _ok(self, response: httpx.Response) -> dict:
+        assert response.status_code < 300, (
+            f"control plane: {response.request.url} -> {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else {}
+
+    def new_call(self, **fields) -> str:
+        body = {"auth_id": self.auth_id, **fields}
+        return self._ok(self.http.post("/_sim/calls", json=body))["call_uuid"]
+
+    def call(self, call_uuid: str) -> dict:
+        return self._ok(self.http.get(f"/_sim/calls/{call_uuid}"))
+
+    def events(self, call_uuid: str) -> list[dict]:
+        data = self._ok(self.http.get(f"/_sim/calls/{call_uuid}/events"))
+        return data["events"] if isinstance(data, dict) else data
+
+    def hangup(self, call_uuid: str) -> dict:
+        return self._ok(self.http.post(f"/_sim/calls/{call_uuid}/hangup"))
+
+    def press(self, call_uuid: str, digits: str) -> dict:
+        return self._ok(self.http.post(f"/_sim/calls/{call_uuid}/dtmf-input", json={"digits": digits}))
+
+    def advance(self, seconds: float) -> dict:
+        return self._ok(self.http.post("/_sim/clock/advance", json={"seconds": seconds}))
+
+    def webhooks(self) -> list[dict]:
+        data = self._ok(self.http.get("/_sim/webhooks"))
+        return data["webhooks"] if isinstance(data, dict) else data
+
+
+@pytest.fixture(scope="session")
+def control(target: Target):
+    if not target.is_simulator:
+        pytest.skip(NEEDS_CONTROL_PLANE)
+    sim = SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"])
+    yield sim
+    sim.http.close()
+
+
+@pytest.fixture(scope="session")
+def api(target: Target):
+    """The generated client, authenticated as TVX_API_TOKEN."""
+    with AuthenticatedClient(base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def auth_id(target: Target) -> str:
+    return target.env["TVX_AUTH_ID"]
+
+
+@pytest.fixture
+def call_uuid(target: Target) -> str:
+    """An in-progress call: a fresh one on the simulator, TVX_CALL_UUID on a deployment."""
+    if target.is_simulator:
+        return SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"]).new_call()
+    return target.env["TVX_CALL_UUID"]

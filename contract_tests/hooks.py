@@ -1,0 +1,53 @@
+"""Schemathesis hooks: give each case a live in-progress call and keep live targets safe.
+
+schemathesis.toml binds `call_uuid` to a placeholder most of the time. Before a request goes out,
+the placeholder is replaced by a call created just now through the simulator's control plane
+(TVX_CONTROL_URL set), or by TVX_CALL_UUID against a live target (no control plane there).
+Live targets: a schema-valid transfer dials a real number, so `to` is forced to TVX_SAFE_TRANSFER_TO
+(the runner leaves transferCall out entirely when that is not set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import httpx
+import schemathesis
+
+CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+
+
+def fresh_call(control_url: str, auth_id: str) -> str:
+    """Create an in-progress call owned by `auth_id` through the simulator's control plane."""
+    response = httpx.post(f"{control_url}/_sim/calls", json={"auth_id": auth_id}, timeout=10)
+    response.raise_for_status()
+    return response.json()["call_uuid"]
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    params = case.path_parameters
+    if params is None:
+        return
+    if params.get("call_uuid") == CALL_PLACEHOLDER:
+        control_url = os.environ.get("TVX_CONTROL_URL")
+        if control_url:
+            params["call_uuid"] = fresh_call(control_url, os.environ.get("TVX_AUTH_ID", ""))
+        else:
+            params["call_uuid"] = os.environ.get("TVX_CALL_UUID", CALL_PLACEHOLDER)
+    if case.operation.definition.raw.get("operationId") == "transferCall":
+        guard_transfer(case)
+
+
+def guard_transfer(case) -> None:
+    """Never let a transfer dial a real number on a live target."""
+    if os.environ.get("TVX_CONTROL_URL"):
+        return  # the simulator dials nobody
+    safe_to = os.environ.get("TVX_SAFE_TRANSFER_TO")
+    if not safe_to:
+        # The runner leaves transferCall out on live targets; this is the safety net.
+        raise RuntimeError("refusing to send a transfer to a live target: set TVX_SAFE_TRANSFER_TO")
+    if isinstance(case.body, dict) and E164.match(str(case.body.get("to", ""))):
+        case.body["to"] = safe_to
