@@ -110,3 +110,44 @@ def simulated_api(**options):
         yield sim
     finally:
         sim.close()
+
+
+@contextmanager
+def served(*args: str, timeout: float = 10.0, env: dict | None = None):
+    """Run `tryvox-sim serve --port 0 *args` in a subprocess; yields the parsed export lines as a dict
+    (TVX_BASE_URL, TVX_AUTH_ID, TVX_API_TOKEN, TVX_CALL_UUID, plus `process` and `log`, the path of its
+    stderr). Stopped (SIGTERM) on exit."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    log = tempfile.NamedTemporaryFile(prefix="tryvox-sim-", suffix=".log", delete=False)
+    command = [sys.executable, "-m", "simulator.cli", "serve", "--port", "0", *args]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})})
+    found: dict = {"process": process, "log": log.name}
+    try:
+        os.set_blocking(process.stdout.fileno(), False)
+        deadline, buffer = time.monotonic() + timeout, b""
+        while "TVX_CALL_UUID" not in found:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"simulator did not start; see {log.name}")
+            chunk = process.stdout.read() or b""
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                name, _, value = line.decode().removeprefix("export ").strip().partition("=")
+                found[name] = value
+            if not chunk:
+                time.sleep(0.02)
+        yield found
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+        process.stdout.close()
+        log.close()

@@ -1,0 +1,60 @@
+"""`tryvox-sim serve`: starts on a free port, prints the export lines, serves, stops cleanly."""
+
+import time
+
+import httpx
+import pytest
+
+from simulator.cli import parse_args
+from simulator.testing import served
+
+
+def test_serve_prints_env_lines_and_serves_the_spec():
+    started = time.monotonic()
+    with served("--log-level", "info") as env:
+        ready_after = time.monotonic() - started
+        base = env["TVX_BASE_URL"]
+        assert base.startswith("http://127.0.0.1:") and not base.endswith(":0")
+        assert (env["TVX_AUTH_ID"], env["TVX_API_TOKEN"], env["TVX_CALL_UUID"]) == (
+            "sim_account", "tvx_sk_test_sim_0000000000000000", "650e8400-e29b-41d4-a716-446655440000",
+        )  # fmt: skip
+        assert httpx.get(f"{base}/openapi.json", timeout=5).json()["info"]["title"].startswith("tryvox")
+        process = env["process"]
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal (so the exit status says why)
+    assert process.returncode in (0, -15)
+    log = open(env["log"]).read()
+    assert "Application shutdown complete" in log and "Traceback" not in log
+    assert ready_after < 10
+
+
+def test_env_vars_seed_the_account_and_call():
+    env = {
+        "TVX_AUTH_ID": "acme",
+        "TVX_API_TOKEN": "tvx_sk_test_acme_123456789",
+        "TVX_CALL_UUID": "7" * 8 + "-7777-4777-8777-" + "7" * 12,
+    }
+    with served(env=env) as got:
+        assert got["TVX_AUTH_ID"] == "acme"
+        url = f"{got['TVX_BASE_URL']}/v1/voice/accounts/acme/calls/{env['TVX_CALL_UUID']}/dtmf"
+        response = httpx.post(url, json={"digits": "1"}, headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"})
+        assert response.status_code == 202
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "70000"], ["serve", "--rate-limit", "fast"], ["nope"]])
+def test_bad_arguments_exit_with_a_message(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        parse_args(argv)
+    assert info.value.code == 2 and capsys.readouterr().err
+
+
+def test_defaults(monkeypatch):
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("TVX_SIM_RATE_LIMIT", raising=False)
+    args = parse_args(["serve"])
+    assert (args.host, args.port, args.rate_limit, args.self_check, args.manual_clock) == (
+        "127.0.0.1", 4010, None, False, False,
+    )  # fmt: skip
+    monkeypatch.setenv("PORT", "5000")
+    monkeypatch.setenv("TVX_SIM_RATE_LIMIT", "50/s")
+    args = parse_args(["serve"])
+    assert (args.port, args.rate_limit) == (5000, "50/s")

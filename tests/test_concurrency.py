@@ -1,0 +1,59 @@
+"""One lock around state changes: 100 concurrent start-recording requests give one 202 and 99 409s,
+in-process (threads through the transport) and against a served instance (real sockets)."""
+
+import asyncio
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from simulator.testing import served, simulated_api
+
+N = 100
+
+
+def test_concurrent_start_recording_in_process():
+    with simulated_api() as sim:
+        url = sim.path("record")
+        headers = {"Authorization": f"Bearer {sim.token}"}
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda _: sim.http.post(url, headers=headers).status_code, range(N)))
+        assert Counter(statuses) == {202: 1, 409: N - 1}
+        assert len(sim.call()["recordings"]) == 1
+
+
+def test_concurrent_start_recording_served():
+    with served() as env:
+        url = f"{env['TVX_BASE_URL']}/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{env['TVX_CALL_UUID']}/record"
+        headers = {"Authorization": f"Bearer {env['TVX_API_TOKEN']}"}
+
+        async def hammer():
+            limits = httpx.Limits(max_connections=N)
+            async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+                return await asyncio.gather(*(client.post(url, headers=headers) for _ in range(N)))
+
+        responses = asyncio.run(hammer())
+        assert Counter(r.status_code for r in responses) == {202: 1, 409: N - 1}
+        codes = Counter(r.json().get("code") for r in responses)
+        assert codes["recording_already_running"] == N - 1
+
+
+def test_unreachable_webhook_is_logged_and_the_simulator_keeps_working():
+    with served("--self-check") as env:
+        base = env["TVX_BASE_URL"]
+        # port 9 on loopback: nothing listens, the connection is refused at once
+        call = httpx.post(f"{base}/_sim/calls", json={"hangup_url": "http://127.0.0.1:9/hangup"}).json()
+        assert httpx.post(f"{base}/_sim/calls/{call['call_uuid']}/hangup").status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # bounded wait for the background delivery
+            [hook] = httpx.get(f"{base}/_sim/webhooks").json()["webhooks"]
+            if hook["status"] != "pending":
+                break
+            time.sleep(0.05)
+        assert hook["status"] == "failed" and hook["error"]
+        assert httpx.get(f"{base}/_sim/health").json() == {"status": "ok"}
+        dtmf = f"{base}/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{env['TVX_CALL_UUID']}/dtmf"
+        response = httpx.post(dtmf, json={"digits": "1"}, headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"})
+        assert response.status_code == 202
+        assert "webhook callHangup to http://127.0.0.1:9/hangup failed" in open(env["log"]).read()
