@@ -1,0 +1,125 @@
+"""The version gate: a changed spec needs a higher info.version, a breaking one a higher major."""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tools` lives at the repo root
+
+from tools.version_check import check, gate, parse_version  # noqa: E402
+
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[1] / "openapi" / "call-actions.yaml").read_text())
+CHANGELOG = "# Changelog\n\n## [2.0.0] - 2026-01-01\n\n## [1.1.0] - 2025-12-01\n\n## [1.0.1]\n\n## [1.0.0]\n"
+
+
+def edited(version: str, *, breaking: bool = False, wording: bool = True) -> dict:
+    doc = copy.deepcopy(SPEC)
+    doc["info"]["version"] = version
+    if wording:
+        doc["info"]["description"] = "Reworded."
+    if breaking:
+        doc["components"]["schemas"]["SpeakRequest"]["properties"]["text"]["maxLength"] = 100
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("new", "ok", "says"),
+    [
+        (edited("1.0.0"), False, "raise it"),
+        (edited("0.9.0"), False, "went from 1.0.0 to 0.9.0"),
+        (edited("1.0.1"), True, None),
+        (edited("1.1.0"), True, None),
+        (edited("1.1.0", breaking=True), False, "need a new MAJOR version (2.0.0)"),
+        (edited("1.0.0", breaking=True), False, "need a new MAJOR version"),
+        (edited("2.0.0", breaking=True), True, None),
+        (edited("v1.0.1"), False, "not a semantic version"),
+        (edited("1.0.0", wording=False), True, None),
+    ],
+    ids=[
+        "not raised",
+        "lowered",
+        "patch",
+        "minor",
+        "breaking minor",
+        "breaking same",
+        "breaking major",
+        "not semver",
+        "unchanged",
+    ],
+)
+def test_version_rules(new, ok, says):
+    verdict = check(SPEC, new, CHANGELOG)
+    assert verdict.ok is ok, verdict.problems
+    if says:
+        assert any(says in p for p in verdict.problems), verdict.problems
+
+
+def test_major_release_names_the_breaking_changes_it_accepts():
+    verdict = check(SPEC, edited("2.0.0", breaking=True), CHANGELOG)
+    assert verdict.ok
+    assert verdict.changes.breaking_changes
+    assert any("accepted by the major release 2.0.0" in n for n in verdict.notes)
+
+
+def test_new_version_needs_a_changelog_section():
+    verdict = check(SPEC, edited("1.2.0"), CHANGELOG)
+    assert not verdict.ok
+    assert "no '## [1.2.0]' section" in verdict.problems[0]
+
+
+def test_first_spec_passes_with_a_note():
+    verdict = check(None, SPEC, "")
+    assert verdict.ok
+    assert "base has no spec" in verdict.notes[0]
+
+
+def test_parse_version():
+    assert parse_version("1.2.3") == (1, 2, 3)
+    assert parse_version("2.0.0-rc.1") == (2, 0, 0)
+    with pytest.raises(ValueError):
+        parse_version("1.2")
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def test_gate_against_git_history(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    spec = Path("openapi/call-actions.yaml")
+    git(tmp_path, "init", "-q", "-b", "main")
+    Path("README").write_text("first commit has no spec\n")
+    git(tmp_path, "add", "README")
+    git(tmp_path, "commit", "-q", "-m", "start")
+    spec.parent.mkdir()
+    spec.write_text(yaml.safe_dump(SPEC, sort_keys=False))
+    Path("CHANGELOG.md").write_text(CHANGELOG)
+    assert gate("HEAD", spec) == 0  # the base commit has no spec yet
+    assert "base has no spec" in capsys.readouterr().out
+
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "spec 1.0.0")
+    spec.write_text(yaml.safe_dump(SPEC, sort_keys=True) + "# a comment\n")
+    assert gate("HEAD", spec) == 0  # same content, other layout: no release needed
+
+    spec.write_text(yaml.safe_dump(edited("1.1.0", breaking=True)))
+    assert gate("HEAD", spec, verbose=True) == 1
+    out = capsys.readouterr().out
+    assert "BREAKING  POST /v1/voice/accounts/{auth_id}/calls/{call_uuid}/speak request body.text" in out
+    assert "spec gate: FAILED" in out
+
+    spec.write_text(yaml.safe_dump(edited("2.0.0", breaking=True)))
+    assert gate("HEAD", spec) == 0
+
+    assert gate("no-such-branch", spec) == 2
+    assert "unknown git ref 'no-such-branch'" in capsys.readouterr().err

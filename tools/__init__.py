@@ -1,0 +1,1 @@
+"""Spec governance and docs tooling (comparator, version gate, headless browser driver)."""

@@ -1,0 +1,137 @@
+"""The spec's version gate, run against a git ref (CI: the pull request's base branch).
+
+Rules, checked on the spec's parsed content (comment and whitespace edits need no release):
+- the spec changed, so ``info.version`` must go up (semantic version MAJOR.MINOR.PATCH);
+- a breaking change (see tools/breaking.py) needs a new MAJOR version;
+- a new version needs its ``## [X.Y.Z]`` section in CHANGELOG.md.
+When the base has no spec yet (first commit) the gate passes with a note.
+
+    python -m tools.version_check --base REF [--spec PATH] [--changelog PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.breaking import Changes, SpecError, compare, load, report
+
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+class GitError(RuntimeError):
+    pass
+
+
+@dataclass
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changes: Changes | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_version(text) -> tuple[int, int, int]:
+    match = SEMVER.match(str(text))
+    if not match:
+        raise SpecError(f"info.version {text!r} is not a semantic version MAJOR.MINOR.PATCH")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def check(old_doc: dict | None, new_doc: dict, changelog: str | None = None) -> Verdict:
+    """Apply the version rules to two parsed specs; ``old_doc`` None means the base had no spec."""
+    verdict = Verdict()
+    new_text = (new_doc.get("info") or {}).get("version")
+    try:
+        new_version = parse_version(new_text)
+    except SpecError as exc:
+        verdict.problems.append(str(exc))
+        return verdict
+    if old_doc is None:
+        verdict.notes.append(f"the base has no spec yet: nothing to compare, version {new_text} accepted")
+        return verdict
+    if old_doc == new_doc:
+        verdict.notes.append(f"the spec is unchanged (version {new_text})")
+        return verdict
+    verdict.changes = compare(old_doc, new_doc)
+    old_text = (old_doc.get("info") or {}).get("version")
+    try:
+        old_version = parse_version(old_text)
+    except SpecError as exc:  # an old spec with a bad version: only require a valid new one
+        verdict.notes.append(f"base {exc}; not comparing versions")
+        return verdict
+    if new_version <= old_version:
+        verdict.problems.append(
+            f"the spec changed but info.version went from {old_text} to {new_text}: raise it "
+            f"(PATCH for wording, MINOR for compatible additions, MAJOR for breaking changes)"
+        )
+    breaking = verdict.changes.breaking_changes
+    if breaking and new_version[0] <= old_version[0]:
+        verdict.problems.append(
+            f"{len(breaking)} breaking change(s) need a new MAJOR version "
+            f"({old_version[0] + 1}.0.0), but info.version is {new_text}"
+        )
+    elif breaking:
+        verdict.notes.append(f"{len(breaking)} breaking change(s) accepted by the major release {new_text}")
+    if new_version > old_version and changelog is not None and f"[{new_text}]" not in changelog:
+        verdict.problems.append(f"CHANGELOG.md has no '## [{new_text}]' section for the new version")
+    return verdict
+
+
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], capture_output=True, text=True, timeout=30, check=False)
+
+
+def spec_at(ref: str, spec: Path) -> tuple[str | None, str]:
+    """The spec's text at the merge base of ``ref`` and HEAD (None if absent) and that commit's name."""
+    if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        raise GitError(f"unknown git ref {ref!r} (in CI, check out with fetch-depth: 0)")
+    base = _git("merge-base", ref, "HEAD")
+    commit = base.stdout.strip() if base.returncode == 0 else ref
+    shown = _git("show", f"{commit}:{spec.as_posix()}")
+    return (shown.stdout if shown.returncode == 0 else None), commit[:12]
+
+
+def gate(ref: str, spec: Path, changelog: Path = Path("CHANGELOG.md"), verbose: bool = False) -> int:
+    """Run the gate and print its verdict: 0 pass, 1 fail, 2 cannot compare."""
+    try:
+        old_text, commit = spec_at(ref, spec)
+        new_doc = load(spec.read_text(), str(spec))
+        old_doc = load(old_text, f"{spec} at {ref}") if old_text is not None else None
+        verdict = check(old_doc, new_doc, changelog.read_text() if changelog.exists() else "")
+    except (GitError, SpecError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if verbose and verdict.changes is not None:
+        print(report(verdict.changes, f"{spec}: changes since {ref} (merge base {commit})"))
+    elif verdict.changes is not None:
+        print(
+            f"{spec}: {len(verdict.changes.breaking_changes)} breaking, "
+            f"{len(verdict.changes.compatible_changes)} compatible change(s) since {ref}"
+        )
+    for note in verdict.notes:
+        print(f"note: {note}")
+    for problem in verdict.problems:
+        print(f"FAIL: {problem}")
+    print("spec gate: passed" if verdict.ok else "spec gate: FAILED")
+    return 0 if verdict.ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.version_check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True, help="git ref to compare with (its merge base with HEAD)")
+    parser.add_argument("--spec", default="openapi/call-actions.yaml")
+    parser.add_argument("--changelog", default="CHANGELOG.md")
+    args = parser.parse_args(argv)
+    return gate(args.base, Path(args.spec), Path(args.changelog))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
