@@ -1,0 +1,199 @@
+"""The rendered docs (build/docs/index.html): self-contained, and readable in a real headless Chromium.
+
+The browser tests run offline (every host name fails to resolve) and check, per operation, that its
+heading, parameters, request fields with their constraints, example and error statuses are visible.
+`make docs-test` installs Chromium and sets TRYVOX_REQUIRE_BROWSER=1, so there they never skip.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # `tools` lives at the repo root
+
+from tools.breaking import resolve  # noqa: E402
+from tools.headless import Browser, find_chromium  # noqa: E402
+
+DOCS = ROOT / "build" / "docs" / "index.html"
+REPORTS = ROOT / "reports"
+RAW_SPEC = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())
+SPEC = resolve(RAW_SPEC, RAW_SPEC)
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+def operations(section="paths"):
+    found = []
+    for path, item in SPEC[section].items():
+        for method in METHODS:
+            if method in item:
+                found.append((path, method, item[method], item.get("parameters", [])))
+    return found
+
+
+OPERATIONS = operations()
+WEBHOOKS = operations("webhooks")
+
+
+@pytest.fixture(scope="module")
+def docs_page() -> Path:
+    """Build the page with make (a no-op when it is up to date) so the test never reads a stale one."""
+    built = subprocess.run(["make", "-s", "docs"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    return DOCS
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        if os.environ.get("TRYVOX_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed: run `make docs-test`, which installs it")
+        pytest.skip("chromium is not installed; `make docs-test` installs it and runs these tests")
+    with Browser(executable, offline=True) as chromium:
+        yield chromium
+
+
+class ResourceLinks(HTMLParser):
+    """Collect every place an HTML page can pull a script, style, font or frame from."""
+
+    def __init__(self):
+        super().__init__()
+        self.external: list[str] = []
+        self.csp = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "href"):
+            url = attrs.get(name) or ""
+            loads = tag in ("script", "iframe", "img", "embed") or (tag == "link" and attrs.get("rel") != "noopener")
+            if loads and tag != "a" and re.match(r"^(https?:)?//", url):
+                self.external.append(f"<{tag} {name}={url}>")
+        if tag == "meta" and (attrs.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp = attrs.get("content") or ""
+
+
+def test_page_is_one_self_contained_file(docs_page):
+    html = docs_page.read_text()
+    links = ResourceLinks()
+    links.feed(html)
+    assert links.external == []
+    assert not re.search(r"@import\s+(url\()?[\"']?(https?:)?//", html)
+    # The policy pins every fetch to the page itself, so nothing can reach a CDN even when online.
+    assert "default-src 'none'" in links.csp and "https:" not in links.csp
+    assert '"disableTelemetry":true' in html
+    for _, _, operation, _ in OPERATIONS:
+        assert operation["operationId"] in html
+
+
+def wait_for_section(browser, docs_page, route: str, element_ids: list[str]) -> dict:
+    """Open ``#/route`` and return {element id: visible text or None} once all are visible (bounded)."""
+    browser.navigate(f"{docs_page.as_uri()}#/{route}")
+    script = f"""(() => {{
+        const seen = {{}};
+        for (const id of {json.dumps(element_ids)}) {{
+            const el = document.getElementById(id);
+            const box = el && el.getBoundingClientRect();
+            const shown = el && el.checkVisibility({{checkOpacity: true, checkVisibilityCSS: true}})
+                && box.width > 0 && box.height > 0;
+            seen[id] = shown ? el.innerText : null;
+        }}
+        return seen;
+    }})()"""
+    found = browser.wait_for(f"(() => {{ const s = {script}; return Object.values(s).every(v => v) && s; }})()")
+    return found or browser.evaluate(script)
+
+
+def constraint_words(schema: dict) -> list[str]:
+    """Text a reader must see next to a field: its bounds, format, enum values and pattern start."""
+    words = [str(schema[k]) for k in ("minLength", "maxLength", "minimum", "maximum") if k in schema]
+    words += [f"({schema['format']})"] if "format" in schema else []
+    words += [json.dumps(v) for v in schema.get("enum", [])]
+    words += [schema["pattern"][:30]] if "pattern" in schema else []
+    return words
+
+
+def route(operation) -> str:
+    return f"call-actions/{operation['operationId'].lower()}"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("path", "method", "operation", "params"), OPERATIONS, ids=[o[2]["operationId"] for o in OPERATIONS]
+)
+def test_operation_is_visible_with_fields_constraints_examples_and_errors(
+    browser, docs_page, path, method, operation, params
+):
+    base = route(operation)
+    body = (operation.get("requestBody") or {}).get("content", {}).get("application/json", {})
+    fields = body.get("schema", {}).get("properties", {})
+    ids = {base: operation["summary"], f"{base}/responses": None}
+    ids |= {f"{base}/t=request&in={p['in']}&path={p['name']}": p for p in params + operation.get("parameters", [])}
+    ids |= {f"{base}/t=request&path={name}": field for name, field in fields.items()}
+    seen = wait_for_section(browser, docs_page, base, list(ids))
+    hidden = [element for element, text in seen.items() if not text]
+    assert not hidden, f"not visible in the rendered docs: {hidden}"
+    assert seen[base].startswith(operation["summary"])
+
+    for element, spec in ids.items():
+        if isinstance(spec, dict):
+            name = spec.get("name") or element.rsplit("=", 1)[1]
+            text = seen[element]
+            assert text.startswith(name)
+            missing = [w for w in constraint_words(spec.get("schema", spec)) if w not in text]
+            assert not missing, f"{name}: constraints {missing} not shown in {text!r}"
+
+    statuses = browser.evaluate(
+        f"[...document.getElementById('{base}/responses').querySelectorAll('button')]"
+        ".filter(b => b.checkVisibility()).map(b => b.innerText.trim())"
+    )
+    assert set(map(str, operation["responses"])) <= set(statuses)
+
+    visible_text = browser.evaluate("document.body.innerText")
+    for example in body.get("examples", {}).values():
+        first_value = next(iter(example["value"].values()), None)
+        if first_value is not None:
+            assert json.dumps(first_value) in visible_text  # shown in the request sample panel
+            break
+    REPORTS.mkdir(exist_ok=True)
+    browser.screenshot(REPORTS / f"docs-{operation['operationId']}.png")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "method", "webhook", "params"), WEBHOOKS, ids=[w[0] for w in WEBHOOKS])
+def test_webhook_payload_is_visible(browser, docs_page, name, method, webhook, params):
+    base = route(webhook)
+    fields = webhook["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    seen = wait_for_section(browser, docs_page, base, [base, *(f"{base}/t=request&path={f}" for f in fields)])
+    assert all(seen.values()), f"not visible: {[k for k, v in seen.items() if not v]}"
+    assert seen[base].startswith(webhook["summary"])
+
+
+@pytest.mark.browser
+def test_overview_screenshot_and_no_network_use(browser, docs_page):
+    seen = wait_for_section(browser, docs_page, route(OPERATIONS[0][2]), [route(OPERATIONS[0][2])])
+    assert all(seen.values())
+    menu = browser.evaluate("document.querySelector('.menu-content').innerText")
+    for _, _, operation, _ in OPERATIONS + WEBHOOKS:
+        assert operation["summary"] in menu
+    shot = REPORTS / "docs.png"
+    REPORTS.mkdir(exist_ok=True)
+    browser.screenshot(shot)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 20_000
+
+    # Anything that tried the network was stopped by the page's own policy, not by luck.
+    failed = {e["params"]["requestId"]: e["params"] for e in browser.events if e["method"] == "Network.loadingFailed"}
+    for event in browser.events:
+        if event["method"] == "Network.requestWillBeSent":
+            url, request_id = event["params"]["request"]["url"], event["params"]["requestId"]
+            if not url.startswith(("file:", "data:", "blob:")):
+                assert failed.get(request_id, {}).get("blockedReason") == "csp", url
+    errors = [e["params"] for e in browser.events if e["method"] == "Runtime.exceptionThrown"]
+    assert errors == []
