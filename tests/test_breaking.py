@@ -412,3 +412,14 @@ def test_cli_exit_codes_and_report(tmp_path, capsys):
     assert f"BREAKING  POST {CALL}/speak request body.text: maxLength lowered from 3000 to 100" in out
     assert main([str(SPEC_PATH), str(tmp_path / "bad.yaml")]) == 2
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_malformed_documents_are_clear_errors():
+    broken = copy.deepcopy(SPEC)
+    op(broken, "dtmf")["requestBody"] = "not a request body"
+    with pytest.raises(SpecError, match="unexpected document structure"):
+        compare(SPEC, broken)
+    with pytest.raises(SpecError, match="unexpected document structure"):
+        compare(SPEC, {"openapi": "3.1.0", "paths": ["not", "a", "mapping"]})
+    with pytest.raises(SpecError, match="not an OpenAPI document"):
+        compare(SPEC, {"info": {}})

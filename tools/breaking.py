@@ -353,7 +353,13 @@ def compare(old_doc: dict, new_doc: dict) -> Changes:
     for doc in (old_doc, new_doc):
         if not isinstance(doc, dict) or "openapi" not in doc:
             raise SpecError("not an OpenAPI document (no 'openapi' key)")
-    old, new = resolve(old_doc, old_doc), resolve(new_doc, new_doc)
+    try:
+        return _compare_documents(resolve(old_doc, old_doc), resolve(new_doc, new_doc))
+    except (AttributeError, TypeError, KeyError) as exc:  # a malformed document, not a comparator bug to hide
+        raise SpecError(f"unexpected document structure ({type(exc).__name__}: {exc}); run `make lint` first") from exc
+
+
+def _compare_documents(old: dict, new: dict) -> Changes:
     changes = Changes()
     for section in ("paths", "webhooks"):
         old_ops, new_ops = _operations(old, section), _operations(new, section)
