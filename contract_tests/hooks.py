@@ -19,9 +19,12 @@ CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
+_control = httpx.Client(timeout=10)  # one connection pool for the whole run
+
+
 def fresh_call(control_url: str, auth_id: str) -> str:
     """Create an in-progress call owned by `auth_id` through the simulator's control plane."""
-    response = httpx.post(f"{control_url}/_sim/calls", json={"auth_id": auth_id}, timeout=10)
+    response = _control.post(f"{control_url}/_sim/calls", json={"auth_id": auth_id})
     response.raise_for_status()
     return response.json()["call_uuid"]
 
