@@ -85,11 +85,20 @@ def _throughput(results: dict) -> list[str]:
             out.append("| " + " | ".join(row) + " |")
     cpu = results.get("server_cpu", {})
     if cpu:
-        out += ["", "Server CPU use during the cells (CPU seconds ÷ wall seconds; 1.0 = one core busy):", ""]
-        out += ["| target | " + " | ".join(f"{c} conns" for c in conns) + " |"]
-        out += ["|---|" + "---:|" * len(conns)]
+        out += [
+            "",
+            "Server CPU, mean over the cells: share of one core (CPU s ÷ wall s; below 1.0 means the "
+            "server waited for a core or for the client) and CPU µs per request (steady even when "
+            "other work shares the machine):",
+            "",
+            "| target | " + " | ".join(f"{c} conns: core share, µs/req" for c in conns) + " |",
+            "|---|" + "---:|" * len(conns),
+        ]
         for kind, per_conn in cpu.items():
-            out.append(f"| {kind} | " + " | ".join(f"{per_conn.get(str(c), 0):.2f}" for c in conns) + " |")
+            cells = [per_conn.get(str(c), {"share": 0, "us_per_request": 0}) for c in conns]
+            out.append(
+                f"| {kind} | " + " | ".join(f"{x['share']:.2f}, {x['us_per_request']:.0f}" for x in cells) + " |"
+            )
     if peer:
         out += ["", "Load-generator ceiling (trivial peer answering a fixed 2xx with no work):", ""]
         out += ["| conns | operation | req/s | p50 ms | p99 ms |", "|---:|---|---:|---:|---:|"]

@@ -33,7 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=float(os.environ.get("BENCH_SECONDS", 4)),
         help="length of each load cell (env BENCH_SECONDS, default 4)",
     )
-    ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server, not reported")
+    ap.add_argument("--warmup", type=float, default=10.0, help="warm-up seconds per server, not reported")
     ap.add_argument("--connections", type=_csv(int), default=[1, 32, 128])
     ap.add_argument("--cells", type=_csv(str), default=list(ops.CELLS), help=f"of {','.join(ops.CELLS)}")
     ap.add_argument(

@@ -4,16 +4,23 @@ import statistics
 
 from bench import loadgen, ops, targets
 
-WARMUP_CELL = "dtmf"
 
+def drive(server: targets.Server, cell: str, connections: int, seconds: float) -> tuple[dict, dict, list[str]]:
+    """Run one cell; returns (per-operation summary, server CPU use, errors).
 
-def drive(server: targets.Server, cell: str, connections: int, seconds: float) -> tuple[dict, float, list[str]]:
-    """Run one cell; returns (per-operation summary, server CPU share, errors)."""
+    CPU use is given as a share of one core and as CPU microseconds per request: the second
+    barely moves when other work shares the machine, so it compares servers more fairly.
+    """
     calls = server.new_calls(connections)
     streams = [ops.cycle(ops.CELLS[cell], server.target, uuid) for uuid in calls]
     cpu_before = server.cpu_s()
     stats = loadgen.run_load(server.target.host, server.target.port, streams, seconds)
-    cpu = (server.cpu_s() - cpu_before) / stats.elapsed_s if stats.elapsed_s else 0.0
+    cpu_s = server.cpu_s() - cpu_before
+    requests = sum(op.count for op in stats.ops.values())
+    cpu = {
+        "share": cpu_s / stats.elapsed_s if stats.elapsed_s else 0.0,
+        "us_per_request": cpu_s * 1e6 / requests if requests else 0.0,
+    }
     if server.kind == "simulator":
         for uuid in calls:  # leave no load-only calls behind to skew later cells
             server.control("POST", f"/_sim/calls/{uuid}/hangup", {})
@@ -25,18 +32,25 @@ def measure(kind: str, cells, connections, seconds, warmup, workdir, log) -> tup
     server = targets.launch(kind, workdir)
     results, cpu, errors = {}, {}, []
     try:
-        if warmup:
-            drive(server, WARMUP_CELL, 32, warmup)
+        for cell in cells if warmup else ():  # Prism's JIT takes 10-20 s to settle; each path gets a share
+            drive(server, cell, 32, warmup / len(cells))
         for c in connections:
-            shares = []
+            shares, costs = [], []
             for cell in cells:
                 summary, share, errs = drive(server, cell, c, seconds)
                 results.setdefault(str(c), {}).update(summary)
-                shares.append(share)
+                shares.append(share["share"])
+                costs.append(share["us_per_request"])
                 errors += [f"{kind} {cell} c={c}: {e}" for e in dict.fromkeys(errs)]
                 line = ", ".join(f"{op} {r['rps']:.0f}/s p99 {r['p99_ms']:.2f} ms" for op, r in summary.items())
-                log(f"  {kind:9} c={c:<3} {cell:8} {line} (cpu {share:.2f})")
-            cpu[str(c)] = round(statistics.mean(shares), 2)
+                log(
+                    f"  {kind:9} c={c:<3} {cell:8} {line} (cpu {share['share']:.2f}, "
+                    f"{share['us_per_request']:.0f} µs/req)"
+                )
+            cpu[str(c)] = {
+                "share": round(statistics.mean(shares), 2),
+                "us_per_request": round(statistics.mean(costs), 1),
+            }
     finally:
         server.stop()
     return results, cpu, errors
