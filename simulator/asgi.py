@@ -43,7 +43,10 @@ class ASGIApp:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers],
+                "headers": [
+                    (b"content-length", str(len(data)).encode()),  # no chunked encoding: one write
+                    *[(k.encode("latin-1"), v.encode("latin-1")) for k, v in out_headers],
+                ],
             }
         )
         await send({"type": "http.response.body", "body": data})

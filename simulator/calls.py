@@ -8,15 +8,19 @@ manual clock needs no threads. Conventions (documented in the README):
   +15005550003 rings 30 s then fails (no answer); any other number answers after 5 s.
 """
 
-from collections import deque
+import heapq
+import struct
+import uuid as uuidlib
 
 from .clock import iso
+from .timeline import Timeline
 
 AUDIO_SECONDS = 30.0
 SPEECH_SECONDS_PER_CHAR = 0.060
 RECORDING_TTL = 30 * 86400.0
 CALL_TTL = 3600.0
 TIMELINE_LEN = 50  # events kept per call; small so 10k busy calls stay well under 100 MB
+MAX_DTMF_PENDING = 100  # DTMF sends in flight per call; beyond it the earliest is cut short (bounds memory)
 TRANSFER_OUTCOMES = {
     "+15005550001": (1.0, "answered"),
     "+15005550002": (0.0, "busy"),
@@ -31,8 +35,29 @@ def dtmf_seconds(digits: str) -> float:
     return (400 * len(digits) - 200) / 1000
 
 
+_PACKED_RECORDING = struct.Struct("<16sddI??")  # uuid, started, stopped, max_length, is wav, trim silence
+_STOPPED_AT = struct.Struct("<d")  # offset 24 in a packed recording
+
+
+def stopped_at(packed: bytes) -> float:
+    return _STOPPED_AT.unpack_from(packed, 24)[0]
+
+
 class Recording:
+    """A running recording; stopped ones are kept packed (about 70 bytes) for their 30 days."""
+
     __slots__ = ("uuid", "format", "max_length", "trim_silence", "started_at", "stopped_at")
+
+    def pack(self) -> bytes:
+        return _PACKED_RECORDING.pack(uuidlib.UUID(self.uuid).bytes, self.started_at, self.stopped_at,
+                                      self.max_length, self.format == "wav", self.trim_silence)  # fmt: skip
+
+    @classmethod
+    def unpack(cls, packed: bytes) -> "Recording":
+        raw, started, stopped, max_length, wav, trim = _PACKED_RECORDING.unpack(packed)
+        rec = cls(str(uuidlib.UUID(bytes=raw)), "wav" if wav else "mp3", max_length, trim, started)
+        rec.stopped_at = stopped
+        return rec
 
     def __init__(self, uuid, fmt, max_length, trim_silence, started_at):
         self.uuid = uuid
@@ -135,29 +160,19 @@ class Call:
         self.created_at = now
         self.ended_at = None
         self.recording = None  # the running Recording
-        self.recordings = []  # stopped ones, in stop order (so oldest expiry first)
+        self.recordings = []  # stopped ones, packed, in stop order (so oldest expiry first)
         self.playback = None
-        self.dtmf = []  # (dtmf_uuid, digits, ends_at) still being sent
+        self.dtmf = []  # heap of (ends_at, dtmf_uuid, digits) still being sent
         self.transfer = None
-        self.events = deque(maxlen=TIMELINE_LEN)
+        self.events = Timeline(TIMELINE_LEN)
         self.next_due = NEVER
-        self.log(now, "call.created", status=status)
+        self.log(now, "call.created", text=status)
 
-    # -- timeline: one compact string per event, "epoch type k=v k=v", parsed on read
-    def log(self, at: float, kind: str, **fields) -> None:
-        extra = "".join(f" {k}={v}" for k, v in fields.items())
-        self.events.append(f"{at:.6f} {kind}{extra}")
+    def log(self, at: float, kind: str, ref: str | None = None, text: str | None = None) -> None:
+        self.events.add(at, kind, ref, text)
 
     def timeline(self) -> list[dict]:
-        out = []
-        for line in self.events:
-            at, kind, *pairs = line.split(" ")
-            event = {"at": iso(float(at)), "type": kind}
-            for pair in pairs:
-                k, _, v = pair.partition("=")
-                event[k] = v
-            out.append(event)
-        return out
+        return self.events.render()
 
     # -- timed rules
     def _due(self) -> tuple[float, str]:
@@ -168,7 +183,7 @@ class Call:
         if self.playback is not None:
             best = min(best, (self.playback.ends_at, "playback"))
         if self.dtmf:
-            best = min(best, (min(d[2] for d in self.dtmf), "dtmf"))
+            best = min(best, (self.dtmf[0][0], "dtmf"))
         if self.transfer is not None:
             best = min(best, (self.transfer.due_at, "transfer"))
         return best
@@ -184,19 +199,18 @@ class Call:
             elif kind == "playback":
                 pb = self.playback
                 self.playback = None
-                self.log(at, f"{pb.kind}.finished", uuid=pb.uuid)
+                self.log(at, f"{pb.kind}.finished", pb.uuid)
             elif kind == "dtmf":
-                done = min(self.dtmf, key=lambda d: d[2])
-                self.dtmf.remove(done)
-                self.log(at, "dtmf.finished", dtmf_uuid=done[0], digits=done[1])
+                _, dtmf_uuid, digits = heapq.heappop(self.dtmf)
+                self.log(at, "dtmf.finished", dtmf_uuid, digits)
             else:
                 self._finish_transfer(at, outbox)
-        while self.recordings and self.recordings[0].stopped_at + RECORDING_TTL <= now:
-            rec = self.recordings.pop(0)
-            self.log(now, "recording.expired", recording_uuid=rec.uuid)
+        while self.recordings and stopped_at(self.recordings[0]) + RECORDING_TTL <= now:
+            rec = Recording.unpack(self.recordings.pop(0))
+            self.log(now, "recording.expired", rec.uuid)
         self.next_due = self._due()[0]
         if self.recordings:
-            self.next_due = min(self.next_due, self.recordings[0].stopped_at + RECORDING_TTL)
+            self.next_due = min(self.next_due, stopped_at(self.recordings[0]) + RECORDING_TTL)
         if self.ended_at is not None:
             self.next_due = min(self.next_due, self.ended_at + CALL_TTL)
 
@@ -204,7 +218,7 @@ class Call:
         tr = self.transfer
         self.transfer = None
         if tr.outcome == "answered":
-            self.log(at, "transfer.answered", transfer_uuid=tr.uuid, to=tr.to)
+            self.log(at, "transfer.answered", tr.uuid, tr.to)
             if tr.answer_url:
                 event = {
                     "transfer_uuid": tr.uuid,
@@ -217,44 +231,53 @@ class Call:
             self.end(at, "transferred", outbox)
         else:
             self.status = "in-progress"  # a failed transfer returns the caller to the call
-            self.log(at, "transfer.failed", transfer_uuid=tr.uuid, reason=tr.outcome)
+            self.log(at, "transfer.failed", tr.uuid, tr.outcome)
 
     # -- state changes (callers check the rules first)
     def stop_recording(self, at: float, reason: str) -> Recording:
         rec = self.recording
         self.recording = None
         rec.stopped_at = min(at, rec.ends_at)
-        self.recordings.append(rec)
-        self.log(rec.stopped_at, "recording.stopped", recording_uuid=rec.uuid, reason=reason)
+        self.recordings.append(rec.pack())
+        self.log(rec.stopped_at, "recording.stopped", rec.uuid, reason)
         return rec
 
     def interrupt_playback(self, at: float, by: str) -> None:
         pb = self.playback
         if pb is not None:
             self.playback = None
-            self.log(at, f"{pb.kind}.interrupted", uuid=pb.uuid, by=by)
+            self.log(at, f"{pb.kind}.interrupted", pb.uuid, by)
 
     def end(self, at: float, cause: str, outbox: list) -> None:
         if self.recording is not None:
             self.stop_recording(at, reason="call_ended")
         self.interrupt_playback(at, by="hangup")
-        for dtmf_uuid, _, _ in self.dtmf:
-            self.log(at, "dtmf.cancelled", dtmf_uuid=dtmf_uuid)
+        for _, dtmf_uuid, _ in sorted(self.dtmf):
+            self.log(at, "dtmf.cancelled", dtmf_uuid)
         self.dtmf = []
         if self.transfer is not None:
-            self.log(at, "transfer.cancelled", transfer_uuid=self.transfer.uuid)
+            self.log(at, "transfer.cancelled", self.transfer.uuid)
             self.transfer = None
         self.status = "completed"
         self.hangup_cause = cause
         self.ended_at = at
-        self.log(at, "call.completed", hangup_cause=cause)
+        self.log(at, "call.completed", text=cause)
         if self.hangup_url:
             outbox.append((self.hangup_url, "callHangup", self.details(at)))
+
+    def send_dtmf(self, dtmf_uuid: str, digits: str, now: float) -> None:
+        if len(self.dtmf) >= MAX_DTMF_PENDING:
+            _, cut_uuid, _ = heapq.heappop(self.dtmf)
+            self.log(now, "dtmf.cut_short", cut_uuid)
+        ends_at = now + dtmf_seconds(digits)
+        heapq.heappush(self.dtmf, (ends_at, dtmf_uuid, digits))
+        self.log(now, "dtmf.started", dtmf_uuid, digits)
+        self.next_due = min(self.next_due, ends_at)
 
     # -- views
     def details(self, now: float) -> dict:
         """The public CallDetails shape (as in the hangup webhook)."""
-        recs = [r.details(now) for r in self.recordings]
+        recs = [Recording.unpack(r).details(now) for r in self.recordings]
         if self.recording is not None:
             recs.append(self.recording.details(now))
         return {

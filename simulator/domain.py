@@ -18,7 +18,6 @@ from .calls import (
     Playback,
     Recording,
     Transfer,
-    dtmf_seconds,
 )
 from .clock import Clock, iso
 from .errors import DomainError
@@ -171,7 +170,7 @@ class World:
             tr = Transfer(new_uuid(), to, caller_id, answer_url, now)
             call.transfer = tr
             call.status = "transferring"
-            call.log(now, "transfer.started", transfer_uuid=tr.uuid, to=to)
+            call.log(now, "transfer.started", tr.uuid, to)
             call.next_due = min(call.next_due, tr.due_at)  # a busy number fails on the next access
             return {"transfer_uuid": tr.uuid, "status": "transferring", "to": to}
 
@@ -186,7 +185,7 @@ class World:
                 )  # fmt: skip
             rec = Recording(new_uuid(), format, int(max_length), bool(trim_silence), now)
             call.recording = rec
-            call.log(now, "recording.started", recording_uuid=rec.uuid, format=format, channels="both")
+            call.log(now, "recording.started", rec.uuid, format)
             call.next_due = min(call.next_due, rec.ends_at)
             return {"recording_uuid": rec.uuid, "status": "recording", "format": format}
 
@@ -207,7 +206,7 @@ class World:
         pb = Playback(new_uuid(), kind, subject, loop, now, now + seconds)
         call.interrupt_playback(now, by=pb.uuid)  # play and speak interrupt each other
         call.playback = pb
-        call.log(now, f"{kind}.started", uuid=pb.uuid)
+        call.log(now, f"{kind}.started", pb.uuid)
         call.next_due = min(call.next_due, pb.ends_at)
         return pb
 
@@ -232,10 +231,7 @@ class World:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
             dtmf_uuid = new_uuid()
-            ends_at = now + dtmf_seconds(digits)
-            call.dtmf.append((dtmf_uuid, digits, ends_at))
-            call.log(now, "dtmf.started", dtmf_uuid=dtmf_uuid, digits=digits)
-            call.next_due = min(call.next_due, ends_at)
+            call.send_dtmf(dtmf_uuid, digits, now)
             return {"dtmf_uuid": dtmf_uuid, "status": "sent", "digits": digits}
 
     # -- what the caller or the network does (control plane)
@@ -266,7 +262,7 @@ class World:
                     409, "call_not_in_progress", "Call not in progress",
                     f"Call {call.uuid} is {call.status}; the caller cannot press keys.",
                 )  # fmt: skip
-            call.log(now, "dtmf.input", digits=digits)
+            call.log(now, "dtmf.input", text=digits)
             if call.playback is not None and call.playback.kind == "speak":
                 call.interrupt_playback(now, by="dtmf_input")  # DTMF input interrupts speech, not audio
             return call
@@ -286,5 +282,5 @@ class World:
         out["ended_at"] = iso(call.ended_at) if call.ended_at is not None else None
         out["playback"] = call.playback.details() if call.playback else None
         out["transfer"] = call.transfer.details() if call.transfer else None
-        out["dtmf"] = [{"dtmf_uuid": u, "digits": d, "ends_at": iso(e)} for u, d, e in call.dtmf]
+        out["dtmf"] = [{"dtmf_uuid": u, "digits": d, "ends_at": iso(e)} for e, u, d in sorted(call.dtmf)]
         return out

@@ -10,7 +10,6 @@ import logging
 from itertools import islice
 from urllib.parse import parse_qsl
 
-import httpx
 import jsonschema_rs
 import orjson
 
@@ -303,18 +302,3 @@ class App:
             value = sent[name]
             if not (validator.is_valid(value) or (value.lstrip("-").isdigit() and validator.is_valid(int(value)))):
                 raise SelfCheckError(f"{where}: header {name}={value!r} breaks the schema")
-
-
-class InProcessTransport(httpx.BaseTransport):
-    """An httpx transport that calls App.handle directly: no socket, no thread."""
-
-    def __init__(self, app: App):
-        self.app = app
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        body = request.read()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
-        status, out_headers, data = self.app.handle(
-            request.method, request.url.path, request.url.query.decode("latin-1"), headers, body
-        )
-        return httpx.Response(status, headers=out_headers, content=data)

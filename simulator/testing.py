@@ -11,8 +11,9 @@ import httpx
 
 from .clock import Clock
 from .domain import World
-from .http import App, InProcessTransport
+from .http import App
 from .spec import Spec
+from .transport import InProcessTransport
 from .webhooks import Webhooks
 
 BASE_URL = "http://tryvox.test"
@@ -113,7 +114,7 @@ def simulated_api(**options):
 
 
 @contextmanager
-def served(*args: str, timeout: float = 10.0, env: dict | None = None):
+def served(*args: str, timeout: float = 10.0, env: dict | None = None, module: str = "simulator.cli"):
     """Run `tryvox-sim serve --port 0 *args` in a subprocess; yields the parsed export lines as a dict
     (TVX_BASE_URL, TVX_AUTH_ID, TVX_API_TOKEN, TVX_CALL_UUID, plus `process` and `log`, the path of its
     stderr). Stopped (SIGTERM) on exit."""
@@ -124,7 +125,7 @@ def served(*args: str, timeout: float = 10.0, env: dict | None = None):
     import time
 
     log = tempfile.NamedTemporaryFile(prefix="tryvox-sim-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "simulator.cli", "serve", "--port", "0", *args]
+    command = [sys.executable, "-m", module, "serve", "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})})
     found: dict = {"process": process, "log": log.name}
     try:

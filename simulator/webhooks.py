@@ -6,8 +6,6 @@ import queue
 import threading
 from collections import deque
 
-import httpx
-
 from .clock import iso
 
 log = logging.getLogger("tryvox_sim.webhooks")
@@ -66,6 +64,8 @@ class Webhooks:
             self._thread.start()
 
     def _run(self) -> None:
+        import httpx  # only a serving simulator delivers: keep start-up light
+
         with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
             while (record := self._queue.get()) is not None:
                 try:
