@@ -1,0 +1,226 @@
+"""The contract suite must fail, naming the problem, when the API drifts from the spec.
+
+Each case puts a fault-injecting proxy (contract_tests/fault_proxy.py) in front of a real
+simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
+behaviour tests) against the proxy with a fixed seed and few examples.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+from contract_tests.fault_proxy import Exchange, FaultProxy
+from contract_tests.target import ROOT, start_simulator
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    target = start_simulator()
+    yield target
+    target.stop()
+
+
+def suite_env(simulator, proxy_url: str) -> dict[str, str]:
+    return {**os.environ, **simulator.env, "TVX_BASE_URL": proxy_url, "TVX_CONTROL_URL": proxy_url}
+
+
+def run_schemathesis(simulator, proxy_url: str, operation: str, tmp_path: Path, phases: str) -> dict:
+    """A small fixed-seed schemathesis run of one operation; returns failure title -> count."""
+    report = tmp_path / "run.json"
+    command = [
+        str(BIN / "schemathesis"), "run", str(ROOT / "openapi" / "call-actions.yaml"),
+        "--include-operation-id", operation, "--phases", phases, "--seed", "7", "--max-examples", "5",
+        "--report", "json", "--report-json-path", str(report), "--no-shrink",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=ROOT, env=suite_env(simulator, proxy_url), capture_output=True, text=True, timeout=120
+    )
+    data = json.loads(report.read_text())
+    failures = {f"{failure['code']} {failure['title']}": failure["count"] for failure in data["failures"]}
+    assert result.returncode != 0, "schemathesis passed against a drifting API"
+    return failures | {"__output__": result.stdout}
+
+
+def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"contract_tests/{test_id}"],
+        cwd=ROOT, env=suite_env(simulator, proxy_url), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1, f"behaviour test passed against a drifting API:\n{result.stdout[-2000:]}"
+    return result.stdout
+
+
+def json_body(exchange: Exchange) -> dict:
+    return json.loads(exchange.body) if exchange.body else {}
+
+
+def rewrite(exchange: Exchange, change) -> None:
+    body = json_body(exchange)
+    change(body)
+    exchange.body = json.dumps(body).encode()
+
+
+# -- faults: (operation, phases, after-hook or before-hook, expected failure title) ------------------
+
+
+def wrong_status(ex: Exchange):
+    if ex.status == 202:
+        ex.status = 201  # the spec says 202 Accepted
+
+
+def missing_field(ex: Exchange):
+    if ex.status == 202:
+        rewrite(ex, lambda body: body.pop("play_uuid", None))
+
+
+def renamed_field(ex: Exchange):
+    if ex.status == 202:
+        rewrite(ex, lambda body: body.update(recordingUuid=body.pop("recording_uuid")))
+
+
+def mistyped_field(ex: Exchange):
+    if ex.status == 202:
+        rewrite(ex, lambda body: body.update(text=len(body["text"])))
+
+
+def wrong_content_type(ex: Exchange):
+    if ex.status == 202:
+        ex.headers["content-type"] = "text/plain"
+
+
+def invalid_input_accepted(ex: Exchange):
+    if ex.status == 422:
+        ex.status, ex.headers["content-type"] = 202, "application/json"
+        ex.body = json.dumps({"dtmf_uuid": str(uuid.uuid4()), "status": "sent", "digits": "1"}).encode()
+
+
+def server_error_on_hash(ex: Exchange):
+    if b"#" in ex.request_body:
+        ex.status, ex.headers["content-type"] = 500, "application/problem+json"
+        ex.body = b'{"type":"about:blank","title":"Internal error","status":500,"code":"internal"}'
+
+
+def auth_ignored(ex: Exchange):
+    """Before forwarding: any credentials (or none) become the valid token."""
+    ex.request_headers = {k: v for k, v in ex.request_headers.items() if k.lower() != "authorization"}
+    ex.request_headers["Authorization"] = f"Bearer {os.environ['DRIFT_TOKEN']}"
+
+
+# Schemathesis names each failure by a code (`st explain ST103`); the check behind it is named here.
+SCHEMATHESIS_CASES = [
+    pytest.param("playAudio", "examples,fuzzing", None, wrong_status, "ST103", id="wrong-status"),
+    pytest.param("playAudio", "examples,fuzzing", None, missing_field, "ST108", id="missing-field"),
+    pytest.param("startRecording", "examples", None, renamed_field, "ST108", id="renamed-field"),
+    pytest.param("speakText", "examples", None, mistyped_field, "ST108", id="mistyped-field"),
+    pytest.param("playAudio", "examples", None, wrong_content_type, "ST105", id="wrong-content-type"),
+    pytest.param("sendDtmf", "coverage", None, invalid_input_accepted, "ST201", id="invalid-input-accepted"),
+    pytest.param("sendDtmf", "examples", None, server_error_on_hash, "ST101", id="server-error"),
+    pytest.param("sendDtmf", "examples", auth_ignored, None, "ST401", id="auth-ignored"),
+]
+CHECKS = {
+    "ST101": "not_a_server_error",
+    "ST103": "status_code_conformance",
+    "ST105": "content_type_conformance",
+    "ST108": "response_schema_conformance",
+    "ST201": "negative_data_rejection",
+    "ST401": "ignored_auth",
+}
+
+
+@pytest.mark.parametrize(("operation", "phases", "before", "after", "code"), SCHEMATHESIS_CASES)
+def test_schemathesis_names_the_drift(simulator, tmp_path, monkeypatch, operation, phases, before, after, code):
+    monkeypatch.setenv("DRIFT_TOKEN", simulator.env["TVX_API_TOKEN"])
+    with FaultProxy(simulator.base_url, before=before, after=after) as url:
+        failures = run_schemathesis(simulator, url, operation, tmp_path, phases)
+    output = failures.pop("__output__")
+    found = [name for name in failures if name.startswith(code + " ")]
+    assert found, f"expected {code} ({CHECKS[code]}) to fail, got {sorted(failures)}\n{output[-3000:]}"
+    assert f"- {code} " in output and "curl -X" in output, "the output names the check and shows a curl line"
+
+
+def test_schemathesis_passes_through_an_honest_proxy(simulator, tmp_path):
+    """The proxy itself bends nothing: the same small run passes when no fault is injected."""
+    with FaultProxy(simulator.base_url) as url:
+        result = subprocess.run(
+            [str(BIN / "schemathesis"), "run", str(ROOT / "openapi" / "call-actions.yaml"),
+             "--include-operation-id", "sendDtmf", "--phases", "examples,coverage", "--seed", "7",
+             "--max-examples", "5"],
+            cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+# -- drift only the behaviour tests can see ----------------------------------------------------
+
+
+def second_stop_accepted(ex: Exchange):
+    if ex.method == "DELETE" and ex.status == 409:
+        ex.status, ex.headers["content-type"] = 200, "application/json"
+        rec = str(uuid.uuid4())
+        ex.body = json.dumps(
+            {
+                "recording_uuid": rec,
+                "status": "stopped",
+                "url": f"https://recordings.tryvox.io/{rec}.mp3",
+                "duration": 0,
+            }
+        ).encode()
+
+
+def destination_not_echoed(ex: Exchange):
+    if ex.status == 202 and ex.operation == "POST transfer":
+        rewrite(ex, lambda body: body.update(to="+14155559999"))
+
+
+def digits_not_echoed(ex: Exchange):
+    if ex.status == 202 and ex.operation == "POST dtmf":
+        rewrite(ex, lambda body: body.update(digits="1"))
+
+
+BEHAVIOUR_CASES = [
+    pytest.param(
+        second_stop_accepted,
+        "test_behaviour_recording.py::test_a_second_stop_is_a_conflict",
+        "expected 409, got 200",
+        id="second-stop-accepted",
+    ),
+    pytest.param(
+        destination_not_echoed,
+        "test_behaviour_transfer.py::test_transfer_echoes_the_destination_and_starts_transferring",
+        "+14155559999",
+        id="to-not-echoed",
+    ),
+    pytest.param(
+        digits_not_echoed,
+        "test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed",
+        "AssertionError",
+        id="digits-not-echoed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("after", "test_id", "expected"), BEHAVIOUR_CASES)
+def test_behaviour_tests_name_the_drift(simulator, after, test_id, expected):
+    with FaultProxy(simulator.base_url, after=after) as url:
+        output = run_behaviour(simulator, url, test_id)
+    assert expected in output, output[-3000:]
+
+
+def test_behaviour_tests_pass_through_an_honest_proxy(simulator):
+    with FaultProxy(simulator.base_url) as url:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "contract_tests/test_behaviour_recording.py", "contract_tests/test_behaviour_dtmf.py"],
+            cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
