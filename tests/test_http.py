@@ -1,9 +1,12 @@
 """HTTP shell through the in-process transport: every status and bad-input class. Self-check is on,
 so every response here is also validated against the spec (a mismatch raises SelfCheckError)."""
 
+import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.spec import Spec
 from simulator.testing import shared_spec, simulated_api
@@ -307,3 +310,48 @@ def test_rate_limit_headers_and_429_with_retry_after():
         forbidden = post(sim, "dtmf", BODIES["dtmf"], auth_id="other_account")
         assert forbidden.status_code == 403 and forbidden.headers["RateLimit-Remaining"] == "2"
         assert post(sim, "dtmf", BODIES["dtmf"]).status_code == 202
+
+
+# -- no input gives a 5xx (self-check also validates every response)
+
+_fuzz_sim = None
+
+
+def _fuzz_app():
+    global _fuzz_sim
+    if _fuzz_sim is None:
+        from simulator.testing import SimulatedAPI
+
+        _fuzz_sim = SimulatedAPI()
+    return _fuzz_sim.app
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+bodies = st.one_of(
+    st.binary(max_size=64),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({}, optional={k: json_values for k in ["to", "caller_id", "url", "loop", "text",
+                                                                "digits", "format", "max_length", "engine"]})
+    .map(lambda v: json.dumps(v).encode()),
+)  # fmt: skip
+
+
+@settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "HEAD", "QUERY", "PATCH"]),
+    action=st.sampled_from(["transfer", "record", "play", "speak", "dtmf", "nope", ""]),
+    auth_id=st.sampled_from([ME, "other_account", "", "x y", "%00"]),
+    call_uuid=st.sampled_from(["650e8400-e29b-41d4-a716-446655440000", "nope", "650E8400-E29B-41D4-A716-446655440000"]),
+    token=st.sampled_from([TOKEN, OTHER_TOKEN, "", "tvx_sk_test_x"]),
+    ctype=st.sampled_from(["application/json", "text/plain", "", "application/json; charset=latin-1"]),
+    body=bodies,
+)
+def test_no_input_gives_a_5xx(method, action, auth_id, call_uuid, token, ctype, body):
+    app = _fuzz_app()
+    headers = {"authorization": f"Bearer {token}", "content-type": ctype}
+    status, _, _ = app.handle(method, f"/v1/voice/accounts/{auth_id}/calls/{call_uuid}/{action}", "", headers, body)
+    assert status < 500 and app.unexpected_errors == 0
