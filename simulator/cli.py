@@ -88,6 +88,7 @@ def main(argv=None) -> int:
         log_level=args.log_level,
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # loopback tool: no proxy in front, skip the middleware
         date_header=False,
     )
     Server(config, env_lines).run()
