@@ -11,6 +11,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from tryvox_call_actions_client import AuthenticatedClient
 
+from contract_tests.actions import stop
 from contract_tests.target import ROOT, Target, TargetError, open_target
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
@@ -106,8 +107,13 @@ def auth_id(target: Target) -> str:
 
 
 @pytest.fixture
-def call_uuid(target: Target) -> str:
+def call_uuid(target: Target, api):
     """An in-progress call: a fresh one on the simulator, TVX_CALL_UUID on a deployment."""
     if target.is_simulator:
-        return SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"]).new_call()
-    return target.env["TVX_CALL_UUID"]
+        yield SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"]).new_call()
+        return
+    # A deployment has one call for every test: leave it with no recording running, before and after.
+    call = target.env["TVX_CALL_UUID"]
+    stop(api, target.env["TVX_AUTH_ID"], call)
+    yield call
+    stop(api, target.env["TVX_AUTH_ID"], call)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 from contract_tests.target import ROOT, Target, TargetError, open_target
@@ -83,10 +84,8 @@ def read_junit(path: Path) -> dict:
         return {}
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     counts = {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
-    reasons = sorted(
-        {skip.get("message", "") for skip in suite.iter("skipped") if skip.get("message")},
-    )
-    counts["skip_reasons"] = reasons
+    reasons = Counter(skip.get("message", "") for skip in suite.iter("skipped") if skip.get("message"))
+    counts["skip_reasons"] = [f"{reason} ({n} tests)" if n > 1 else reason for reason, n in sorted(reasons.items())]
     counts["failed_tests"] = [
         f"{case.get('classname')}::{case.get('name')}"
         for case in suite.iter("testcase")

@@ -55,11 +55,10 @@ def test_a_live_key_is_accepted_with_opt_in():
     assert target.env["TVX_API_TOKEN"] == "tvx_sk_live_abc"
 
 
-def test_a_deployment_leaves_out_transfers_and_control_plane_tests():
+def test_a_deployment_leaves_out_transfers():
     target = from_environment(COMPLETE)
     assert not target.is_simulator
     assert any("transferCall" in reason and "TVX_SAFE_TRANSFER_TO" in reason for reason in target.skipped)
-    assert any("control plane" in reason for reason in target.skipped)
 
 
 def test_a_safe_destination_lets_transfers_run():
