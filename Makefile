@@ -58,10 +58,12 @@ check-client: client ## Fail if the committed client differs from a fresh genera
 serve: $(VENV_STAMP) ## Run the simulator on $(HOST):$(PORT) (PORT=4010 by default)
 	$(BIN)/tryvox-sim serve --host $(HOST) --port $(PORT)
 
-unit: $(VENV_STAMP) ## Run the unit tests (tests/)
-	$(PY) -m pytest -q tests
+# Browser checks run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
+unit: $(VENV_STAMP) ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
+	$(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
+	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py
 
-test: lint check-client unit ## Everything CI runs: lint, check-client, unit and contract tests
+test: lint check-client unit contract-test docs-test ## Everything CI runs: lint, client drift, unit, contract, docs
 	@echo "make test: all checks passed"
 
 # Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench).
