@@ -74,7 +74,8 @@ def parse_exports(lines: list[str]) -> dict[str, str]:
 def start_simulator(*extra: str, timeout: float = START_TIMEOUT_S) -> Target:
     """Start `tryvox-sim serve` on a free loopback port and wait until it has printed its exports."""
     process = subprocess.Popen(
-        sim_command("--self-check", *extra),
+        # Manual clock: nothing happens between requests unless a test advances it, so runs repeat.
+        sim_command("--self-check", "--manual-clock", *extra),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -137,9 +138,10 @@ def from_environment(environ: dict[str, str] | None = None) -> Target:
     return target
 
 
-def open_target(environ: dict[str, str] | None = None) -> Target:
-    """The target named by TVX_BASE_URL, or a simulator started here when it is unset."""
+def open_target(environ: dict[str, str] | None = None, seed: int | None = None) -> Target:
+    """The target named by TVX_BASE_URL, or a simulator started here when it is unset (with `seed`, its
+    generated ids repeat, so a seeded run sends the same requests)."""
     environ = dict(os.environ if environ is None else environ)
     if environ.get("TVX_BASE_URL"):
         return from_environment(environ)
-    return start_simulator()
+    return start_simulator(*(["--seed", str(seed)] if seed is not None else []))

@@ -42,6 +42,7 @@ def parse_args(argv):
     serve.add_argument("--rate-limit", default=os.environ.get("TVX_SIM_RATE_LIMIT") or None, help="e.g. 50/s")
     serve.add_argument("--self-check", action="store_true", help="validate every response against the spec")
     serve.add_argument("--manual-clock", action="store_true", help="clock moves only via /_sim/clock/advance")
+    serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     args = parser.parse_args(argv)
@@ -61,6 +62,7 @@ def build_app(args) -> App:
         auth_id=os.environ.get("TVX_AUTH_ID", DEFAULT_AUTH_ID),
         token=os.environ.get("TVX_API_TOKEN", DEFAULT_TOKEN),
         call_uuid=os.environ.get("TVX_CALL_UUID", DEFAULT_CALL_UUID),
+        id_seed=args.seed,
     )
     return App(
         world,

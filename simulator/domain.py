@@ -5,6 +5,7 @@ call against the clock, checks the rules, changes state and returns the document
 Rule violations raise `DomainError`. Webhooks to send are appended to `World.outbox`.
 """
 
+import random
 import secrets
 import threading
 import uuid as uuidlib
@@ -30,8 +31,18 @@ OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
 DEFAULT_FROM = "+14155550123"
 
 
-def new_uuid() -> str:
-    return str(uuidlib.uuid4())
+class Ids:
+    """New uuid4s; seeded, they repeat run to run (so a seeded contract run sends the same requests)."""
+
+    __slots__ = ("_random",)
+
+    def __init__(self, seed: int | None = None):
+        self._random = random.Random(seed) if seed is not None else None
+
+    def __call__(self) -> str:
+        if self._random is None:
+            return str(uuidlib.uuid4())
+        return str(uuidlib.UUID(int=self._random.getrandbits(128), version=4))
 
 
 class Account:
@@ -57,8 +68,10 @@ class World:
         auth_id: str = DEFAULT_AUTH_ID,
         token: str = DEFAULT_TOKEN,
         call_uuid: str = DEFAULT_CALL_UUID,
+        id_seed: int | None = None,
     ):
         self.clock = clock or Clock(manual=True)
+        self.new_uuid = Ids(id_seed)
         self.seed = (auth_id, token, call_uuid.lower())
         self.lock = threading.RLock()
         self.reset()
@@ -96,7 +109,7 @@ class World:
             account = self.accounts.get(auth_id)
             if account is None:
                 raise DomainError(404, "account_not_found", "Account not found", f"No account {auth_id}.", "/auth_id")
-            call = Call(call_uuid or new_uuid(), auth_id, from_, to or account.numbers[0], status, hangup_url,
+            call = Call(call_uuid or self.new_uuid(), auth_id, from_, to or account.numbers[0], status, hangup_url,
                         self.clock.now())  # fmt: skip
             self.calls[call.uuid] = call
             return call
@@ -167,7 +180,7 @@ class World:
                     422, "caller_id_not_owned", "Caller ID not owned",
                     f"{caller_id} is not a number owned by account {auth_id}.", "/caller_id",
                 )  # fmt: skip
-            tr = Transfer(new_uuid(), to, caller_id, answer_url, now)
+            tr = Transfer(self.new_uuid(), to, caller_id, answer_url, now)
             call.transfer = tr
             call.status = "transferring"
             call.log(now, "transfer.started", tr.uuid, to)
@@ -183,7 +196,7 @@ class World:
                     409, "recording_already_running", "Recording already running",
                     f"Recording {call.recording.uuid} is already running on this call.",
                 )  # fmt: skip
-            rec = Recording(new_uuid(), format, int(max_length), bool(trim_silence), now)
+            rec = Recording(self.new_uuid(), format, int(max_length), bool(trim_silence), now)
             call.recording = rec
             call.log(now, "recording.started", rec.uuid, format)
             call.next_due = min(call.next_due, rec.ends_at)
@@ -203,7 +216,7 @@ class World:
             return {"recording_uuid": rec.uuid, "status": "stopped", "url": rec.url, "duration": rec.duration(now)}
 
     def _start_playback(self, call: Call, kind: str, subject: str, loop: int, seconds: float, now: float):
-        pb = Playback(new_uuid(), kind, subject, loop, now, now + seconds)
+        pb = Playback(self.new_uuid(), kind, subject, loop, now, now + seconds)
         call.interrupt_playback(now, by=pb.uuid)  # play and speak interrupt each other
         call.playback = pb
         call.log(now, f"{kind}.started", pb.uuid)
@@ -230,7 +243,7 @@ class World:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
-            dtmf_uuid = new_uuid()
+            dtmf_uuid = self.new_uuid()
             call.send_dtmf(dtmf_uuid, digits, now)
             return {"dtmf_uuid": dtmf_uuid, "status": "sent", "digits": digits}
 

@@ -1,5 +1,7 @@
 """Domain rules (no HTTP): one or more tests per Note of the docs page, on a manual clock."""
 
+from uuid import UUID
+
 import pytest
 
 from simulator.calls import TIMELINE_LEN
@@ -262,3 +264,14 @@ def test_account_rules(world):
     assert refused(world.add_account, "other", acct.token).code == "token_in_use"
     assert refused(world.new_call, "nobody").code == "account_not_found"
     assert refused(world.answer, CALL).code == "call_not_ringing"
+
+
+def test_seeded_ids_repeat_run_to_run_and_differ_between_seeds():
+    def ids(seed):
+        world = World(Clock(manual=True), id_seed=seed)
+        call = world.new_call(ME).uuid
+        return call, world.start_recording(ME, call)["recording_uuid"]
+
+    assert ids(5) == ids(5)
+    assert ids(5) != ids(6)
+    assert all(UUID(value).version == 4 for value in ids(5))
