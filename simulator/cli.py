@@ -42,6 +42,10 @@ def parse_args(argv):
     serve.add_argument("--rate-limit", default=os.environ.get("TVX_SIM_RATE_LIMIT") or None, help="e.g. 50/s")
     serve.add_argument("--self-check", action="store_true", help="validate every response against the spec")
     serve.add_argument("--manual-clock", action="store_true", help="clock moves only via /_sim/clock/advance")
+    serve.add_argument(
+        "--deliver-webhooks", choices=["loopback", "all", "none"], default="loopback",
+        help="POST webhooks to loopback receivers only (default), to any host, or record them only",
+    )  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
@@ -70,7 +74,7 @@ def build_app(args) -> App:
         self_check=args.self_check,
         strict=False,  # served: a self-check failure answers 500 self_check_failed and is logged
         rate_limit=args.rate_limit,
-        webhooks=Webhooks(deliver=True),
+        webhooks=Webhooks(deliver=args.deliver_webhooks),
     )
 
 

@@ -1,20 +1,43 @@
-"""Webhook deliveries: recorded always, POSTed by a background thread when delivery is on."""
+"""Webhook deliveries: recorded always, POSTed by a background thread when delivery is on.
 
+By default only loopback receivers (localhost, 127.0.0.0/8, ::1) get a POST: a simulator must not call
+hosts named in fuzzed or example requests. `--deliver-webhooks all` lifts that for a deliberate setup.
+"""
+
+import ipaddress
 import itertools
 import logging
 import queue
 import threading
 from collections import deque
+from urllib.parse import urlsplit
 
 from .clock import iso
 
 log = logging.getLogger("tryvox_sim.webhooks")
 KEEP = 1000
+POLICIES = ("none", "loopback", "all")
+
+
+def is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name other than localhost: never resolved, never called
 
 
 class Webhooks:
-    def __init__(self, deliver: bool = False, timeout: float = 2.0):
-        self.deliver = deliver
+    def __init__(self, deliver: bool | str = False, timeout: float = 2.0):
+        """deliver: "none" (record only), "loopback" (POST to loopback receivers only) or "all";
+        True means "loopback"."""
+        policy = {True: "loopback", False: "none"}.get(deliver, deliver)
+        if policy not in POLICIES:
+            raise ValueError(f"deliver must be one of {POLICIES}")
+        self.policy = policy
+        self.deliver = policy != "none"
         self.timeout = timeout
         self.deliveries: deque[dict] = deque(maxlen=KEEP)
         self._ids = itertools.count(1)
@@ -33,9 +56,12 @@ class Webhooks:
             "error": None,
             "payload": payload,
         }
+        if self.policy == "loopback" and not is_loopback(url):
+            record["status"] = "skipped"
+            record["error"] = "not a loopback receiver; serve with --deliver-webhooks all to send it"
         with self._lock:
             self.deliveries.append(record)
-        if self.deliver:
+        if record["status"] == "pending":
             self._start()
             try:
                 self._queue.put_nowait(record)

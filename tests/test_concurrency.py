@@ -57,3 +57,40 @@ def test_unreachable_webhook_is_logged_and_the_simulator_keeps_working():
         response = httpx.post(dtmf, json={"digits": "1"}, headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"})
         assert response.status_code == 202
         assert "webhook callHangup to http://127.0.0.1:9/hangup failed" in open(env["log"]).read()
+
+
+def test_webhooks_reach_loopback_receivers_and_skip_other_hosts():
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            received.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        with served() as env:
+            base = env["TVX_BASE_URL"]
+            local = f"http://127.0.0.1:{receiver.server_port}/hangup"
+            for url in (local, "https://example.com/hangup"):
+                call = httpx.post(f"{base}/_sim/calls", json={"hangup_url": url}).json()
+                assert httpx.post(f"{base}/_sim/calls/{call['call_uuid']}/hangup").status_code == 200
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # bounded wait for the background delivery
+                hooks = {h["url"]: h for h in httpx.get(f"{base}/_sim/webhooks").json()["webhooks"]}
+                if hooks[local]["status"] != "pending":
+                    break
+                time.sleep(0.05)
+            assert hooks[local]["status"] == "delivered" and hooks[local]["response_status"] == 204
+            assert hooks["https://example.com/hangup"]["status"] == "skipped"
+            assert [path for path, _ in received] == ["/hangup"]
+    finally:
+        receiver.shutdown()
