@@ -24,7 +24,8 @@ def drive(server: targets.Server, cell: str, connections: int, seconds: float) -
     if server.kind == "simulator":
         for uuid in calls:  # leave no load-only calls behind to skew later cells
             server.control("POST", f"/_sim/calls/{uuid}/hangup", {})
-    return loadgen.summarise(stats), cpu, stats.errors
+    summary = loadgen.summarise(stats)
+    return {op: summary[op] for op in ops.OPERATIONS if op in summary}, cpu, stats.errors
 
 
 def measure(kind: str, cells, connections, seconds, warmup, workdir, log) -> tuple[dict, dict, list[str]]:
