@@ -26,9 +26,23 @@ def machine() -> dict:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "node": node,
+        "commit": _git_commit(),
         "loadavg_before": round(os.getloadavg()[0], 2),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
+
+
+def _git_commit() -> str:
+    """The commit measured, marked +dirty when simulator/ or the spec has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "simulator", "openapi"], cwd=root, capture_output=True, text=True
+        )
+    except OSError:
+        return "?"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def _ratio(a: float, b: float) -> str:
@@ -41,7 +55,8 @@ def markdown(results: dict) -> str:
         "# Benchmark results",
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
-        f"Python {m['python']}, Node {m['node']}; {m['date']}. Load average (1 min) before/after the run: "
+        f"Python {m['python']}, Node {m['node']}; {m['date']}, commit {m.get('commit', '?')}. "
+        f"Load average (1 min) before/after the run: "
         f"{m['loadavg_before']} / {results.get('loadavg_after', '?')} (anything above 0 is other work "
         "sharing the 2 cores).",
         f"Load: `bench/loadgen.py` (closed loop, keep-alive, uvloop + httptools) on the same machine, "
