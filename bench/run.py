@@ -9,6 +9,7 @@ a million actions, and the cost of `make contract`. Writes results.md and result
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -123,7 +124,11 @@ def main(argv=None) -> int:
     log(f"bench: wrote {args.out / 'results.md'} and {args.out / 'results.json'}")
     for e in results["errors"]:
         log(f"bench: error: {e}")
-    return 1 if results["errors"] else 0
+    if results["errors"]:
+        log(f"bench: server logs kept in {workdir}")
+        return 1
+    shutil.rmtree(workdir)  # Prism's per-request log alone is tens of MB
+    return 0
 
 
 if __name__ == "__main__":
