@@ -1,36 +1,17 @@
-"""`tryvox-sim serve`: run the simulator on loopback with uvicorn (httptools + uvloop)."""
+"""`tryvox-sim serve`: run the simulator on loopback (simulator/server.py: httptools + uvloop)."""
 
 import argparse
 import logging
 import os
 import sys
 
-import uvicorn
-
-from .asgi import ASGIApp
+from . import server
 from .clock import Clock
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
 from .ratelimit import parse_rate
 from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
 from .webhooks import Webhooks
-
-
-class Server(uvicorn.Server):
-    """Prints the export lines once the socket is listening (a parent process reads them)."""
-
-    def __init__(self, config, env_lines):
-        super().__init__(config)
-        self.env_lines = env_lines
-
-    async def startup(self, sockets=None):
-        await super().startup(sockets=sockets)
-        if self.should_exit or not self.servers:
-            return
-        host, port = self.servers[0].sockets[0].getsockname()[:2]
-        print(f"export TVX_BASE_URL=http://{host}:{port}", flush=True)
-        for line in self.env_lines:
-            print(line, flush=True)
 
 
 def parse_args(argv):
@@ -84,20 +65,15 @@ def main(argv=None) -> int:
     app = build_app(args)
     auth_id, token, call_uuid = app.world.seed
     env_lines = [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}", f"export TVX_CALL_UUID={call_uuid}"]
-    config = uvicorn.Config(
-        ASGIApp(app),
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level=args.log_level,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,  # loopback tool: no proxy in front, skip the middleware
-        date_header=False,
-    )
-    Server(config, env_lines).run()
+
+    def ready(host, port):  # a parent process reads these lines to know the server is up
+        print(f"export TVX_BASE_URL=http://{host}:{port}", *env_lines, sep="\n", flush=True)
+
+    try:
+        server.run(app, args.host, args.port, on_ready=ready)
+    except OSError as exc:  # e.g. the port is taken: one line, not a traceback
+        print(f"tryvox-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

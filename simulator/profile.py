@@ -19,25 +19,14 @@ CONNECTIONS = 32
 
 
 def serve_profiled(argv: list[str]) -> None:
-    import uvicorn
+    from .cli import main as serve
 
-    from .asgi import ASGIApp
-    from .cli import Server, build_app, parse_args
-
-    args = parse_args(argv)
-    app = build_app(args)
-    config = uvicorn.Config(ASGIApp(app), host=args.host, port=args.port, loop="uvloop", http="httptools",
-                            log_level="warning", access_log=False)  # fmt: skip
-    auth_id, token, call_uuid = app.world.seed
-    server = Server(config, [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}",
-                             f"export TVX_CALL_UUID={call_uuid}"])  # fmt: skip
-    threading.Timer(SECONDS + 5, lambda: setattr(server, "should_exit", True)).start()  # stops by itself
-    # uvicorn re-raises SIGTERM after its graceful shutdown: make that an exit that still dumps the profile
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Stops by itself: the parent's SIGTERM, or this timer (the server stops gracefully on SIGTERM).
+    threading.Timer(SECONDS + 5, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()
     profiler = cProfile.Profile()
     profiler.enable()
     try:
-        server.run()
+        serve(argv)
     finally:
         profiler.disable()
         profiler.dump_stats(os.environ["SIM_PROFILE_OUT"])

@@ -20,10 +20,9 @@ def test_serve_prints_env_lines_and_serves_the_spec():
         )  # fmt: skip
         assert httpx.get(f"{base}/openapi.json", timeout=5).json()["info"]["title"].startswith("tryvox")
         process = env["process"]
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal (so the exit status says why)
-    assert process.returncode in (0, -15)
+    assert process.returncode == 0  # SIGTERM stops it gracefully
     log = open(env["log"]).read()
-    assert "Application shutdown complete" in log and "Traceback" not in log
+    assert "simulator stopped" in log and "Traceback" not in log
     assert ready_after < 10
 
 
