@@ -211,8 +211,17 @@ class Call:
         self.next_due = self._due()[0]
         if self.recordings:
             self.next_due = min(self.next_due, stopped_at(self.recordings[0]) + RECORDING_TTL)
-        if self.ended_at is not None:
-            self.next_due = min(self.next_due, self.ended_at + CALL_TTL)
+        self.next_due = min(self.next_due, self.retained_until())
+
+    def retained_until(self) -> float:
+        """A completed call is dropped an hour after it ends, or when its last recording expires (30 days
+        after it stopped): until then its recording URLs stay readable in the call details."""
+        if self.ended_at is None:
+            return NEVER
+        until = self.ended_at + CALL_TTL
+        if self.recordings:  # packed in the order they stopped: the last one expires last
+            until = max(until, stopped_at(self.recordings[-1]) + RECORDING_TTL)
+        return until
 
     def _finish_transfer(self, at: float, outbox: list) -> None:
         tr = self.transfer

@@ -12,7 +12,6 @@ import uuid as uuidlib
 
 from .calls import (
     AUDIO_SECONDS,
-    CALL_TTL,
     NEVER,
     SPEECH_SECONDS_PER_CHAR,
     Call,
@@ -121,7 +120,7 @@ class World:
             raise call_not_found(auth_id, call_uuid)
         if call.next_due <= now:
             call.settle(now, self.outbox)
-            if call.ended_at is not None and call.ended_at + CALL_TTL <= now:
+            if call.retained_until() <= now:
                 del self.calls[call.uuid]
                 raise call_not_found(auth_id, call_uuid)
         return call
@@ -154,7 +153,7 @@ class World:
             now = self.clock.now()
             for call in [c for c in self.calls.values() if c.next_due <= now]:
                 call.settle(now, self.outbox)
-                if call.ended_at is not None and call.ended_at + CALL_TTL <= now:
+                if call.retained_until() <= now:
                     del self.calls[call.uuid]
 
     def next_due(self) -> float:

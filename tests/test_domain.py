@@ -249,6 +249,19 @@ def test_completed_calls_are_dropped_after_an_hour(world):
     assert refused(world.find_call, CALL).code == "call_not_found"
 
 
+def test_a_completed_call_stays_while_its_recordings_are_kept(world):
+    call = world.new_call(ME)
+    world.start_recording(ME, call.uuid)
+    world.advance(10)
+    world.hangup(call.uuid)
+    world.advance(29 * 86400)  # long past the hour: the recording URL is still readable for 30 days
+    [recording] = details(world, call.uuid)["recordings"]
+    assert recording["url"].endswith(".mp3") and recording["duration"] == 10
+    world.advance(86400)
+    assert call.uuid not in world.calls  # the last recording expired: the call goes with it
+    assert refused(world.find_call, call.uuid).code == "call_not_found"
+
+
 def test_reset_restores_the_seeded_state(world):
     world.hangup(CALL)
     world.new_call(ME)
