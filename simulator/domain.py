@@ -186,7 +186,7 @@ class World:
             call.next_due = min(call.next_due, tr.due_at)  # a busy number fails on the next access
             return {"transfer_uuid": tr.uuid, "status": "transferring", "to": to}
 
-    def start_recording(self, auth_id, call_uuid, format="mp3", max_length=14400, trim_silence=False) -> dict:
+    def start_recording(self, auth_id, call_uuid, *, format, max_length, trim_silence) -> dict:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
@@ -222,7 +222,7 @@ class World:
         call.next_due = min(call.next_due, pb.ends_at)
         return pb
 
-    def play(self, auth_id, call_uuid, url, loop=1) -> dict:
+    def play(self, auth_id, call_uuid, url, *, loop) -> dict:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
@@ -231,7 +231,7 @@ class World:
             pb = self._start_playback(call, "play", url, loop, seconds, now)
             return {"play_uuid": pb.uuid, "status": "playing", "url": url}
 
-    def speak(self, auth_id, call_uuid, text, voice=None, language=None, engine=None) -> dict:
+    def speak(self, auth_id, call_uuid, text, *, voice, language, engine) -> dict:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)

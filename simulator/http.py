@@ -221,6 +221,7 @@ class App:
                 if isinstance(data, Reply):
                     data.headers.extend(extra)
                     return data
+                data = {**op.defaults, **data}  # defaults come from the spec, not from Python
             result = ACTIONS[op.op_id](self.world, auth_id, call_uuid, data)
         except DomainError as err:
             return Reply(err.status, err.problem(), PROBLEM, extra)

@@ -77,7 +77,7 @@ class Response:
 
 class Operation:
     __slots__ = ("op_id", "method", "template", "source", "params", "query", "body", "body_required",
-                 "body_types", "responses", "secured")  # fmt: skip
+                 "body_types", "defaults", "responses", "secured")  # fmt: skip
 
     def __init__(self, op_id, method, template, source):
         self.op_id = op_id
@@ -89,6 +89,7 @@ class Operation:
         self.body = None  # request body validator (application/json)
         self.body_required = False
         self.body_types: tuple[str, ...] = ()
+        self.defaults: dict = {}  # request body field -> its `default` in the spec
         self.responses: dict[int, Response] = {}
         self.secured = False
 
@@ -160,6 +161,7 @@ class Spec:
                     op.body_required = rb.get("required", False)
                     op.body_types = tuple(rb.get("content", {}))
                     op.body = self._schema_validator(rb, rb_uri, rb_ptr)
+                    op.defaults = self._defaults(rb, rb_uri, rb_ptr)
                 for status, resp in op_doc.get("responses", {}).items():
                     rptr = f"{base}/{method}/responses/{status}"
                     op.responses[int(status)] = self._response(resp, uri, rptr)
@@ -176,6 +178,17 @@ class Spec:
         if "application/json" not in body.get("content", {}):
             return None
         return self.documents.validator(uri, f"{ptr}/content/application~1json/schema")
+
+    def _defaults(self, body, uri, ptr) -> dict:
+        """Request body fields with a `default` in the spec: the HTTP shell fills them in."""
+        schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+        schema, uri, ptr = self.documents.resolve(schema, uri, ptr)
+        defaults = {}
+        for name, prop in schema.get("properties", {}).items():
+            prop, _, _ = self.documents.resolve(prop, uri, ptr)
+            if "default" in prop:
+                defaults[name] = prop["default"]
+        return defaults
 
     def _response(self, resp, uri, ptr) -> Response:
         resp, uri, ptr = self.documents.resolve(resp, uri, ptr)

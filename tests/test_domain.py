@@ -10,6 +10,22 @@ from simulator.domain import DEFAULT_AUTH_ID as ME
 from simulator.domain import DEFAULT_CALL_UUID as CALL
 from simulator.domain import OTHER_AUTH_ID, World
 from simulator.errors import DomainError
+from simulator.testing import shared_spec
+
+# The HTTP shell fills in the spec's defaults; domain calls here do the same.
+DEFAULTS = {op: shared_spec().operations[op].defaults for op in ("startRecording", "playAudio", "speakText")}
+
+
+def record(world, call_uuid, **fields):
+    return world.start_recording(ME, call_uuid, **{**DEFAULTS["startRecording"], **fields})
+
+
+def play(world, call_uuid, url, **fields):
+    return world.play(ME, call_uuid, url, **{**DEFAULTS["playAudio"], **fields})
+
+
+def speak(world, call_uuid, text, **fields):
+    return world.speak(ME, call_uuid, text, **{**DEFAULTS["speakText"], **fields})
 
 
 @pytest.fixture
@@ -42,10 +58,10 @@ def test_every_action_needs_an_in_progress_call(world, status):
         world.hangup(call.uuid)
     actions = [
         lambda: world.transfer(ME, call.uuid, "+14155559999"),
-        lambda: world.start_recording(ME, call.uuid),
+        lambda: record(world, call.uuid),
         lambda: world.stop_recording(ME, call.uuid),
-        lambda: world.play(ME, call.uuid, "https://example.com/a.mp3"),
-        lambda: world.speak(ME, call.uuid, "hi"),
+        lambda: play(world, call.uuid, "https://example.com/a.mp3"),
+        lambda: speak(world, call.uuid, "hi"),
         lambda: world.send_dtmf(ME, call.uuid, "1"),
     ]
     for action in actions:
@@ -55,14 +71,14 @@ def test_every_action_needs_an_in_progress_call(world, status):
 
 
 def test_calls_of_other_accounts_are_not_found(world):
-    err = refused(world.play, OTHER_AUTH_ID, CALL, "https://example.com/a.mp3")
+    err = refused(world.play, OTHER_AUTH_ID, CALL, "https://example.com/a.mp3", loop=1)
     assert (err.status, err.code) == (404, "call_not_found")
 
 
 # General: multiple actions can run on the same call
 def test_record_while_playing_and_sending_dtmf(world):
-    world.start_recording(ME, CALL)
-    world.play(ME, CALL, "https://example.com/a.mp3")
+    record(world, CALL)
+    play(world, CALL, "https://example.com/a.mp3")
     world.send_dtmf(ME, CALL, "12")
     call = world.find_call(CALL)
     assert call.recording is not None and call.playback.kind == "play" and len(call.dtmf) == 1
@@ -70,11 +86,11 @@ def test_record_while_playing_and_sending_dtmf(world):
 
 # General: play and speak interrupt each other
 def test_speak_interrupts_play_and_play_interrupts_speak(world):
-    first = world.play(ME, CALL, "https://example.com/a.mp3", loop=0)["play_uuid"]
+    first = play(world, CALL, "https://example.com/a.mp3", loop=0)["play_uuid"]
     world.clock.advance(1)
-    speech = world.speak(ME, CALL, "Hello")["speak_uuid"]
+    speech = speak(world, CALL, "Hello")["speak_uuid"]
     world.clock.advance(0.1)
-    world.play(ME, CALL, "https://example.com/b.wav")
+    play(world, CALL, "https://example.com/b.wav")
     events = world.find_call(CALL).timeline()
     interrupted = [(e["type"], e["uuid"]) for e in events if e["type"].endswith(".interrupted")]
     assert interrupted == [("play.interrupted", first), ("speak.interrupted", speech)]
@@ -82,7 +98,7 @@ def test_speak_interrupts_play_and_play_interrupts_speak(world):
 
 # Audio playback: ends by itself after 30 s per loop; loop 0 plays until stopped
 def test_audio_lasts_30_seconds_per_loop(world):
-    world.play(ME, CALL, "https://example.com/a.mp3", loop=2)
+    play(world, CALL, "https://example.com/a.mp3", loop=2)
     world.clock.advance(59.9)
     assert world.find_call(CALL).playback is not None
     world.clock.advance(0.1)
@@ -91,7 +107,7 @@ def test_audio_lasts_30_seconds_per_loop(world):
 
 
 def test_loop_zero_plays_until_the_call_ends(world):
-    world.play(ME, CALL, "https://example.com/a.mp3", loop=0)
+    play(world, CALL, "https://example.com/a.mp3", loop=0)
     world.advance(86400)
     assert world.find_call(CALL).playback is not None
     world.hangup(CALL)
@@ -100,7 +116,7 @@ def test_loop_zero_plays_until_the_call_ends(world):
 
 # Text-to-speech: 60 ms per character; speech can be interrupted by DTMF input
 def test_speech_lasts_60_ms_per_character(world):
-    world.speak(ME, CALL, "x" * 100)  # 6 s
+    speak(world, CALL, "x" * 100)  # 6 s
     world.clock.advance(5.99)
     assert world.find_call(CALL).playback is not None
     world.clock.advance(0.01)
@@ -108,11 +124,11 @@ def test_speech_lasts_60_ms_per_character(world):
 
 
 def test_caller_dtmf_input_interrupts_speech_but_not_audio(world):
-    world.speak(ME, CALL, "Please hold")
+    speak(world, CALL, "Please hold")
     world.caller_presses(CALL, "1")
     assert world.find_call(CALL).playback is None
     assert types(world)[-2:] == ["dtmf.input", "speak.interrupted"]
-    world.play(ME, CALL, "https://example.com/a.mp3")
+    play(world, CALL, "https://example.com/a.mp3")
     world.caller_presses(CALL, "2")
     assert world.find_call(CALL).playback.kind == "play"
 
@@ -120,7 +136,7 @@ def test_caller_dtmf_input_interrupts_speech_but_not_audio(world):
 # Recording: starts at the API call, duration on the sim clock, capped by max_length, 30 days, both sides
 def test_recording_duration_is_whole_seconds_since_start(world):
     world.clock.advance(3)  # time before the start does not count
-    started = world.start_recording(ME, CALL, format="wav")
+    started = record(world, CALL, format="wav")
     world.clock.advance(125.7)
     stopped = world.stop_recording(ME, CALL)
     assert stopped["duration"] == 125
@@ -128,7 +144,7 @@ def test_recording_duration_is_whole_seconds_since_start(world):
 
 
 def test_recording_stops_by_itself_at_max_length(world):
-    world.start_recording(ME, CALL, max_length=10)
+    record(world, CALL, max_length=10)
     world.clock.advance(60)
     err = refused(world.stop_recording, ME, CALL)
     assert (err.status, err.code) == (409, "no_active_recording")
@@ -138,14 +154,14 @@ def test_recording_stops_by_itself_at_max_length(world):
 
 
 def test_second_start_and_stop_without_recording_conflict(world):
-    world.start_recording(ME, CALL)
-    assert refused(world.start_recording, ME, CALL).code == "recording_already_running"
+    record(world, CALL)
+    assert refused(record, world, CALL).code == "recording_already_running"
     world.stop_recording(ME, CALL)
     assert refused(world.stop_recording, ME, CALL).code == "no_active_recording"
 
 
 def test_both_sides_are_recorded_and_the_url_is_in_the_call_details(world):
-    world.start_recording(ME, CALL)
+    record(world, CALL)
     [running] = details(world)["recordings"]
     assert (running["status"], running["url"], running["channels"]) == ("recording", None, "both")
     world.clock.advance(5)
@@ -155,7 +171,7 @@ def test_both_sides_are_recorded_and_the_url_is_in_the_call_details(world):
 
 def test_recordings_are_kept_30_days(world):
     call = world.new_call(ME)
-    world.start_recording(ME, call.uuid)
+    record(world, call.uuid)
     world.clock.advance(1)
     world.stop_recording(ME, call.uuid)
     world.advance(30 * 86400 - 1)
@@ -167,7 +183,7 @@ def test_recordings_are_kept_30_days(world):
 
 def test_hangup_stops_the_recording_and_sends_urls_in_the_webhook(world):
     call = world.new_call(ME, hangup_url="https://example.com/hangup")
-    world.start_recording(ME, call.uuid)
+    record(world, call.uuid)
     world.clock.advance(7)
     world.hangup(call.uuid)
     [(url, event, payload)] = world.take_outbox()
@@ -204,7 +220,7 @@ def test_unanswered_transfer_rings_30_seconds_then_returns_the_caller(world):
     assert world.find_call(CALL).status == "transferring"
     world.clock.advance(0.1)
     assert world.find_call(CALL).status == "in-progress"
-    world.play(ME, CALL, "https://example.com/a.mp3")  # actions work again
+    play(world, CALL, "https://example.com/a.mp3")  # actions work again
 
 
 def test_other_numbers_answer_after_5_seconds(world):
@@ -251,7 +267,7 @@ def test_completed_calls_are_dropped_after_an_hour(world):
 
 def test_a_completed_call_stays_while_its_recordings_are_kept(world):
     call = world.new_call(ME)
-    world.start_recording(ME, call.uuid)
+    record(world, call.uuid)
     world.advance(10)
     world.hangup(call.uuid)
     world.advance(29 * 86400)  # long past the hour: the recording URL is still readable for 30 days
@@ -279,11 +295,19 @@ def test_account_rules(world):
     assert refused(world.answer, CALL).code == "call_not_ringing"
 
 
+def test_the_spec_gives_the_documented_defaults():
+    assert DEFAULTS == {
+        "startRecording": {"format": "mp3", "max_length": 14400, "trim_silence": False},
+        "playAudio": {"loop": 1},
+        "speakText": {"voice": "en-US-Standard-A", "language": "en-US", "engine": "neural"},
+    }
+
+
 def test_seeded_ids_repeat_run_to_run_and_differ_between_seeds():
     def ids(seed):
         world = World(Clock(manual=True), id_seed=seed)
         call = world.new_call(ME).uuid
-        return call, world.start_recording(ME, call)["recording_uuid"]
+        return call, record(world, call)["recording_uuid"]
 
     assert ids(5) == ids(5)
     assert ids(5) != ids(6)
