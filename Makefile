@@ -55,7 +55,7 @@ check-client: client ## Fail if the committed client differs from a fresh genera
 	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
 	@echo "generated/ is up to date with $(SPEC)"
 
-serve: $(VENV_STAMP) ## Run the simulator on $(HOST):$(PORT) (PORT=4010 by default)
+serve: $(VENV_STAMP) docs ## Run the simulator (docs at /docs) on $(HOST):$(PORT) (PORT=4010 by default)
 	$(BIN)/tryvox-sim serve --host $(HOST) --port $(PORT)
 
 # Browser checks run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.

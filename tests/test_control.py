@@ -2,6 +2,7 @@
 
 import pytest
 
+from simulator import control
 from simulator.testing import simulated_api
 
 AUTH = {"Authorization": "Bearer tvx_sk_test_sim_0000000000000000"}
@@ -20,12 +21,19 @@ def test_health_and_specs(sim):
     assert response.headers["content-type"] == "application/yaml" and b"operationId: transferCall" in response.content
 
 
-def test_docs_serves_the_rendered_page_or_says_how_to_build_it(sim):
+def test_docs_serves_the_rendered_page(sim, monkeypatch, tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text("<html>Call Actions</html>")
+    monkeypatch.setattr(control, "DOCS_HTML", page)
     response = sim.http.get("/docs")
-    if response.status_code == 404:
-        assert "make docs" in response.json()["detail"]
-    else:
-        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert response.text == "<html>Call Actions</html>"
+
+
+def test_docs_not_built_says_how_to_build_them(sim, monkeypatch, tmp_path):
+    monkeypatch.setattr(control, "DOCS_HTML", tmp_path / "missing.html")
+    response = sim.http.get("/docs")
+    assert response.status_code == 404 and "make docs" in response.json()["detail"]
 
 
 def test_seeded_state(sim):
