@@ -10,9 +10,9 @@ SPEC := openapi/call-actions.yaml
 SIM_SPEC := openapi/simulator.yaml
 CLIENT_DIR := generated
 NPX := node_modules/.bin
-HOST ?= 127.0.0.1
-PORT ?= 4010
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Tests start their own simulators: export lines pasted into the shell must not steer them.
+CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL
 
 VENV_STAMP := $(VENV)/.installed.stamp
 NODE_STAMP := node_modules/.installed.stamp
@@ -22,7 +22,8 @@ NODE_STAMP := node_modules/.installed.stamp
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV_STAMP): requirements.lock pyproject.toml $(CLIENT_DIR)/pyproject.toml
+# generated/ is installed editable: regenerating it needs no reinstall.
+$(VENV_STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e $(CLIENT_DIR)
@@ -55,12 +56,12 @@ check-client: client ## Fail if the committed client differs from a fresh genera
 	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
 	@echo "generated/ is up to date with $(SPEC)"
 
-serve: $(VENV_STAMP) docs ## Run the simulator (docs at /docs) on $(HOST):$(PORT) (PORT=4010 by default)
-	$(BIN)/tryvox-sim serve --host $(HOST) --port $(PORT)
+serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
+	$(BIN)/tryvox-sim serve
 
 # Browser checks run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
 unit: $(VENV_STAMP) ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
-	$(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
 	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py
 
 test: lint check-client unit contract-test docs-test ## Everything CI runs: lint, client drift, unit, contract, docs

@@ -12,5 +12,5 @@ drift: $(VENV_STAMP) ## Prove the contract suite fails on a drifting API (fault-
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py
 
 contract-test: $(VENV_STAMP) ## Contract suite against the simulator, then the drift proofs (for make test)
-	@env -u TVX_BASE_URL SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
-	$(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py
+	@$(CLEAN_ENV) SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py

@@ -4,6 +4,7 @@ import argparse
 import logging
 import os
 import sys
+from urllib.parse import urlsplit
 
 from . import server
 from .clock import Clock
@@ -14,12 +15,28 @@ from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
 from .webhooks import Webhooks
 
 
+def address_from_env(environ) -> tuple[str, int]:
+    """TVX_BASE_URL, when set, fixes where the simulator listens (so pasted export lines start the same one)."""
+    url = urlsplit(environ.get("TVX_BASE_URL", ""))
+    try:
+        url_port = url.port
+    except ValueError:  # a malformed port in TVX_BASE_URL: fall back to the defaults
+        url_port = None
+    port = url_port
+    if port is None:
+        port = int(environ["PORT"]) if environ.get("PORT", "").isdigit() else 4010
+    return url.hostname or "127.0.0.1", port
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the simulator over HTTP")
-    serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", 4010)), help="0 picks a free port")
+    host, port = address_from_env(os.environ)
+    serve.add_argument("--host", default=host, help="bind address (default 127.0.0.1, or TVX_BASE_URL's host)")
+    serve.add_argument(
+        "--port", type=int, default=port, help="0 picks a free port (default TVX_BASE_URL's, PORT or 4010)"
+    )
     serve.add_argument("--rate-limit", default=os.environ.get("TVX_SIM_RATE_LIMIT") or None, help="e.g. 50/s")
     serve.add_argument("--self-check", action="store_true", help="validate every response against the spec")
     serve.add_argument("--manual-clock", action="store_true", help="clock moves only via /_sim/clock/advance")

@@ -57,3 +57,18 @@ def test_defaults(monkeypatch):
     monkeypatch.setenv("TVX_SIM_RATE_LIMIT", "50/s")
     args = parse_args(["serve"])
     assert (args.port, args.rate_limit) == (5000, "50/s")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, ("127.0.0.1", 4010)),
+        ({"PORT": "4100"}, ("127.0.0.1", 4100)),
+        ({"TVX_BASE_URL": "http://127.0.0.1:4200", "PORT": "4100"}, ("127.0.0.1", 4200)),
+        ({"TVX_BASE_URL": "http://localhost:99999"}, ("localhost", 4010)),
+    ],
+)
+def test_pasted_base_url_fixes_where_it_listens(environ, expected):
+    from simulator.cli import address_from_env
+
+    assert address_from_env(environ) == expected
