@@ -72,3 +72,15 @@ def test_pasted_base_url_fixes_where_it_listens(environ, expected):
     from simulator.cli import address_from_env
 
     assert address_from_env(environ) == expected
+
+
+def test_tokens_never_reach_the_log():
+    secret = "tvx_sk_test_never_logged_0001"
+    with served("--log-level", "debug", "--self-check") as env:
+        base, call = env["TVX_BASE_URL"], env["TVX_CALL_UUID"]
+        url = f"{base}/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{call}/dtmf"
+        for token in (secret, env["TVX_API_TOKEN"]):
+            httpx.post(url, json={"digits": "1"}, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        httpx.post(url, content=b"{", headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"}, timeout=5)
+    log = open(env["log"]).read()
+    assert secret not in log and env["TVX_API_TOKEN"] not in log
