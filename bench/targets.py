@@ -122,14 +122,15 @@ def _parse_ready(kind: str, text: str) -> Target | None:
     return Target(host, int(port), env["TVX_AUTH_ID"], env["TVX_API_TOKEN"])
 
 
-def launch(kind: str, workdir: Path | None = None, extra: list[str] = ()) -> Server:
-    """Start a server; `ready_s` is the time from spawn until it printed that it is ready."""
+def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None) -> Server:
+    """Start a server (`command` replaces the usual one, e.g. to run it under a profiler); `ready_s` is the
+    time from spawn until it printed that it is ready."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
     log = workdir / f"{kind}-{time.time_ns()}.log"
     with open(log, "wb") as out:
         began = time.perf_counter()
         proc = subprocess.Popen(
-            _command(kind, list(extra)),
+            command or _command(kind, list(extra)),
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -7,5 +7,5 @@ SIM_TESTS := tests/test_domain.py tests/test_http.py tests/test_control.py tests
 sim-test: $(VENV_STAMP) ## Run the simulator's tests (domain, HTTP, control plane, CLI, concurrency)
 	$(PY) -m pytest -q -p no:cacheprovider $(SIM_TESTS)
 
-sim-profile: $(VENV_STAMP) ## Profile the served simulator under a short bounded load (cProfile, top functions)
-	$(PY) -m simulator.profile
+sim-profile: $(VENV_STAMP) ## Profile the served simulator under the bench load generator (cProfile, top functions)
+	$(PY) -m bench.profile
