@@ -9,15 +9,13 @@ TVX_CONTROL_URL when the simulator's control plane (`/_sim/...`) is reachable.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from simulator.testing import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")
@@ -34,7 +32,6 @@ class Target:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     skipped: list[str] = field(default_factory=list)
-    output: list[str] = field(default_factory=list)  # what a simulator started here printed
 
     @property
     def base_url(self) -> str:
@@ -45,57 +42,20 @@ class Target:
         return bool(self.env.get("TVX_CONTROL_URL"))
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def sim_command(*extra: str) -> list[str]:
-    exe = shutil.which("tryvox-sim", path=str(Path(sys.executable).parent)) or shutil.which("tryvox-sim")
-    base = [exe] if exe else [sys.executable, "-c", "from simulator.cli import main; main()"]
-    return [*base, "serve", "--host", "127.0.0.1", "--port", "0", *extra]
-
-
-def parse_exports(lines: list[str]) -> dict[str, str]:
-    """Read `export NAME=value` lines as printed by `tryvox-sim serve`."""
-    env = {}
-    for line in lines:
-        line = line.strip()
-        if line.startswith("export ") and "=" in line:
-            name, _, value = line[len("export ") :].partition("=")
-            env[name.strip()] = value.strip().strip("'\"")
-    return env
+        if self.process:
+            stop_server(self.process)
 
 
 def start_simulator(*extra: str, timeout: float = START_TIMEOUT_S) -> Target:
     """Start `tryvox-sim serve` on a free loopback port and wait until it has printed its exports."""
-    process = subprocess.Popen(
+    try:
         # Manual clock: nothing happens between requests unless a test advances it, so runs repeat.
-        sim_command("--self-check", "--manual-clock", *extra),
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    # Drain the output for the server's whole life, so a full pipe never blocks it.
-    threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        env = parse_exports(list(lines))
-        if "TVX_BASE_URL" in env and all(name in env for name in REQUIRED):
-            env["TVX_CONTROL_URL"] = env["TVX_BASE_URL"]
-            return Target(env=env, process=process, output=lines)
-        if process.poll() is not None:
-            raise TargetError("the simulator exited before it was ready:\n" + "".join(lines))
-        time.sleep(0.05)
-    process.kill()
-    process.wait(timeout=5)
-    raise TargetError(f"the simulator was not ready after {timeout:.0f} s:\n" + "".join(lines))
+        process, found = start_server("--self-check", "--manual-clock", *extra, timeout=timeout)
+    except RuntimeError as exc:
+        raise TargetError(str(exc)) from None
+    env = {name: found[name] for name in ("TVX_BASE_URL", *REQUIRED)}
+    env["TVX_CONTROL_URL"] = env["TVX_BASE_URL"]
+    return Target(env=env, process=process)
 
 
 def has_control_plane(base_url: str) -> bool:

@@ -113,11 +113,12 @@ def simulated_api(**options):
         sim.close()
 
 
-@contextmanager
-def served(*args: str, timeout: float = 10.0, env: dict | None = None, module: str = "simulator.cli"):
-    """Run `tryvox-sim serve --port 0 *args` in a subprocess; yields the parsed export lines as a dict
-    (TVX_BASE_URL, TVX_AUTH_ID, TVX_API_TOKEN, TVX_CALL_UUID, plus `process` and `log`, the path of its
-    stderr). Stopped (SIGTERM) on exit."""
+def start_server(*args: str, timeout: float = 10.0, env: dict | None = None):
+    """Start `tryvox-sim serve --host 127.0.0.1 --port 0 *args` in a subprocess and wait until it is ready.
+
+    Returns (process, found): `found` holds its export lines as a dict (TVX_BASE_URL, TVX_AUTH_ID,
+    TVX_API_TOKEN, TVX_CALL_UUID) plus `process` and `log`, the path of its stderr.
+    """
     import os
     import subprocess
     import sys
@@ -125,30 +126,48 @@ def served(*args: str, timeout: float = 10.0, env: dict | None = None, module: s
     import time
 
     log = tempfile.NamedTemporaryFile(prefix="tryvox-sim-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", module, "serve", "--port", "0", *args]
+    command = [sys.executable, "-m", "simulator.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})})
+    log.close()
     found: dict = {"process": process, "log": log.name}
-    try:
-        os.set_blocking(process.stdout.fileno(), False)
-        deadline, buffer = time.monotonic() + timeout, b""
-        while "TVX_CALL_UUID" not in found:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"simulator did not start; see {log.name}")
-            chunk = process.stdout.read() or b""
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                name, _, value = line.decode().removeprefix("export ").strip().partition("=")
-                found[name] = value
-            if not chunk:
-                time.sleep(0.02)
-        yield found
-    finally:
+    os.set_blocking(process.stdout.fileno(), False)
+    deadline, buffer = time.monotonic() + timeout, b""
+    while "TVX_CALL_UUID" not in found:
+        if time.monotonic() > deadline or process.poll() is not None:
+            stop_server(process)
+            tail = open(log.name, errors="replace").read()[-2000:]
+            raise RuntimeError(f"the simulator did not start within {timeout:.0f} s (log {log.name}):\n{tail}")
+        chunk = process.stdout.read() or b""
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            name, _, value = line.decode().removeprefix("export ").strip().partition("=")
+            found[name] = value
+        if not chunk:
+            time.sleep(0.02)
+    return process, found
+
+
+def stop_server(process, timeout: float = 10.0) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if it has not exited within `timeout`."""
+    import subprocess
+
+    if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout)
+    if process.stdout:
         process.stdout.close()
-        log.close()
+
+
+@contextmanager
+def served(*args: str, timeout: float = 10.0, env: dict | None = None):
+    """`start_server` as a context manager: yields the export lines; stops the server on exit."""
+    process, found = start_server(*args, timeout=timeout, env=env)
+    try:
+        yield found
+    finally:
+        stop_server(process, timeout)

@@ -7,11 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 from contract_tests.runner import read_junit
-from contract_tests.target import TargetError, from_environment, parse_exports
+from contract_tests.target import TargetError, from_environment, start_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens, the control-plane probe fails fast
@@ -72,9 +73,14 @@ def test_missing_values_raise_target_error():
         from_environment({k: v for k, v in COMPLETE.items() if k != "TVX_CALL_UUID"})
 
 
-def test_exports_are_parsed_as_printed_by_the_simulator():
-    lines = ["INFO starting\n", "export TVX_BASE_URL=http://127.0.0.1:5\n", "export TVX_AUTH_ID='sim_account'\n"]
-    assert parse_exports(lines) == {"TVX_BASE_URL": "http://127.0.0.1:5", "TVX_AUTH_ID": "sim_account"}
+def test_a_started_simulator_is_described_by_its_export_lines():
+    target = start_simulator()
+    try:
+        assert target.is_simulator and target.env["TVX_AUTH_ID"] == "sim_account"
+        assert httpx.get(f"{target.base_url}/_sim/health", timeout=5).json() == {"status": "ok"}
+    finally:
+        target.stop()
+    assert target.process.returncode == 0
 
 
 def test_junit_counts_and_skip_reasons(tmp_path):
