@@ -41,8 +41,8 @@ lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Red
 	$(BIN)/openapi-spec-validator $(SPEC) $(wildcard $(SIM_SPEC))
 	$(NPX)/redocly lint --format=stylish $(SPEC) $(wildcard $(SIM_SPEC))
 	$(NPX)/spectral lint --fail-severity=warn $(SPEC)
-	$(BIN)/ruff check simulator tests contract_tests tools bench
-	$(BIN)/ruff format --check simulator tests contract_tests tools bench
+	$(BIN)/ruff check tryvox_sim tests contract_tests tools bench
+	$(BIN)/ruff format --check tryvox_sim tests contract_tests tools bench
 
 spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
 	$(PY) -m pytest -q tests/test_spec.py

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench.targets import ROOT, proc_cpu_s
 
 TIMEOUT_S = 600
-SIM_MARKERS = ("tryvox-sim", "simulator.cli", "-m simulator")
+SIM_MARKERS = ("tryvox-sim", "tryvox_sim.cli", "-m simulator")
 
 
 def _session_sims(sid: int) -> list[int]:

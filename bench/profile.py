@@ -16,7 +16,7 @@ CONNECTIONS = 32
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sim-profile-"))
     out = workdir / "simulator.prof"
-    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "simulator.cli", "serve", "--port", "0"]
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "tryvox_sim.cli", "serve", "--port", "0"]
     server = targets.launch("simulator", workdir, command=command)
     try:
         for cell in ops.CELLS:

@@ -33,12 +33,12 @@ def machine() -> dict:
 
 
 def _git_commit() -> str:
-    """The commit measured, marked +dirty when simulator/ or the spec has uncommitted changes."""
+    """The commit measured, marked +dirty when tryvox_sim/ or the spec has uncommitted changes."""
     root = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "simulator", "openapi"], cwd=root, capture_output=True, text=True
+            ["git", "status", "--porcelain", "--", "tryvox_sim", "openapi"], cwd=root, capture_output=True, text=True
         )
     except OSError:
         return "?"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from simulator.testing import start_server, stop_server
+from tryvox_sim.testing import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")

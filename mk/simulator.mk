@@ -1,4 +1,4 @@
-# Simulator (simulator/): its own tests and a short profile. `make serve` is in the Makefile.
+# Simulator (tryvox_sim/): its own tests and a short profile. `make serve` is in the Makefile.
 .PHONY: sim-test sim-profile
 
 SIM_TESTS := tests/test_domain.py tests/test_http.py tests/test_control.py tests/test_inprocess.py \

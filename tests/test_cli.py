@@ -5,8 +5,8 @@ import time
 import httpx
 import pytest
 
-from simulator.cli import parse_args
-from simulator.testing import served
+from tryvox_sim.cli import parse_args
+from tryvox_sim.testing import served
 
 
 def test_serve_prints_env_lines_and_serves_the_spec():
@@ -69,7 +69,7 @@ def test_defaults(monkeypatch):
     ],
 )
 def test_pasted_base_url_fixes_where_it_listens(environ, expected):
-    from simulator.cli import address_from_env
+    from tryvox_sim.cli import address_from_env
 
     assert address_from_env(environ) == expected
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from simulator.testing import served, simulated_api
+from tryvox_sim.testing import served, simulated_api
 
 N = 100
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from simulator import control
-from simulator.testing import simulated_api
+from tryvox_sim import control
+from tryvox_sim.testing import simulated_api
 
 AUTH = {"Authorization": "Bearer tvx_sk_test_sim_0000000000000000"}
 

@@ -4,13 +4,13 @@ from uuid import UUID
 
 import pytest
 
-from simulator.calls import TIMELINE_LEN
-from simulator.clock import MANUAL_START, Clock
-from simulator.domain import DEFAULT_AUTH_ID as ME
-from simulator.domain import DEFAULT_CALL_UUID as CALL
-from simulator.domain import OTHER_AUTH_ID, World
-from simulator.errors import DomainError
-from simulator.testing import shared_spec
+from tryvox_sim.calls import TIMELINE_LEN
+from tryvox_sim.clock import MANUAL_START, Clock
+from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
+from tryvox_sim.domain import DEFAULT_CALL_UUID as CALL
+from tryvox_sim.domain import OTHER_AUTH_ID, World
+from tryvox_sim.errors import DomainError
+from tryvox_sim.testing import shared_spec
 
 # The HTTP shell fills in the spec's defaults; domain calls here do the same.
 DEFAULTS = {op: shared_spec().operations[op].defaults for op in ("startRecording", "playAudio", "speakText")}

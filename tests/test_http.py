@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.spec import Spec
-from simulator.testing import shared_spec, simulated_api
+from tryvox_sim.spec import Spec
+from tryvox_sim.testing import shared_spec, simulated_api
 
 ME = "sim_account"
 TOKEN = "tvx_sk_test_sim_0000000000000000"
@@ -320,7 +320,7 @@ _fuzz_sim = None
 def _fuzz_app():
     global _fuzz_sim
     if _fuzz_sim is None:
-        from simulator.testing import SimulatedAPI
+        from tryvox_sim.testing import SimulatedAPI
 
         _fuzz_sim = SimulatedAPI()
     return _fuzz_sim.app

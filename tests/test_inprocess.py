@@ -3,7 +3,7 @@
 from tryvox_call_actions_client.api.call_actions import start_recording, stop_recording, transfer_call
 from tryvox_call_actions_client.models import RecordingStoppedResponse, RecordRequest, TransferRequest
 
-from simulator.testing import simulated_api
+from tryvox_sim.testing import simulated_api
 
 
 def test_readme_example():

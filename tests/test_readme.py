@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.testing import served
+from tryvox_sim.testing import served
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)

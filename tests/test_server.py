@@ -1,4 +1,4 @@
-"""The HTTP/1.1 server (simulator/server.py) over raw sockets: what curl, proxies and bad clients send."""
+"""The HTTP/1.1 server (tryvox_sim/server.py) over raw sockets: what curl, proxies and bad clients send."""
 
 import asyncio
 import socket
@@ -7,9 +7,9 @@ import threading
 import orjson
 import pytest
 
-from simulator import server
-from simulator.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
-from simulator.testing import SimulatedAPI
+from tryvox_sim import server
+from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from tryvox_sim.testing import SimulatedAPI
 
 PATH = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}"
 

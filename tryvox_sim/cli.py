@@ -1,4 +1,4 @@
-"""`tryvox-sim serve`: run the simulator on loopback (simulator/server.py: httptools + uvloop)."""
+"""`tryvox-sim serve`: run the simulator on loopback (tryvox_sim/server.py: httptools + uvloop)."""
 
 import argparse
 import logging
@@ -6,12 +6,12 @@ import os
 import sys
 from urllib.parse import urlsplit
 
-from . import server
+from . import __version__, server
 from .clock import Clock
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
 from .ratelimit import parse_rate
-from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
 from .webhooks import Webhooks
 
 
@@ -28,8 +28,20 @@ def address_from_env(environ) -> tuple[str, int]:
     return url.hostname or "127.0.0.1", port
 
 
+class Version(argparse.Action):
+    """`--version`: the simulator's own version and the version of the spec it serves (read only when asked)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the simulator and spec versions and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
+        parser.exit(message=f"tryvox-sim {__version__} (Call Actions API spec {spec_version})\n")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
+    parser.add_argument("--version", action=Version)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the simulator over HTTP")
     host, port = address_from_env(os.environ)

@@ -126,7 +126,7 @@ def start_server(*args: str, timeout: float = 10.0, env: dict | None = None):
     import time
 
     log = tempfile.NamedTemporaryFile(prefix="tryvox-sim-", suffix=".log", delete=False)
-    command = [sys.executable, "-m", "simulator.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+    command = [sys.executable, "-m", "tryvox_sim.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})})
     log.close()
     found: dict = {"process": process, "log": log.name}

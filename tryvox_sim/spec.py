@@ -7,6 +7,7 @@ holding every loaded document, so `#/components/...` and `other.yaml#/...` refs 
 """
 
 import re
+from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -14,7 +15,17 @@ import jsonschema_rs
 import yaml
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+
+
+def _openapi_dir() -> Path:
+    """The spec files: packaged in the wheel (copied from openapi/ at build time), or openapi/ in a checkout."""
+    packaged = resources.files("tryvox_sim") / "openapi"
+    if packaged.joinpath("call-actions.yaml").is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "openapi"
+
+
+OPENAPI_DIR = _openapi_dir()
 CALL_ACTIONS_SPEC = OPENAPI_DIR / "call-actions.yaml"
 SIMULATOR_SPEC = OPENAPI_DIR / "simulator.yaml"
 
