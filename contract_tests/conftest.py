@@ -12,6 +12,7 @@ from schemathesis.config import SchemathesisConfig
 from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import stop
+from contract_tests.checks import HOOKS
 from contract_tests.target import ROOT, Target, TargetError, open_target
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
@@ -51,7 +52,7 @@ class SimControl:
     """The simulator's control plane (openapi/simulator.yaml): make calls, drive the clock, look inside."""
 
     def __init__(self, base_url: str, auth_id: str):
-        self.http = httpx.Client(base_url=base_url, timeout=10)
+        self.http = httpx.Client(base_url=base_url, timeout=10, event_hooks=HOOKS)
         self.auth_id = auth_id
 
     def _ok(self, response: httpx.Response) -> dict:
@@ -97,7 +98,9 @@ def control(target: Target):
 @pytest.fixture(scope="session")
 def api(target: Target):
     """The generated client, authenticated as TVX_API_TOKEN."""
-    with AuthenticatedClient(base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10) as client:
+    with AuthenticatedClient(
+        base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10, httpx_args={"event_hooks": HOOKS}
+    ) as client:
         yield client
 
 

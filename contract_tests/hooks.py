@@ -15,6 +15,8 @@ import re
 import httpx
 import schemathesis
 
+import contract_tests.checks  # noqa: F401  (registers the invariant checks)
+
 CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
 # The spec's example call_uuid, which the examples and coverage phases send as is. On the simulator it is
 # the one seeded call, shared by every case: it would soon be transferred and answer 409 to the rest.

@@ -8,6 +8,7 @@ import pytest
 from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import expect, play
+from contract_tests.checks import HOOKS
 
 OTHER_AUTH_ID = "other_account"  # seeded in the simulator
 OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
@@ -17,7 +18,8 @@ OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
 def test_no_valid_token_is_401(target, auth_id, call_uuid, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     url = f"{target.base_url}/v1/voice/accounts/{auth_id}/calls/{call_uuid}/dtmf"
-    response = httpx.post(url, json={"digits": "1"}, headers=headers, timeout=10)
+    with httpx.Client(timeout=10, event_hooks=HOOKS) as http:
+        response = http.post(url, json={"digits": "1"}, headers=headers)
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "unauthorized"
@@ -29,7 +31,8 @@ def test_a_token_on_another_accounts_auth_id_is_403(api, call_uuid):
 
 
 def test_another_accounts_token_on_my_auth_id_is_403(target, auth_id, control, call_uuid):
-    with AuthenticatedClient(base_url=target.base_url, token=OTHER_TOKEN, timeout=10) as other:
+    hooks = {"event_hooks": HOOKS}
+    with AuthenticatedClient(base_url=target.base_url, token=OTHER_TOKEN, timeout=10, httpx_args=hooks) as other:
         expect(play(other, auth_id, call_uuid), 403, code="forbidden")
 
 

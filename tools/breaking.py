@@ -73,8 +73,26 @@ def _pointer(root: dict, ref: str):
     return node
 
 
+def conjoin(target: dict, siblings: dict) -> dict:
+    """A ``$ref`` with sibling keywords means both apply (JSON Schema 2020-12, OpenAPI 3.1): merge them,
+    property by property, so a sibling that only narrows a field (``status: {const: 409}``) keeps the rest."""
+    merged = dict(target)
+    for key, value in siblings.items():
+        if key == "properties" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            props = dict(merged[key])
+            for name, schema in value.items():
+                both = isinstance(props.get(name), dict) and isinstance(schema, dict)
+                props[name] = conjoin(props[name], schema) if both else schema
+            merged[key] = props
+        elif key == "required" and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        else:
+            merged[key] = value
+    return merged
+
+
 def resolve(node, root: dict, seen: tuple[str, ...] = ()):
-    """Return ``node`` with every local ``$ref`` replaced by its target; siblings of ``$ref`` win."""
+    """Return ``node`` with every local ``$ref`` replaced by its target, conjoined with the ref's siblings."""
     if isinstance(node, list):
         return [resolve(item, root, seen) for item in node]
     if not isinstance(node, dict):
@@ -88,7 +106,7 @@ def resolve(node, root: dict, seen: tuple[str, ...] = ()):
         return {"$ref": ref}
     target = resolve(_pointer(root, ref), root, (*seen, ref))
     siblings = {key: resolve(value, root, seen) for key, value in node.items() if key != "$ref"}
-    return {**target, **siblings} if isinstance(target, dict) else target
+    return conjoin(target, siblings) if isinstance(target, dict) else target
 
 
 # -------------------------------------------------------------------------------------- schemas
@@ -342,6 +360,16 @@ def _compare_responses(changes: Changes, where: str, old: dict, new: dict) -> No
         old_headers, new_headers = old[status].get("headers") or {}, new[status].get("headers") or {}
         for header in sorted(old_headers.keys() - new_headers.keys()):
             changes.breaking(label, f"header {header} removed")
+        for header in sorted(old_headers.keys() & new_headers.keys()):
+            was, now = old_headers[header].get("required", False), new_headers[header].get("required", False)
+            if was and not now:
+                changes.breaking(label, f"header {header} is no longer always sent")
+            elif now and not was:
+                changes.compatible(label, f"header {header} is now always sent")
+            compare_schema(
+                changes, f"{label} header {header}", old_headers[header].get("schema"),
+                new_headers[header].get("schema"), "response",
+            )  # fmt: skip
         _compare_content(changes, label, old[status].get("content") or {}, new[status].get("content") or {}, "response")
 
 
