@@ -171,6 +171,10 @@ def other_recording(body: dict) -> None:
     body["recording_uuid"], body["url"] = other, f"https://recordings.tryvox.io/{other}.{body['url'][-3:]}"
 
 
+def other_extension(body: dict) -> None:
+    body["url"] = body["url"][:-3] + ("wav" if body["url"].endswith("mp3") else "mp3")
+
+
 def fake_stop(exchange: Exchange) -> None:
     if exchange.operation == "DELETE record" and is_problem(exchange, "no_active_recording"):
         rec = str(uuid.uuid4())
@@ -205,9 +209,7 @@ INVARIANT_FAULTS = {
     "stop-names-recording": on_operation("DELETE record", 200, other_recording),
     "stop-after-stop": fake_stop,
     "start-while-recording": fake_start,
-    "stop-url-format": on_operation(
-        "DELETE record", 200, lambda body: body.update(url=body["url"][:-3] + ("wav" if body["url"][-3:] == "mp3" else "mp3"))
-    ),
+    "stop-url-format": on_operation("DELETE record", 200, other_extension),
     "stop-duration": on_operation("DELETE record", 200, lambda body: body.update(duration=14400)),
     "completed-call": accepted_on_ended_call,
 }

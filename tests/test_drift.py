@@ -18,8 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy
-from tryvox_sim.invariants import RULES, STATE_RULES
 from contract_tests.target import ROOT, start_simulator
+from tryvox_sim.invariants import RULES, STATE_RULES
 
 BIN = Path(sys.executable).parent
 
