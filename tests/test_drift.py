@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy
+from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 from contract_tests.target import ROOT, start_simulator
 from tryvox_sim.invariants import RULES, STATE_RULES
 
@@ -60,16 +60,6 @@ def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
     )  # fmt: skip
     assert result.returncode == 1, f"behaviour test passed against a drifting API:\n{result.stdout[-2000:]}"
     return result.stdout
-
-
-def json_body(exchange: Exchange) -> dict:
-    return json.loads(exchange.body) if exchange.body else {}
-
-
-def rewrite(exchange: Exchange, change) -> None:
-    body = json_body(exchange)
-    change(body)
-    exchange.body = json.dumps(body).encode()
 
 
 # -- faults: (operation, phases, after-hook or before-hook, expected failure title) ------------------
