@@ -9,9 +9,7 @@ from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import expect, play
 from contract_tests.checks import HOOKS
-
-OTHER_AUTH_ID = "other_account"  # seeded in the simulator
-OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
+from tryvox_sim.domain import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's second seeded account
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer tvx_sk_test_not_a_real_key_000000", "Basic dXNlcjpwYXNz"])
@@ -37,9 +35,9 @@ def test_another_accounts_token_on_my_auth_id_is_403(target, auth_id, control, c
 
 
 def test_another_accounts_call_is_404(api, auth_id, control):
-    theirs = control.new_call(auth_id=OTHER_AUTH_ID)
+    theirs = control.create_call(auth_id=OTHER_AUTH_ID)["call_uuid"]
     expect(play(api, auth_id, theirs), 404, code="call_not_found")
-    assert control.call(theirs)["playback"] is None, "nothing happened to their call"
+    assert control.get_call(theirs)["playback"] is None, "nothing happened to their call"
 
 
 def test_an_unknown_call_is_404(api, auth_id):

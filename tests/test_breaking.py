@@ -235,6 +235,12 @@ BREAKING = [
     ),
     ("webhook removed", nothing, lambda d: d["webhooks"].pop("transferAnswered"), "webhook removed"),
     (
+        "webhook payload removed",
+        nothing,
+        lambda d: d["webhooks"]["callHangup"]["post"].pop("requestBody"),
+        "webhook callHangup POST payload: payload removed",
+    ),
+    (
         "webhook payload field removed",
         nothing,
         lambda d: schema(d, "CallDetails")["properties"].pop("hangup_cause"),

@@ -214,3 +214,30 @@ def test_the_memory_is_bounded():
     for i in range(10):
         start(mem, call=f"00000000-0000-4000-8000-{i:012d}")
     assert len(mem.calls) == 3
+
+
+# -- the simulator's self-check runs them on every answer it gives
+
+
+def test_the_self_check_refuses_an_answer_that_breaks_an_invariant():
+    from tryvox_sim.http import SelfCheckError
+    from tryvox_sim.testing import simulated_api
+
+    with simulated_api() as sim:
+        real = sim.app.handlers["sendDtmf"]
+        sim.app.handlers["sendDtmf"] = lambda *args, **body: {**real(*args, **body), "digits": "0"}
+        with pytest.raises(SelfCheckError, match="invariant echo: expected digits '12' as sent"):
+            sim.http.post(sim.path("dtmf"), json={"digits": "12"}, headers={"Authorization": f"Bearer {sim.token}"})
+
+
+def test_the_self_check_follows_the_call_state():
+    from tryvox_sim.http import SelfCheckError
+    from tryvox_sim.testing import simulated_api
+
+    with simulated_api() as sim:
+        auth = {"Authorization": f"Bearer {sim.token}"}
+        assert sim.http.post(sim.path("record"), headers=auth).status_code == 202
+        real = sim.app.handlers["stopRecording"]
+        sim.app.handlers["stopRecording"] = lambda *args: {**real(*args), "recording_uuid": REC}
+        with pytest.raises(SelfCheckError, match="invariant stop-names-recording"):
+            sim.http.delete(sim.path("record"), headers=auth)

@@ -21,8 +21,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 ERRORS_BASE = "https://docs.tryvox.io/errors/"
 ECHOES = {"transferCall": "to", "playAudio": "url", "speakText": "text", "sendDtmf": "digits"}
@@ -75,7 +78,7 @@ class Contract:
     defaults: Mapping[str, Mapping[str, Any]]  # operationId -> request body field -> spec default
 
     @classmethod
-    def from_spec(cls, spec) -> Contract:
+    def from_spec(cls, spec: Spec) -> Contract:
         """Built from a compiled `tryvox_sim.spec.Spec` (its resolved documents and operations)."""
         codes: dict[tuple[str, int], set[str]] = {}
         titles: dict[str, str] = {}
@@ -98,20 +101,21 @@ class Contract:
 
 # ------------------------------------------------------------------------------ one exchange
 
-RULES: dict[str, tuple[Invariant, Callable[[Exchange, Contract], Breach | None]]] = {}
+Check = Callable[[Exchange, Contract], Breach | None]
+RULES: dict[str, tuple[Invariant, Check]] = {}
 SPEC = "openapi/call-actions.yaml"
 DOCS = "docs page (openapi/source/public-docs-page.txt)"
 
 
-def rule(name: str, source: str, promise: str):
-    def register(check: Callable[[Exchange, Contract], Breach | None]):
+def rule(name: str, source: str, promise: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
         RULES[name] = (Invariant(name, source, promise), check)
         return check
 
     return register
 
 
-def _problem(ex: Exchange) -> dict | None:
+def _problem(ex: Exchange) -> dict[str, Any] | None:
     return ex.body if ex.status >= 400 and isinstance(ex.body, dict) else None
 
 
@@ -150,7 +154,8 @@ def _problem_code(ex: Exchange, contract: Contract) -> Breach | None:
       "a problem's `title` is the one documented for its `code`")  # fmt: skip
 def _problem_title(ex: Exchange, contract: Contract) -> Breach | None:
     problem = _problem(ex)
-    title = contract.titles.get(problem.get("code")) if problem is not None else None
+    code = problem.get("code") if problem is not None else None
+    title = contract.titles.get(code) if isinstance(code, str) else None
     if title is not None and problem is not None and problem.get("title") != title:
         return Breach("problem-title", repr(title), repr(problem.get("title")))
     return None
@@ -419,7 +424,7 @@ class Observer:
     teaches the memory: a call view with status `completed`, the clock moved, a reset.
     """
 
-    def __init__(self, spec, now: Callable[[], float] = time.time):
+    def __init__(self, spec: Spec, now: Callable[[], float] = time.time) -> None:
         self.spec = spec
         self.memory = CallMemory(Contract.from_spec(spec), now)
 
