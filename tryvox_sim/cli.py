@@ -13,6 +13,7 @@ from .clock import Clock
 from .control_client import format_exports
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
+from .journal import DEFAULT_SIZE
 from .ratelimit import parse_rate
 from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
 from .webhooks import Webhooks
@@ -65,12 +66,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--deliver-webhooks", choices=["loopback", "all", "none"], default="loopback",
         help="POST webhooks to loopback receivers only (default), to any host, or record them only",
     )  # fmt: skip
-    serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
+    serve.add_argument("--seed", type=int, default=None, help="make generated ids and fault draws repeat run to run")
+    serve.add_argument(
+        "--journal-size", type=int, default=DEFAULT_SIZE, metavar="N",
+        help=f"requests the journal (/_sim/requests) keeps (default {DEFAULT_SIZE}; 0 turns it off)",
+    )  # fmt: skip
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
+    if args.journal_size < 0:
+        parser.error("--journal-size must be 0 (off) or more")
     if args.rate_limit:
         try:
             parse_rate(args.rate_limit)
@@ -94,6 +101,8 @@ def build_app(args: argparse.Namespace) -> App:
         raise_server_exceptions=False,  # served: a failure is logged and answered 500 (or self_check_failed)
         rate_limit=args.rate_limit,
         webhooks=Webhooks(deliver=args.deliver_webhooks),
+        journal_size=args.journal_size,
+        seed=args.seed,
     )
 
 

@@ -39,7 +39,8 @@ def encode(status: int, headers, data: bytes, keep_alive: bool, head: bool = Fal
 
 
 def problem_response(problem: Problem) -> bytes:
-    return encode(*Reply.problem(problem).encode(), keep_alive=False)
+    status, headers, body, _ = Reply.problem(problem).encode()
+    return encode(status, headers, body, keep_alive=False)
 
 
 class Connection(asyncio.Protocol):
@@ -129,7 +130,7 @@ class Connection(asyncio.Protocol):
             return
         # With `skip` the body stays unread: the handler answers 413 from the Content-Length header.
         body = b"".join(self.body)[: MAX_BODY + 1]
-        status, headers, data = self.app.handle(method, path, query, self.headers, body)
+        status, headers, data, _fault = self.app.handle(method, path, query, self.headers, body)
         self.transport.write(encode(status, headers, data, keep_alive, head=method == "HEAD"))
         if not keep_alive:
             self.transport.close()
