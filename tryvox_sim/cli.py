@@ -96,7 +96,8 @@ def main(argv=None) -> int:
     env_lines = [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}", f"export TVX_CALL_UUID={call_uuid}"]
 
     def ready(host, port):  # a parent process reads these lines to know the server is up
-        print(f"export TVX_BASE_URL=http://{host}:{port}", *env_lines, sep="\n", flush=True)
+        app.base_url = f"http://{host}:{port}"
+        print(f"export TVX_BASE_URL={app.base_url}", *env_lines, sep="\n", flush=True)
 
     try:
         server.run(app, args.host, args.port, on_ready=ready)

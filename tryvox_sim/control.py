@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from .clock import iso
+from .docs import served_page
 from .domain import DEFAULT_FROM
 from .errors import DomainError
 
@@ -23,7 +24,7 @@ def spec_json(app, params, query, body):
 
 def docs(app, params, query, body):
     try:
-        return 200, DOCS_HTML.read_bytes(), "text/html; charset=utf-8"
+        return 200, served_page(DOCS_HTML, app), "text/html; charset=utf-8"
     except OSError:
         raise DomainError(
             404, "docs_not_built", "Docs not built", "build/docs/index.html is missing: run `make docs` first."
