@@ -176,13 +176,21 @@ def test_operation_is_visible_with_fields_constraints_examples_and_errors(
     browser.screenshot(REPORTS / f"docs-{operation['operationId']}.png")
 
 
+def samples_panel(base: str) -> str:
+    """JS: the operation's request samples panel (Redoc 3)."""
+    return f"document.getElementById({json.dumps(base)})?.querySelector('.panel-request-samples')"
+
+
+def language_menu(base: str) -> str:
+    """JS: the button of the panel's language menu (its header's second dropdown; the first picks the server)."""
+    header = '[data-component-name="Panel/PanelHeader"]'
+    return f"({samples_panel(base)})?.querySelectorAll('{header} [data-testid=dropdown] > button')[1]"
+
+
 def choose_sample(browser, base: str, label: str) -> tuple[list[str], str]:
-    """Pick `label` in the operation's language menu (Redoc 3's request samples panel): the labels the menu
-    listed, and the code then shown (empty when the menu has no such label or the code is not visible)."""
-    panel = f"document.getElementById({json.dumps(base)})?.querySelector('.panel-request-samples')"
-    menu_button = (
-        f"({panel})?.querySelectorAll('[data-component-name=\"Panel/PanelHeader\"] [data-testid=dropdown] > button')[1]"
-    )
+    """Pick `label` in the operation's language menu: the labels the menu listed, and the code then shown
+    (empty when the menu has no such label or the code is not visible)."""
+    panel, menu_button = samples_panel(base), language_menu(base)
     labels = browser.wait_for(f"""(() => {{
         const button = {menu_button};
         if (!button) return null;
@@ -216,20 +224,21 @@ def test_operation_shows_its_code_sample_in_each_language(browser, docs_page, pa
         assert code, f"{label} sample of {operation['operationId']} not visible"
         assert code.rstrip() == sources[label].rstrip()
         assert all(value in code for value in sample_values(RAW_SPEC).values())  # production URL, placeholders
-    menu = "document.getElementById({0})?.querySelectorAll('[data-testid=dropdown] > button')[1].click()"
-    browser.evaluate(menu.format(json.dumps(base)))  # open: the screenshot shows every language
+    browser.evaluate(f"{language_menu(base)}.click()")  # open, so the screenshot shows every language
     browser.screenshot(REPORTS / f"docs-samples-{operation['operationId']}.png")
-    browser.evaluate(menu.format(json.dumps(base)))
+    browser.evaluate(f"{language_menu(base)}.click()")
 
 
 @pytest.mark.browser
-def test_samples_copied_from_the_served_docs_run_against_that_simulator(docs_page):
+def test_samples_copied_from_the_served_docs_carry_its_values_and_run(docs_page):
+    """The served page, read in a browser, shows each sample with the simulator's values; curl runs as copied
+    (tests/test_docs_samples.py runs every sample of the served page)."""
     own = {
         "TVX_AUTH_ID": "copy_reader",
         "TVX_API_TOKEN": "tvx_sk_test_copy_reader_000000000",
         "TVX_CALL_UUID": "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
     }
-    path, method, operation, _ = next(o for o in OPERATIONS if o[2]["operationId"] == "sendDtmf")
+    operation = next(o[2] for o in OPERATIONS if o[2]["operationId"] == "sendDtmf")
     base = route(operation)
     with served(env=own) as found, open_browser() as browser:  # its own browser: it may use loopback
         browser.navigate(f"{found['TVX_BASE_URL']}/docs#/{base}")
