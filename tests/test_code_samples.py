@@ -17,7 +17,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.code_samples import CLIENT, LANGUAGES, code_samples, python, redocly_config, snake, with_samples
+from tools.code_samples import (
+    CLIENT,
+    LANGUAGES,
+    code_samples,
+    page_samples,
+    python,
+    redocly_config,
+    snake,
+    with_samples,
+)
 from tryvox_sim import control, docs
 from tryvox_sim.testing import simulated_api
 
@@ -181,3 +190,14 @@ def test_the_page_is_read_again_only_when_it_changes(sim, monkeypatch):
     assert sim.http.get("/docs").text == first and len(reads) == 1
     control.DOCS_HTML.write_text(PAGE.replace("<pre>", "<pre>rebuilt "))
     assert sim.http.get("/docs").text.startswith("<pre>rebuilt curl http://127.0.0.1:4999/") and len(reads) == 2
+
+
+def test_page_samples_reads_them_back_from_a_rendered_page():
+    definition = with_samples(SPEC)
+    html = f"<script>const __redoc_definition = {json.dumps(definition)};\nconst __redoc_options = {{}};</script>"
+    found = page_samples(html)
+    assert len(found) == len(OPERATIONS) * len(LANGUAGES)
+    assert (
+        found[("sendDtmf", "curl")]
+        == samples_by_label(SPEC, "/v1/voice/accounts/{auth_id}/calls/{call_uuid}/dtmf", "post")["curl"]
+    )

@@ -14,6 +14,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `tools` lives at the repo root
 
 from tools.breaking import resolve  # noqa: E402
-from tools.code_samples import LANGUAGES  # noqa: E402
+from tools.code_samples import LANGUAGES, page_samples  # noqa: E402
 from tools.headless import Browser, find_chromium  # noqa: E402
 from tryvox_sim.docs import sample_values  # noqa: E402
 from tryvox_sim.testing import served  # noqa: E402
@@ -187,9 +188,9 @@ def language_menu(base: str) -> str:
     return f"({samples_panel(base)})?.querySelectorAll('{header} [data-testid=dropdown] > button')[1]"
 
 
-def choose_sample(browser, base: str, label: str) -> tuple[list[str], str]:
-    """Pick `label` in the operation's language menu: the labels the menu listed, and the code then shown
-    (empty when the menu has no such label or the code is not visible)."""
+def choose_sample(browser, base: str, label: str, expected: str) -> tuple[list[str], str]:
+    """Pick `label` in the operation's language menu; return the labels the menu listed and the code shown
+    once it is `expected` (Redoc may paint the new label before the new code), or what shows at the timeout."""
     panel, menu_button = samples_panel(base), language_menu(base)
     labels = browser.wait_for(f"""(() => {{
         const button = {menu_button};
@@ -200,13 +201,16 @@ def choose_sample(browser, base: str, label: str) -> tuple[list[str], str]:
         item?.click();
         return item && items.map(e => e.innerText.trim());
     }})()""")
-    code = browser.wait_for(f"""(() => {{
+    shown = f"""(() => {{
         const code = ({panel})?.querySelector('pre[data-testid=source-code]');
         const box = code?.getBoundingClientRect();
         return {menu_button}?.innerText.trim() === {json.dumps(label)} && code.checkVisibility()
-            && box.width > 0 && box.height > 0 && code.innerText;
-    }})()""")
-    return labels or [], code or ""
+            && box.width > 0 && box.height > 0 ? code.innerText : "";
+    }})()"""
+    code = browser.wait_for(
+        f"(() => {{ const c = {shown}; return c.trimEnd() === {json.dumps(expected.rstrip())} && c; }})()"
+    )
+    return labels or [], code or browser.evaluate(shown)
 
 
 @pytest.mark.browser
@@ -219,7 +223,7 @@ def test_operation_shows_its_code_sample_in_each_language(browser, docs_page, pa
     sources = {sample["label"]: sample["source"] for sample in built}
     assert wait_for_section(browser, docs_page, base, [base])[base]
     for label in LABELS:
-        menu, code = choose_sample(browser, base, label)
+        menu, code = choose_sample(browser, base, label, sources[label])
         assert menu[: len(LABELS)] == LABELS, f"language menu of {operation['operationId']}: {menu}"
         assert code, f"{label} sample of {operation['operationId']} not visible"
         assert code.rstrip() == sources[label].rstrip()
@@ -241,12 +245,15 @@ def test_samples_copied_from_the_served_docs_carry_its_values_and_run(docs_page)
     operation = next(o[2] for o in OPERATIONS if o[2]["operationId"] == "sendDtmf")
     base = route(operation)
     with served(env=own) as found, open_browser() as browser:  # its own browser: it may use loopback
+        page = httpx.get(f"{found['TVX_BASE_URL']}/docs").text
+        sources = {label: page_samples(page)[(operation["operationId"], label)] for label in LABELS}
         browser.navigate(f"{found['TVX_BASE_URL']}/docs#/{base}")
-        copied = {label: choose_sample(browser, base, label)[1] for label in LABELS}
+        copied = {label: choose_sample(browser, base, label, sources[label])[1] for label in LABELS}
         browser.screenshot(REPORTS / "docs-samples-served.png")
         placeholders = sample_values(RAW_SPEC).values()
         for label, code in copied.items():
-            assert code and all(found[name] in code for name in own) and found["TVX_BASE_URL"] in code, label
+            assert code.rstrip() == sources[label].rstrip()  # what a reader copies is what test_docs_samples runs
+            assert all(found[name] in code for name in own) and found["TVX_BASE_URL"] in code, label
             assert not [p for p in placeholders if p in code], f"{label}: {code}"
         ran = subprocess.run(
             ["sh"], input=copied["curl"], capture_output=True, text=True, timeout=30, env={"PATH": os.environ["PATH"]}

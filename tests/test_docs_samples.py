@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tools.breaking import resolve
-from tools.code_samples import LANGUAGES
+from tools.code_samples import LANGUAGES, page_samples
 from tryvox_sim.docs import METHODS, sample_values
 from tryvox_sim.testing import served
 
@@ -42,12 +42,6 @@ RUNNERS = {  # how a reader runs each sample; the source goes in on stdin
     "Python (async)": [sys.executable, "-I", "-"],
     "JavaScript": ["node", "--input-type=module", "-"],
 }
-
-
-def page_definition(html: str) -> dict:
-    """The OpenAPI document a Redoc page renders (build-docs inlines it as `__redoc_definition`)."""
-    start = html.index("{", html.index("const __redoc_definition"))
-    return json.JSONDecoder().raw_decode(html, start)[0]
 
 
 def success(operation: dict) -> tuple[int, jsonschema_rs.Validator]:
@@ -83,14 +77,7 @@ def served_samples(simulator) -> dict[tuple[str, str], str]:
     _, http = simulator
     page = http.get("/docs")
     assert page.status_code == 200
-    definition = page_definition(page.text)
-    return {
-        (operation["operationId"], sample["label"]): sample["source"]
-        for item in definition["paths"].values()
-        for method, operation in item.items()
-        if method in METHODS
-        for sample in operation["x-codeSamples"]
-    }
+    return page_samples(page.text)
 
 
 def test_every_operation_has_one_sample_per_language_with_the_simulators_values(simulator, served_samples):

@@ -141,6 +141,19 @@ def with_samples(spec: dict) -> dict:
     return out
 
 
+def page_samples(html: str) -> dict[tuple[str, str], str]:
+    """{(operationId, label): source} of a page build-docs rendered (it inlines the document it renders)."""
+    start = html.index("{", html.index("const __redoc_definition"))
+    definition = json.JSONDecoder().raw_decode(html, start)[0]
+    return {
+        (operation["operationId"], sample["label"]): sample["source"]
+        for item in definition["paths"].values()
+        for method, operation in item.items()
+        if method in METHODS
+        for sample in operation.get("x-codeSamples", [])
+    }
+
+
 def redocly_config() -> dict:
     """build-docs' config: Redoc's language menu lists each sample label (and the request payload) in order."""
     languages = [{"lang": lang} if label == lang else {"lang": lang, "label": label} for label, lang, _ in LANGUAGES]
