@@ -155,10 +155,11 @@ class Connection(asyncio.Protocol):
     def on_header(self, name, value):
         self.fields += 1
         self.header_bytes += len(name) + len(value) + 4
-        if self.fields > MAX_FIELDS:
-            raise Refused(partial(head_too_large, f"The request has over {MAX_FIELDS} header fields."))
-        if self.header_bytes > MAX_HEADERS:
-            raise Refused(partial(head_too_large, f"The header block is over {MAX_HEADERS} bytes."))
+        if self.fields > MAX_FIELDS or self.header_bytes > MAX_HEADERS:
+            detail = f"The header block is over {MAX_HEADERS} bytes."
+            if self.fields > MAX_FIELDS:
+                detail = f"The request has over {MAX_FIELDS} header fields."
+            raise Refused(partial(head_too_large, detail))
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
