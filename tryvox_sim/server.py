@@ -36,7 +36,7 @@ MAX_TARGET = 8 * 1024  # bytes of request target; over it, 414
 MAX_HEADERS = 16 * 1024  # bytes of header block (each field counted as `name: value\r\n`); over it, 431
 MAX_FIELDS = 100  # header fields; over it, 431
 # httptools holds a header name or value whole until it ends, so a head spanning reads is also capped by
-# the bytes read for it: no head that fits the limits above comes near this.
+# the bytes read for it: a head within the limits above stays under this.
 MAX_HEAD_READ = MAX_TARGET + MAX_HEADERS + 1024
 # After a refusal, what the client still sends is read and dropped for this long or this much, then the
 # connection closes (nginx's lingering close): closing with unread bytes would reset it before the client
