@@ -270,6 +270,10 @@ def markdown(r: dict) -> str:
         "",
         "RSS over time: " + " · ".join(f"{t:g} s {m:.1f} MiB" for t, m in shown) + ".",
         "",
+        "Expected 4xx: the bad inputs get the matrix's answers (checked one by one; the idle connection gets "
+        "none), and valid traffic's 409s come from the clock: an hour's or a day's step between a recording's "
+        "start and stop ends it at `max_length`, so the stop finds none.",
+        "",
     ]
     return "\n".join(out) + "\n"
 
