@@ -169,7 +169,7 @@ class Connection(asyncio.Protocol):
         length = self.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY:  # the handler says 413 from the header: read no body
             raise Refused(self._request(keep_alive=False))
-        if self.headers.get("expect", "").lower() == "100-continue" and not self.waiting:
+        if self.headers.get("expect", "").lower() == "100-continue" and not self.waiting:  # never ahead of owed answers
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk):
@@ -181,13 +181,12 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self):
         self.started = None
-        url = self._target()
-        method = self.parser.get_method().decode("latin-1")
         keep_alive = self.parser.should_keep_alive()
         if self.paused or self.waiting:  # answer once the client has read what it was sent
-            self.waiting.append((partial(self._answer, method, url, self.headers, self.body, keep_alive), keep_alive))
+            self.waiting.append((self._request(keep_alive), keep_alive))
         else:
-            self._send(self._answer(method, url, self.headers, self.body, keep_alive), keep_alive)
+            method = self.parser.get_method().decode("latin-1")
+            self._send(self._answer(method, self._target(), self.headers, self.body, keep_alive), keep_alive)
 
     def _target(self):
         try:
