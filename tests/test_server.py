@@ -281,6 +281,17 @@ def test_a_pipelined_burst_is_answered_in_order_in_bounded_memory(served_sim):
     assert len(sizes) == n and sizes[0] > 10_000 and sizes == [sizes[0], len(b'{"status":"ok"}')] * (n // 2)
 
 
+def test_a_refusal_behind_unread_answers_comes_after_them(address):
+    spec = b"GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n"  # 200 of these fill the write buffer many times
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(spec * 200 + b"NOT HTTP\r\n\r\n")
+        time.sleep(0.2)  # the server has read it all before this client reads a byte
+        answers = Answers()
+        while chunk := sock.recv(1 << 20):  # until the server closes
+            answers.parser.feed_data(chunk)
+    assert [status for status, _ in answers.got] == [200] * 200 + [400]
+
+
 def test_a_client_that_never_reads_stops_being_read(served_sim):
     address, pid = served_sim
     requests_ = b"GET /openapi.yaml HTTP/1.1\r\nHost: x\r\n\r\n" * 1000
