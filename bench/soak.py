@@ -20,6 +20,7 @@ import asyncio
 import datetime
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -294,8 +295,14 @@ def main(argv=None) -> int:
     with open(args.out, "a") as out:
         out.write("\n" + section)
     print(section)
-    log(f"soak: appended to {args.out}; server log {results['log']}")
-    return verdict(results)
+    code = verdict(results)
+    log(f"soak: appended to {args.out}")
+    if code:
+        log(f"soak: FAILED: {results['5xx']} 5xx, {results['self_check_failures']} self-check failures; "
+            f"server log kept in {results['log']}")  # fmt: skip
+    else:
+        shutil.rmtree(Path(results["log"]).parent)
+    return code
 
 
 if __name__ == "__main__":
