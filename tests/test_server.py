@@ -159,11 +159,11 @@ def over_the_limit(size: int) -> bytes:
 
 
 def with_curl(url, headers, body, tmp_path):
+    assert shutil.which("curl"), "curl is needed for this test"
     (tmp_path / "body.json").write_bytes(body)
     command = ["curl", "-s", "-X", "POST", url, "--data-binary", f"@{tmp_path / 'body.json'}"]
     command += ["-o", str(tmp_path / "answer"), "-w", "%{http_code} %{content_type}", "-H", "Expect:"]
     command += [arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}")]
-    assert shutil.which("curl"), "curl is needed for this test"
     status, ctype = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout.split()
     return int(status), ctype, orjson.loads((tmp_path / "answer").read_bytes())["code"]
 
