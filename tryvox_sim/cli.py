@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app(args)
 
     def ready(host: str, port: int) -> None:  # a parent process reads these lines to know the server is up
-        print(format_exports(f"http://{host}:{port}", *app.world.seed), end="", flush=True)
+        app.base_url = f"http://{host}:{port}"
+        print(format_exports(app.base_url, *app.world.seed), end="", flush=True)
 
     try:
         server.run(app, args.host, args.port, on_ready=ready)
