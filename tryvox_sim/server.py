@@ -8,13 +8,17 @@ are handled here, and so is what production servers guard against: request heads
 431), bodies over the limit (413), malformed requests (400) and stalled ones (408) are refused with a
 problem, then the connection is drained and closed (a lingering close, so the client reads the answer
 instead of a reset); idle connections are closed; a client that does not read its answers stops being
-read (back-pressure), so no connection holds more than a bounded amount of memory.
+read (back-pressure), so no connection holds more than a bounded amount of memory. Injected faults are
+carried out here too: a delay holds the connection's answers (in order) on a timer, never the event loop;
+`reset` aborts the connection with a TCP reset, `close` closes it, `truncate` sends half an answer first.
 """
 
 import asyncio
 import logging
 import resource
 import signal
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -23,6 +27,7 @@ from http import HTTPStatus
 
 import httptools
 
+from .faults import Fault
 from .http import MAX_BODY, App
 from .problems import HeaderFieldsTooLarge, MalformedHttp, Problem, RequestTimeout, UriTooLong
 from .reply import Reply
@@ -69,6 +74,16 @@ class Refused(Exception):
         self.answer = answer
 
 
+class Faulty:
+    """An answer an injected fault changes: sent late, cut short, or never (the connection breaks)."""
+
+    __slots__ = ("response", "fault")
+
+    def __init__(self, response: bytes, fault: Fault) -> None:
+        self.response = response
+        self.fault = fault
+
+
 class Drain:
     """Takes the parser's place once a request is refused: what the client still sends is counted and dropped,
     up to LINGER_BYTES, for LINGER_SECONDS (the sweep closes it then)."""
@@ -88,7 +103,7 @@ class Drain:
 
 class Connection(asyncio.Protocol):
     __slots__ = ("app", "connections", "transport", "parser", "url", "headers", "body", "size", "fields",
-                 "header_bytes", "head_read", "started", "last_active", "paused", "waiting", "ended")  # fmt: skip
+                 "header_bytes", "head_read", "started", "last_active", "paused", "waiting", "ended", "held")  # fmt: skip
 
     def __init__(self, app: App, connections: set):
         self.app = app
@@ -100,6 +115,7 @@ class Connection(asyncio.Protocol):
         self.paused = False  # the client is not reading its answers: stop reading its requests
         self.waiting = deque()  # answers owed while paused, in request order: (make the response, keep alive)
         self.ended = False  # the answer that ends the connection was sent: nothing more is
+        self.held = None  # the timer of a delayed answer (a fault): later answers wait behind it
 
     # -- asyncio.Protocol
     def connection_made(self, transport):
@@ -110,6 +126,8 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc):
         self.connections.discard(self)
         self.waiting.clear()
+        if self.held is not None:
+            self.held.cancel()
 
     def data_received(self, data):
         self.last_active = time.monotonic()
@@ -135,10 +153,14 @@ class Connection(asyncio.Protocol):
 
     def resume_writing(self):
         self.paused = False
-        while self.waiting and not self.paused:
+        self._catch_up()
+
+    def _catch_up(self):
+        """Answer what waited (for the client to read, or behind a delayed answer), then read again."""
+        while self.waiting and not self.paused and self.held is None:
             make, keep_alive = self.waiting.popleft()
             self._send(make(), keep_alive)
-        if not self.paused and not self.transport.is_closing():
+        if not self.paused and self.held is None and not self.transport.is_closing():
             self.transport.resume_reading()
 
     # -- httptools callbacks (a callback that raises Refused stops the parser at once)
@@ -183,7 +205,7 @@ class Connection(asyncio.Protocol):
     def on_message_complete(self):
         self.started = None
         keep_alive = self.parser.should_keep_alive()
-        if self.paused or self.waiting:  # answer once the client has read what it was sent
+        if self.paused or self.waiting or self.held:  # answer once the earlier answers are out
             self.waiting.append((self._request(keep_alive), keep_alive))
         else:
             method = self.parser.get_method().decode("latin-1")
@@ -202,14 +224,23 @@ class Connection(asyncio.Protocol):
         return partial(self._answer, method, url, self.headers, self.body, keep_alive)
 
     # -- answering: every response leaves through _send, in request order
-    def _answer(self, method: str, url, headers: dict, body: list, keep_alive: bool) -> bytes:
+    def _answer(self, method: str, url, headers: dict, body: list, keep_alive: bool) -> bytes | Faulty:
         path = url.path.decode("latin-1")
         query = (url.query or b"").decode("latin-1")
-        status, out_headers, data, _fault = self.app.handle(method, path, query, headers, b"".join(body))
-        return encode(status, out_headers, data, keep_alive, head=method == "HEAD")
+        status, out_headers, data, fault = self.app.handle(method, path, query, headers, b"".join(body))
+        response = encode(status, out_headers, data, keep_alive, head=method == "HEAD")
+        return response if fault is None else Faulty(response, fault)
 
-    def _send(self, response: bytes, keep_alive: bool):
+    def _send(self, response: bytes | Faulty, keep_alive: bool):
         if self.ended or self.transport.is_closing():
+            return
+        if type(response) is Faulty:
+            if response.fault.delay_ms:  # hold this answer and every later one; go on serving other connections
+                self.transport.pause_reading()
+                delay = response.fault.delay_ms / 1000
+                self.held = asyncio.get_running_loop().call_later(delay, self._release, response, keep_alive)
+            else:
+                self._break(response, keep_alive)
             return
         self.transport.write(response)
         if keep_alive:
@@ -220,12 +251,35 @@ class Connection(asyncio.Protocol):
         else:
             self.transport.close()
 
+    def _release(self, faulty: Faulty, keep_alive: bool):
+        self.held = None
+        if not self.transport.is_closing():
+            self._break(faulty, keep_alive)
+            self._catch_up()
+
+    def _break(self, faulty: Faulty, keep_alive: bool):
+        """Send a faulted answer as its fault says: whole (a delay alone), cut short, or not at all."""
+        kind = faulty.fault.fault
+        if kind is None:
+            self._send(faulty.response, keep_alive)
+            return
+        self.ended = True
+        if kind == "reset":  # SO_LINGER with a zero timeout: closing sends RST instead of FIN
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+            return
+        if kind == "truncate":  # the status line, the headers (with the full length) and half the body
+            head = faulty.response.index(b"\r\n\r\n") + 4
+            self.transport.write(faulty.response[: head + (len(faulty.response) - head) // 2])
+        self.transport.close()
+
     def _refuse(self, answer):
         """Stop parsing and keeping this connection's input; answer once earlier answers are out, then drain."""
         self.parser = Drain(self.transport)
         self.started = self.head_read = None
         self.url, self.headers, self.body = b"", {}, []
-        if self.paused or self.waiting:
+        if self.paused or self.waiting or self.held:
             self.waiting.append((answer, False))
         else:
             self._send(answer(), False)
@@ -269,7 +323,7 @@ async def _housekeeping(app: App, connections: set):
                 elif isinstance(conn.parser, Drain):
                     if now > conn.parser.until:
                         conn.transport.close()
-                elif conn.started is None and now - conn.last_active > IDLE_TIMEOUT:
+                elif conn.started is None and conn.held is None and now - conn.last_active > IDLE_TIMEOUT:
                     conn.transport.close()
 
 

@@ -31,8 +31,8 @@ class InProcessTransport(httpx.BaseTransport):
             if fault.fault == "truncate":
                 half = len(answer.body) // 2
                 raise httpx.RemoteProtocolError(
-                    "peer closed connection without sending complete message body: "
-                    f"received {half} bytes, expected {len(answer.body)}",
+                    "peer closed connection without sending complete message body "
+                    f"(received {half} bytes, expected {len(answer.body)})",
                     request=request,
                 )
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
