@@ -49,7 +49,7 @@ spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and ag
 
 client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
-	  --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
+	  --custom-template-path openapi/templates --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
 
 check-client: client ## Fail if the committed client differs from a fresh generation
 	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
