@@ -12,7 +12,7 @@ CLIENT_DIR := generated
 NPX := node_modules/.bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Tests start their own simulators: export lines pasted into the shell must not steer them.
-CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL
+CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL -u TVX_SIM_PUBLIC_URL
 
 VENV_STAMP := $(VENV)/.installed.stamp
 NODE_STAMP := node_modules/.installed.stamp

@@ -57,6 +57,10 @@ def parse_args(argv):
         help="POST webhooks to loopback receivers only (default), to any host, or record them only",
     )  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
+    serve.add_argument(
+        "--public-url", default=os.environ.get("TVX_SIM_PUBLIC_URL") or None,
+        help="the TVX_BASE_URL to print when clients reach it at another address, e.g. a published container port",
+    )  # fmt: skip
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     args = parser.parse_args(argv)
@@ -96,7 +100,9 @@ def main(argv=None) -> int:
     env_lines = [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}", f"export TVX_CALL_UUID={call_uuid}"]
 
     def ready(host, port):  # a parent process reads these lines to know the server is up
-        print(f"export TVX_BASE_URL=http://{host}:{port}", *env_lines, sep="\n", flush=True)
+        print(f"export TVX_BASE_URL={args.public_url or f'http://{host}:{port}'}", *env_lines, sep="\n", flush=True)
+        if args.public_url:  # the printed URL is not the bound address: say both
+            print(f"tryvox-sim: listening on {host}:{port}; clients use {args.public_url}", file=sys.stderr, flush=True)
 
     try:
         server.run(app, args.host, args.port, on_ready=ready)
