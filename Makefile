@@ -62,13 +62,13 @@ serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TV
 # Browser checks run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
 unit: $(VENV_STAMP) ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
-	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py
+	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py --ignore=tests/test_dist.py
 
-test: lint check-client unit contract-test docs-test ## Everything CI runs: lint, client drift, unit, contract, docs
+test: lint check-client unit contract-test docs-test dist-test ## Everything CI runs: lint, client drift, unit, contract, docs, dist
 	@echo "make test: all checks passed"
 
-# Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench).
+# Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)
 
 clean: ## Remove the virtualenv, node_modules and build outputs
-	rm -rf $(VENV) node_modules build reports .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules build dist reports .pytest_cache .hypothesis

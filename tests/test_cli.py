@@ -98,3 +98,14 @@ def test_public_url_is_printed_and_the_bound_address_logged():
         assert bound.startswith("127.0.0.1:") and not bound.endswith(":0")
         assert httpx.get(f"http://{bound}/_sim/health", timeout=5).json() == {"status": "ok"}
     assert parse_args(["serve", "--public-url", "http://sim:4010"]).public_url == "http://sim:4010"
+
+
+def test_version_names_the_simulator_and_the_spec_on_stdout(capsys):
+    from tryvox_sim import __version__
+    from tryvox_sim.spec import CALL_ACTIONS_SPEC, load_yaml
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--version"])
+    spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"tryvox-sim {__version__} (Call Actions API spec {spec_version})\n"

@@ -36,7 +36,8 @@ class Version(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
-        parser.exit(message=f"tryvox-sim {__version__} (Call Actions API spec {spec_version})\n")
+        print(f"tryvox-sim {__version__} (Call Actions API spec {spec_version})")  # stdout, as argparse's own
+        parser.exit()
 
 
 def parse_args(argv):
