@@ -218,36 +218,17 @@ def test_the_served_simulator_answers_all_six_operations_of_the_installed_client
     assert process.returncode == 0  # stopped cleanly by SIGTERM
 
 
-FOREIGN_TEST = """
-import sys
-
-import tryvox_sim as package
-from tryvox_call_actions_client.api.call_actions import send_dtmf, start_recording, stop_recording
-from tryvox_call_actions_client.models import DtmfRequest, Problem
-from tryvox_sim.testing import simulated_api
-
-
-def test_the_fixture(tryvox_sim):
-    assert package.__file__.startswith(sys.prefix)
-    start_recording.sync(tryvox_sim.auth_id, tryvox_sim.call_uuid, client=tryvox_sim.client)
-    tryvox_sim.clock.advance(125)
-    stopped = stop_recording.sync(tryvox_sim.auth_id, tryvox_sim.call_uuid, client=tryvox_sim.client)
-    assert stopped.duration == 125 and tryvox_sim.call()["recordings"][0]["url"] == stopped.url
-    again = stop_recording.sync(tryvox_sim.auth_id, tryvox_sim.call_uuid, client=tryvox_sim.client)
-    assert isinstance(again, Problem) and again.code == "no_active_recording"
+def readme_test_file() -> str:
+    """The README's test file for "your own tests": the tryvox_sim fixture and simulated_api()."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    found = [code for code in blocks if "(tryvox_sim):" in code and "with simulated_api(" in code]
+    assert len(found) == 1, "expected one README python block using the tryvox_sim fixture and simulated_api()"
+    return found[0]
 
 
-def test_simulated_api():
-    with simulated_api() as sim:
-        sent = send_dtmf.sync(sim.auth_id, sim.call_uuid, client=sim.client, body=DtmfRequest(digits="12#"))
-        assert sent.digits == "12#"
-        assert sim.events()
-"""
-
-
-def test_a_foreign_pytest_file_uses_the_fixture_and_simulated_api(venv):
+def test_the_readme_test_file_passes_in_a_foreign_project(venv):
     home, python = venv
-    (home / "test_calls.py").write_text(FOREIGN_TEST)
+    (home / "test_calls.py").write_text(readme_test_file())
     done = run(venv, str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calls.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
