@@ -122,7 +122,7 @@ def venv(dist, tmp_path_factory):
 def clean_env(home: Path) -> dict:
     """No repository path anywhere: PATH has the new venv's bin and the system's, no PYTHONPATH, no TVX_*."""
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TVX_", "PYTHON", "VIRTUAL_ENV"))}
-    return {**keep, "PATH": f"{home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin", "HOME": os.environ["HOME"]}
+    return {**keep, "PATH": f"{home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
 
 
 def run(venv, *args, env_extra=None, check=False) -> subprocess.CompletedProcess:
