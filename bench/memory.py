@@ -39,18 +39,18 @@ def measure(actions: int, calls: int, workdir, log) -> dict:
             non_2xx += sum(op.non_2xx for op in stats.ops.values())
             peak = max(peak, server.rss_mib())
             for uuid in wave:
-                server.control("POST", f"/_sim/calls/{uuid}/hangup", {})
-            server.control("POST", "/_sim/clock/advance", {"seconds": WAVE_ADVANCE_S})
+                server.control.hangup_call(uuid)
+            server.control.advance_clock(WAVE_ADVANCE_S)
             log(f"  {sent:,} actions sent, RSS {server.rss_mib():.1f} MiB")
         elapsed = time.perf_counter() - began
         server.new_calls(1)  # one more request, in case retention is applied lazily
         rss[f"peak, with a wave of {per_wave:,} calls live"] = peak
-        kept = len(server.control("GET", "/_sim/calls")["calls"])
+        kept = len(server.control.list_calls())
         # Ended calls with recordings stay until those expire (30 days); the others go after an hour.
         rss[f"after {sent:,} actions, every call ended ({kept:,} calls kept for their recordings)"] = server.rss_mib()
-        server.control("POST", "/_sim/clock/advance", {"seconds": RECORDING_RETENTION_S})
+        server.control.advance_clock(RECORDING_RETENTION_S)
         server.new_calls(1)
-        kept = len(server.control("GET", "/_sim/calls")["calls"])
+        kept = len(server.control.list_calls())
         # Python keeps freed memory for reuse, so RSS stays flat: the call count shows what was dropped.
         rss[f"after 31 more days, past the 30-day recording retention ({kept:,} calls kept)"] = server.rss_mib()
     finally:

@@ -12,6 +12,9 @@ import sys
 import httptools
 import uvloop
 
+from tryvox_sim.control_client import format_exports
+from tryvox_sim.domain import DEFAULT_CALL_UUID
+
 BODY = b'{"status":"sent"}'
 RESPONSES = {
     b"DELETE": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY),
@@ -41,10 +44,11 @@ class _Peer(asyncio.Protocol):
 async def serve(host: str, port: int, seconds: float):
     server = await asyncio.get_running_loop().create_server(_Peer, host, port)
     bound = server.sockets[0].getsockname()[1]
-    print(f"export TVX_BASE_URL=http://{host}:{bound}", flush=True)
-    print("export TVX_AUTH_ID=peer_account", flush=True)
-    print("export TVX_API_TOKEN=tvx_sk_test_peer", flush=True)
-    print("export TVX_CALL_UUID=650e8400-e29b-41d4-a716-446655440000", flush=True)
+    print(
+        format_exports(f"http://{host}:{bound}", "peer_account", "tvx_sk_test_peer", DEFAULT_CALL_UUID),
+        end="",
+        flush=True,
+    )
     async with server:
         await asyncio.sleep(seconds)  # never outlives a forgotten bench run
 

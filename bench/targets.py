@@ -4,7 +4,6 @@ Every server binds to 127.0.0.1, logs to a file under the run's work directory, 
 its own process group id when the run ends.
 """
 
-import json
 import os
 import re
 import signal
@@ -13,18 +12,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.ops import Target
+from tryvox_sim.control_client import ControlClient, parse_exports, ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "call-actions.yaml"
 SIM = ROOT / ".venv" / "bin" / "tryvox-sim"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
-EXPORT = re.compile(r"^export (TVX_[A-Z_]+)=(\S+)$", re.M)
 PRISM_READY = re.compile(r"Prism is listening on http://127\.0\.0\.1:(\d+)")
 READY_TIMEOUT_S = 60
 
@@ -40,25 +38,13 @@ class Server:
     target: Target
     ready_s: float
     log: Path
+    control: ControlClient | None = None  # the simulator's control plane; None for the others
 
     def new_calls(self, n: int) -> list[str]:
         """In-progress calls to aim load at: real ones on the simulator, any UUID elsewhere."""
-        if self.kind != "simulator":
+        if self.control is None:
             return [str(uuid.uuid4()) for _ in range(n)]
-        return [self.control("POST", "/_sim/calls", {})["call_uuid"] for _ in range(n)]
-
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        """One request to the simulator's control plane (/_sim/...)."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"http://{self.target.host}:{self.target.port}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.target.token}"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            raw = resp.read()
-        return json.loads(raw) if raw else {}
+        return [self.control.create_call()["call_uuid"] for _ in range(n)]
 
     def rss_mib(self) -> float:
         return proc_rss_kib(self.proc.pid) / 1024
@@ -67,6 +53,8 @@ class Server:
         return proc_cpu_s(self.proc.pid)
 
     def stop(self):
+        if self.control is not None:
+            self.control.close()
         stop_group(self.proc)
 
 
@@ -114,8 +102,8 @@ def _parse_ready(kind: str, text: str) -> Target | None:
     if kind == "prism":
         m = PRISM_READY.search(text)
         return m and Target("127.0.0.1", int(m.group(1)), "your_auth_id", "tvx_sk_test_prism")
-    env = dict(EXPORT.findall(text))
-    if "TVX_CALL_UUID" not in env:  # the last line printed once ready
+    env = parse_exports(text)
+    if not ready(env):
         return None
     host_port = env["TVX_BASE_URL"].removeprefix("http://")
     host, port = host_port.rsplit(":", 1)
@@ -140,7 +128,9 @@ def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), comman
     while time.perf_counter() - began < READY_TIMEOUT_S:
         target = _parse_ready(kind, log.read_text(errors="replace"))
         if target:
-            return Server(kind, proc, target, time.perf_counter() - began, log)
+            ready_s = time.perf_counter() - began
+            control = ControlClient(f"http://{target.host}:{target.port}", timeout=30) if kind == "simulator" else None
+            return Server(kind, proc, target, ready_s, log, control)
         if proc.poll() is not None:
             break
         time.sleep(0.005)

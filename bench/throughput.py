@@ -21,9 +21,9 @@ def drive(server: targets.Server, cell: str, connections: int, seconds: float) -
         "share": cpu_s / stats.elapsed_s if stats.elapsed_s else 0.0,
         "us_per_request": cpu_s * 1e6 / requests if requests else 0.0,
     }
-    if server.kind == "simulator":
+    if server.control is not None:
         for uuid in calls:  # leave no load-only calls behind to skew later cells
-            server.control("POST", f"/_sim/calls/{uuid}/hangup", {})
+            server.control.hangup_call(uuid)
     summary = loadgen.summarise(stats)
     return {op: summary[op] for op in ops.OPERATIONS if op in summary}, cpu, stats.errors
 

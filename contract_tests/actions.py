@@ -84,8 +84,13 @@ def expect(response, status: int, code: str | None = None, pointer: str | None =
     return parsed
 
 
+def parse_time(timestamp: str) -> datetime:
+    """An RFC 3339 timestamp of the API (`2025-01-01T00:00:00.000Z`) as an aware datetime."""
+    return datetime.fromisoformat(timestamp)  # Python 3.11 reads the `Z` suffix
+
+
 def when(event: dict) -> datetime:
-    return datetime.fromisoformat(event["at"].replace("Z", "+00:00"))
+    return parse_time(event["at"])
 
 
 def events_of(events: list[dict], kind: str) -> list[dict]:

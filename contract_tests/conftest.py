@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import os
 
-import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import stop
+from contract_tests.checks import HOOKS
 from contract_tests.target import ROOT, Target, TargetError, open_target
+from tryvox_sim.control_client import ControlClient
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
 
@@ -47,57 +48,23 @@ def transfers_allowed(target: Target) -> bool:
     return target.is_simulator or bool(target.env.get("TVX_SAFE_TRANSFER_TO"))
 
 
-class SimControl:
-    """The simulator's control plane (openapi/simulator.yaml): make calls, drive the clock, look inside."""
-
-    def __init__(self, base_url: str, auth_id: str):
-        self.http = httpx.Client(base_url=base_url, timeout=10)
-        self.auth_id = auth_id
-
-    def _ok(self, response: httpx.Response) -> dict:
-        assert response.status_code < 300, (
-            f"control plane: {response.request.url} -> {response.status_code} {response.text}"
-        )
-        return response.json() if response.content else {}
-
-    def new_call(self, **fields) -> str:
-        body = {"auth_id": self.auth_id, **fields}
-        return self._ok(self.http.post("/_sim/calls", json=body))["call_uuid"]
-
-    def call(self, call_uuid: str) -> dict:
-        return self._ok(self.http.get(f"/_sim/calls/{call_uuid}"))
-
-    def events(self, call_uuid: str) -> list[dict]:
-        data = self._ok(self.http.get(f"/_sim/calls/{call_uuid}/events"))
-        return data["events"] if isinstance(data, dict) else data
-
-    def hangup(self, call_uuid: str) -> dict:
-        return self._ok(self.http.post(f"/_sim/calls/{call_uuid}/hangup"))
-
-    def press(self, call_uuid: str, digits: str) -> dict:
-        return self._ok(self.http.post(f"/_sim/calls/{call_uuid}/dtmf-input", json={"digits": digits}))
-
-    def advance(self, seconds: float) -> dict:
-        return self._ok(self.http.post("/_sim/clock/advance", json={"seconds": seconds}))
-
-    def webhooks(self) -> list[dict]:
-        data = self._ok(self.http.get("/_sim/webhooks"))
-        return data["webhooks"] if isinstance(data, dict) else data
-
-
 @pytest.fixture(scope="session")
 def control(target: Target):
+    """The simulator's control plane (tryvox_sim.control_client). Its answers pass the invariant checks'
+    observer too: a call seen completed, or the clock moved, is what the state rules learn from."""
     if not target.is_simulator:
         pytest.skip(NEEDS_CONTROL_PLANE)
-    sim = SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"])
-    yield sim
-    sim.http.close()
+    env = target.env
+    with ControlClient(env["TVX_CONTROL_URL"], auth_id=env["TVX_AUTH_ID"], event_hooks=HOOKS) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
 def api(target: Target):
     """The generated client, authenticated as TVX_API_TOKEN."""
-    with AuthenticatedClient(base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10) as client:
+    with AuthenticatedClient(
+        base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10, httpx_args={"event_hooks": HOOKS}
+    ) as client:
         yield client
 
 
@@ -110,7 +77,7 @@ def auth_id(target: Target) -> str:
 def call_uuid(target: Target, api):
     """An in-progress call: a fresh one on the simulator, TVX_CALL_UUID on a deployment."""
     if target.is_simulator:
-        yield SimControl(target.env["TVX_CONTROL_URL"], target.env["TVX_AUTH_ID"]).new_call()
+        yield target.control.create_call()["call_uuid"]
         return
     # A deployment has one call for every test: leave it with no recording running, before and after.
     call = target.env["TVX_CALL_UUID"]

@@ -6,7 +6,9 @@ The control plane (`/_sim/...`) passes through untouched, so the hooks still cre
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -101,3 +103,113 @@ class FaultProxy:
         self.server.shutdown()
         self.server.server_close()
         self.client.close()
+
+
+# -- faults that each break one invariant of tryvox_sim/invariants.py (tests/test_drift.py proves the
+#    suite names it); each changes a real answer of the simulator on its way back.
+
+
+def json_body(exchange: Exchange) -> dict:
+    return json.loads(exchange.body) if exchange.body else {}
+
+
+def rewrite(exchange: Exchange, change) -> None:
+    body = json_body(exchange)
+    change(body)
+    exchange.body = json.dumps(body).encode()
+
+
+def answer(exchange: Exchange, status: int, body: dict) -> None:
+    exchange.status, exchange.headers["content-type"] = status, "application/json"
+    exchange.body = json.dumps(body).encode()
+
+
+def is_problem(exchange: Exchange, code: str | None = None) -> bool:
+    if not exchange.headers.get("content-type", "").startswith("application/problem+json"):
+        return False
+    return code is None or json_body(exchange).get("code") == code
+
+
+def on_problems(change):
+    def fault(exchange: Exchange) -> None:
+        if is_problem(exchange):
+            rewrite(exchange, change)
+
+    return fault
+
+
+def status_not_http(body: dict) -> None:
+    body["status"] = 418 if body["status"] != 418 else 400
+
+
+def on_operation(operation: str, status: int, change):
+    def fault(exchange: Exchange) -> None:
+        if exchange.operation == operation and exchange.status == status:
+            rewrite(exchange, change)
+
+    return fault
+
+
+def no_challenge(exchange: Exchange) -> None:
+    if exchange.status == 401:
+        exchange.headers = {k: v for k, v in exchange.headers.items() if k.lower() != "www-authenticate"}
+
+
+def remaining_over_limit(exchange: Exchange) -> None:
+    if exchange.status == 202:
+        exchange.headers.update({"ratelimit-limit": "5", "ratelimit-remaining": "9", "ratelimit-reset": "1"})
+
+
+def action_id_is_call_id(exchange: Exchange) -> None:
+    if exchange.status == 202:
+        call = exchange.path.split("/calls/")[1].split("/")[0]
+        rewrite(exchange, lambda body: body.update({key: call for key in body if key.endswith("_uuid")}))
+
+
+def other_recording(body: dict) -> None:
+    other = str(uuid.uuid4())
+    body["recording_uuid"], body["url"] = other, f"https://recordings.tryvox.io/{other}.{body['url'][-3:]}"
+
+
+def other_extension(body: dict) -> None:
+    body["url"] = body["url"][:-3] + ("wav" if body["url"].endswith("mp3") else "mp3")
+
+
+def fake_stop(exchange: Exchange) -> None:
+    if exchange.operation == "DELETE record" and is_problem(exchange, "no_active_recording"):
+        rec = str(uuid.uuid4())
+        url = f"https://recordings.tryvox.io/{rec}.mp3"
+        answer(exchange, 200, {"recording_uuid": rec, "status": "stopped", "url": url, "duration": 0})
+
+
+def fake_start(exchange: Exchange) -> None:
+    if exchange.operation == "POST record" and is_problem(exchange, "recording_already_running"):
+        answer(exchange, 202, {"recording_uuid": str(uuid.uuid4()), "status": "recording", "format": "mp3"})
+
+
+def accepted_on_ended_call(exchange: Exchange) -> None:
+    if exchange.operation == "POST dtmf" and is_problem(exchange, "call_not_in_progress"):
+        answer(exchange, 202, {"dtmf_uuid": str(uuid.uuid4()), "status": "sent", "digits": "1"})
+
+
+INVARIANT_FAULTS = {
+    "problem-status": on_problems(status_not_http),
+    "problem-type": on_problems(lambda body: body.update(type="about:blank")),
+    "problem-code": on_problems(lambda body: body.update(code="something_else")),
+    "problem-title": on_problems(lambda body: body.update(title="Oops")),
+    "validation-errors": on_problems(lambda body: body.update(errors=[{"pointer": "/no/such", "message": "x"}])),
+    "auth-challenge": no_challenge,
+    "rate-limit-remaining": remaining_over_limit,
+    "echo": on_operation("POST dtmf", 202, lambda body: body.update(digits="0" if body["digits"] != "0" else "1")),
+    "recording-format": on_operation(
+        "POST record", 202, lambda body: body.update(format="wav" if body["format"] == "mp3" else "mp3")
+    ),
+    "recording-url": on_operation("DELETE record", 200, lambda body: body.update(url=body["url"][:-40] + "x.mp3")),
+    "new-action-id": action_id_is_call_id,
+    "stop-names-recording": on_operation("DELETE record", 200, other_recording),
+    "stop-after-stop": fake_stop,
+    "start-while-recording": fake_start,
+    "stop-url-format": on_operation("DELETE record", 200, other_extension),
+    "stop-duration": on_operation("DELETE record", 200, lambda body: body.update(duration=14400)),
+    "completed-call": accepted_on_ended_call,
+}

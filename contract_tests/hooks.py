@@ -9,27 +9,35 @@ Live targets: a schema-valid transfer dials a real number, so `to` is forced to 
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import re
 
-import httpx
 import schemathesis
+
+import contract_tests.checks  # noqa: F401  (registers the invariant checks)
+from tryvox_sim.control_client import ControlClient
+from tryvox_sim.domain import DEFAULT_CALL_UUID
 
 CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
 # The spec's example call_uuid, which the examples and coverage phases send as is. On the simulator it is
 # the one seeded call, shared by every case: it would soon be transferred and answer 409 to the rest.
-EXAMPLE_CALL = "650e8400-e29b-41d4-a716-446655440000"
+EXAMPLE_CALL = DEFAULT_CALL_UUID
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
 
-_control = httpx.Client(timeout=10)  # one connection pool for the whole run
+@functools.cache
+def _control(control_url: str) -> ControlClient:
+    """One client (one connection pool) per control plane for the whole run, closed when it ends."""
+    client = ControlClient(control_url)
+    atexit.register(client.close)
+    return client
 
 
 def fresh_call(control_url: str, auth_id: str) -> str:
     """Create an in-progress call owned by `auth_id` through the simulator's control plane."""
-    response = _control.post(f"{control_url}/_sim/calls", json={"auth_id": auth_id})
-    response.raise_for_status()
-    return response.json()["call_uuid"]
+    return _control(control_url).create_call(auth_id=auth_id)["call_uuid"]
 
 
 @schemathesis.hook

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from tryvox_sim.control_client import ControlClient, ControlPlaneError
 from tryvox_sim.testing import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ class Target:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     skipped: list[str] = field(default_factory=list)
+    _control: ControlClient | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -41,7 +43,17 @@ class Target:
     def is_simulator(self) -> bool:
         return bool(self.env.get("TVX_CONTROL_URL"))
 
+    @property
+    def control(self) -> ControlClient:
+        """The simulator's control plane (TVX_CONTROL_URL), opened on first use and closed by `stop`."""
+        if self._control is None:
+            self._control = ControlClient(self.env["TVX_CONTROL_URL"], auth_id=self.env["TVX_AUTH_ID"])
+        return self._control
+
     def stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
         if self.process:
             stop_server(self.process)
 
@@ -60,11 +72,11 @@ def start_simulator(*extra: str, timeout: float = START_TIMEOUT_S) -> Target:
 
 def has_control_plane(base_url: str) -> bool:
     """A harmless probe: does the target answer the simulator's health endpoint?"""
-    try:
-        response = httpx.get(f"{base_url}/_sim/health", timeout=5)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200 and response.headers.get("content-type", "").startswith("application/json")
+    with ControlClient(base_url, timeout=5) as control:
+        try:
+            return control.get_health() == {"status": "ok"}
+        except (httpx.HTTPError, ControlPlaneError, ValueError):  # unreachable, refused, or not JSON
+            return False
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Target:

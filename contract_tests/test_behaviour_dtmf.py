@@ -19,8 +19,8 @@ def test_other_characters_are_refused(api, auth_id, call_uuid, digits):
 @pytest.mark.parametrize("digits", ["1", "1234*#", "0" * 20])
 def test_n_digits_take_400n_minus_200_ms(api, auth_id, call_uuid, control, digits):
     sent = expect(dtmf(api, auth_id, call_uuid, digits), 202)
-    control.advance(len(digits) * 0.4 + 1)
-    events = control.events(call_uuid)
+    control.advance_clock(len(digits) * 0.4 + 1)
+    events = control.get_call_events(call_uuid)
     [start] = [e for e in events_of(events, "dtmf.started") if e["dtmf_uuid"] == str(sent.dtmf_uuid)]
     [end] = [e for e in events_of(events, "dtmf.finished") if e["dtmf_uuid"] == str(sent.dtmf_uuid)]
     took_ms = (when(end) - when(start)).total_seconds() * 1000

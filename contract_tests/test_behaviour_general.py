@@ -7,9 +7,9 @@ from contract_tests.actions import HOLD_MUSIC, dtmf, every_action, expect, play,
 
 @pytest.mark.parametrize("status", ["ringing", "completed"])
 def test_every_action_needs_an_in_progress_call(api, auth_id, control, status):
-    call = control.new_call(status="ringing")
+    call = control.create_call(status="ringing")["call_uuid"]
     if status == "completed":
-        control.hangup(call)
+        control.hangup_call(call)
     for operation, send in every_action(api, auth_id, call).items():
         response = send()
         assert response.status_code == 409, f"{operation} on a {status} call: {response.status_code}"
@@ -17,8 +17,8 @@ def test_every_action_needs_an_in_progress_call(api, auth_id, control, status):
 
 
 def test_an_answered_call_accepts_actions(api, auth_id, control):
-    call = control.new_call(status="ringing")
-    control.http.post(f"/_sim/calls/{call}/answer").raise_for_status()
+    call = control.create_call(status="ringing")["call_uuid"]
+    control.answer_call(call)
     expect(play(api, auth_id, call), 202)
 
 
@@ -26,7 +26,7 @@ def test_several_actions_run_on_one_call(api, auth_id, call_uuid, control):
     started = expect(record(api, auth_id, call_uuid), 202)
     expect(play(api, auth_id, call_uuid), 202)
     expect(dtmf(api, auth_id, call_uuid, "12"), 202)
-    details = control.call(call_uuid)
+    details = control.get_call(call_uuid)
     assert details["status"] == "in-progress"
     assert details["playback"]["url"] == HOLD_MUSIC, "audio plays while the recording runs"
     running = [r for r in details["recordings"] if r["status"] == "recording"]

@@ -42,26 +42,26 @@ def test_speak_interrupts_play_and_play_interrupts_speak(api, auth_id, call_uuid
     first = expect(play(api, auth_id, call_uuid), 202)
     second = expect(speak(api, auth_id, call_uuid), 202)
     third = expect(play(api, auth_id, call_uuid), 202)
-    interrupted = events_of(control.events(call_uuid), "play.interrupted")
+    interrupted = events_of(control.get_call_events(call_uuid), "play.interrupted")
     assert [e["uuid"] for e in interrupted] == [str(first.play_uuid)]
-    spoken = events_of(control.events(call_uuid), "speak.interrupted")
+    spoken = events_of(control.get_call_events(call_uuid), "speak.interrupted")
     assert [e["uuid"] for e in spoken] == [str(second.speak_uuid)]
-    assert control.call(call_uuid)["playback"]["play_uuid"] == str(third.play_uuid)
+    assert control.get_call(call_uuid)["playback"]["play_uuid"] == str(third.play_uuid)
 
 
 def test_caller_dtmf_input_interrupts_speech(api, auth_id, call_uuid, control):
     spoken = expect(speak(api, auth_id, call_uuid, "Press 1 for sales. " * 20), 202)
-    control.press(call_uuid, "1")
-    assert control.call(call_uuid)["playback"] is None
-    [event] = events_of(control.events(call_uuid), "speak.interrupted")
+    control.press_digits(call_uuid, "1")
+    assert control.get_call(call_uuid)["playback"] is None
+    [event] = events_of(control.get_call_events(call_uuid), "speak.interrupted")
     assert event["uuid"] == str(spoken.speak_uuid)
     assert event["by"] == "dtmf_input"
 
 
 def test_speech_lasts_60_ms_per_character(api, auth_id, call_uuid, control):
     expect(speak(api, auth_id, call_uuid, "x" * 100), 202)  # 6 s
-    control.advance(5)
-    assert control.call(call_uuid)["playback"] is not None
-    control.advance(2)
-    assert control.call(call_uuid)["playback"] is None
-    assert events_of(control.events(call_uuid), "speak.finished")
+    control.advance_clock(5)
+    assert control.get_call(call_uuid)["playback"] is not None
+    control.advance_clock(2)
+    assert control.get_call(call_uuid)["playback"] is None
+    assert events_of(control.get_call_events(call_uuid), "speak.finished")

@@ -7,13 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 from tryvox_call_actions_client.types import UNSET
 
-from contract_tests.actions import events_of, expect, record, stop
+from contract_tests.actions import events_of, expect, parse_time, record, stop
 
 URL = re.compile(r"^https://[^\s]+/(?P<uuid>[0-9a-f-]{36})\.(?P<ext>mp3|wav)$")
-
-
-def parse(ts: str) -> datetime:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "wav"])
@@ -34,17 +30,17 @@ def test_the_default_format_is_mp3(api, auth_id, call_uuid):
 
 
 def test_duration_counts_from_the_api_call(api, auth_id, call_uuid, control):
-    control.advance(50)  # time before the recording starts is not recorded
+    control.advance_clock(50)  # time before the recording starts is not recorded
     expect(record(api, auth_id, call_uuid), 202)
-    control.advance(125)
+    control.advance_clock(125)
     assert expect(stop(api, auth_id, call_uuid), 200).duration == 125
 
 
 def test_max_length_stops_the_recording(api, auth_id, call_uuid, control):
     expect(record(api, auth_id, call_uuid, max_length=10), 202)
-    control.advance(60)
+    control.advance_clock(60)
     expect(stop(api, auth_id, call_uuid), 409, code="no_active_recording")
-    [rec] = control.call(call_uuid)["recordings"]
+    [rec] = control.get_call(call_uuid)["recordings"]
     assert (rec["status"], rec["duration"]) == ("stopped", 10)
 
 
@@ -66,34 +62,34 @@ def test_stop_without_recording_is_a_conflict(api, auth_id, call_uuid):
 
 def test_both_sides_are_recorded(api, auth_id, call_uuid, control):
     expect(record(api, auth_id, call_uuid), 202)
-    [event] = events_of(control.events(call_uuid), "recording.started")
+    [event] = events_of(control.get_call_events(call_uuid), "recording.started")
     assert event["channels"] == "both"
 
 
 def test_recordings_are_kept_30_days(api, auth_id, call_uuid, control):
     expect(record(api, auth_id, call_uuid), 202)
     stopped = expect(stop(api, auth_id, call_uuid), 200)
-    [rec] = control.call(call_uuid)["recordings"]
-    [event] = events_of(control.events(call_uuid), "recording.stopped")
-    assert parse(rec["expires_at"]) - parse(event["at"]) == timedelta(days=30)
+    [rec] = control.get_call(call_uuid)["recordings"]
+    [event] = events_of(control.get_call_events(call_uuid), "recording.stopped")
+    assert parse_time(rec["expires_at"]) - parse_time(event["at"]) == timedelta(days=30)
     assert rec["url"] == stopped.url
-    control.advance(30 * 86400 - 60)
-    assert len(control.call(call_uuid)["recordings"]) == 1, "still there just before 30 days"
-    control.advance(120)
-    assert control.call(call_uuid)["recordings"] == [], "gone after 30 days"
+    control.advance_clock(30 * 86400 - 60)
+    assert len(control.get_call(call_uuid)["recordings"]) == 1, "still there just before 30 days"
+    control.advance_clock(120)
+    assert control.get_call(call_uuid)["recordings"] == [], "gone after 30 days"
 
 
 def test_urls_are_in_the_call_details_and_the_hangup_webhook(api, auth_id, control):
     hook = f"https://example.com/hangup/{datetime.now().timestamp()}"
-    call = control.new_call(hangup_url=hook)
+    call = control.create_call(hangup_url=hook)["call_uuid"]
     expect(record(api, auth_id, call, format="wav"), 202)
     first = expect(stop(api, auth_id, call), 200)
     expect(record(api, auth_id, call), 202)
-    control.advance(3)
-    control.hangup(call)  # ends the running recording too
-    details = control.call(call)
+    control.advance_clock(3)
+    control.hangup_call(call)  # ends the running recording too
+    details = control.get_call(call)
     urls = [r["url"] for r in details["recordings"]]
     assert len(urls) == 2 and urls[0] == first.url and urls[1].endswith(".mp3")
-    [delivery] = [w for w in control.webhooks() if w["url"] == hook]
+    [delivery] = [w for w in control.list_webhooks() if w["url"] == hook]
     assert delivery["event"] == "callHangup"
     assert [r["url"] for r in delivery["payload"]["recordings"]] == urls

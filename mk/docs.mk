@@ -27,7 +27,7 @@ docs-test: docs chromium $(VENV_STAMP) ## Check the rendered docs in headless Ch
 	TRYVOX_REQUIRE_BROWSER=1 $(PY) -m pytest -q tests/test_docs.py
 
 breaking: $(VENV_STAMP) ## Spec gate vs BASE=<git ref>: report changes; fail on breaking ones unless major rose
-	$(PY) -m tools.breaking --base $(BASE) --spec $(SPEC)
+	$(PY) -m tools.version_check --base $(BASE) --spec $(SPEC) --verbose
 
 version-check: $(VENV_STAMP) ## The same gate with a one-line summary (changed spec => higher info.version)
 	$(PY) -m tools.version_check --base $(BASE) --spec $(SPEC)

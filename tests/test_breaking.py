@@ -28,6 +28,14 @@ def op(doc, action, method="post"):
     return doc["paths"][f"{CALL}/{action}"][method]
 
 
+def problem_schema(doc, response):
+    return doc["components"]["responses"][response]["content"]["application/problem+json"]["schema"]
+
+
+def www_authenticate(doc):
+    return doc["components"]["responses"]["Unauthorized"]["headers"]["WWW-Authenticate"]
+
+
 def add_query(required):
     def edit(doc):
         op(doc, "dtmf").setdefault("parameters", []).append(
@@ -211,7 +219,27 @@ BREAKING = [
         ),
         "security scheme 'bearerAuth' changed",
     ),
+    (
+        "response header no longer always sent",
+        nothing,
+        lambda d: www_authenticate(d).update(required=False),
+        "header WWW-Authenticate is no longer always sent",
+    ),
+    (
+        "a $ref sibling widens a response enum",
+        nothing,
+        lambda d: problem_schema(d, "RecordingConflict")["properties"]["code"].update(
+            enum=["call_not_in_progress", "recording_already_running", "quota_exceeded"]
+        ),
+        "response may now hold new enum value(s) ['quota_exceeded']",
+    ),
     ("webhook removed", nothing, lambda d: d["webhooks"].pop("transferAnswered"), "webhook removed"),
+    (
+        "webhook payload removed",
+        nothing,
+        lambda d: d["webhooks"]["callHangup"]["post"].pop("requestBody"),
+        "webhook callHangup POST payload: payload removed",
+    ),
     (
         "webhook payload field removed",
         nothing,
@@ -330,6 +358,18 @@ COMPATIBLE = [
     ),
     ("response constraint changed", nothing, lambda d: prop(d, "SpeakResponse", "text").update(maxLength=10), None),
     (
+        "a $ref sibling narrows an error response",
+        lambda d: problem_schema(d, "CallNotFound").pop("properties"),
+        nothing,
+        "response values narrowed to [404]",
+    ),
+    (
+        "response header now always sent",
+        lambda d: www_authenticate(d).update(required=False),
+        nothing,
+        "header WWW-Authenticate is now always sent",
+    ),
+    (
         "error response added",
         nothing,
         lambda d: op(d, "dtmf")["responses"].update({"503": copy.deepcopy(op(d, "dtmf")["responses"]["429"])}),
@@ -390,6 +430,13 @@ def test_resolve_merges_ref_siblings_and_stops_on_recursion():
         "use": {"$ref": "#/a", "description": "B"},
     }
     assert resolve(doc["use"], doc) == {"type": "string", "description": "B"}
+    # siblings apply together with the target: a narrowed property keeps the target's other keywords
+    doc["problem"] = {"required": ["status"], "properties": {"status": {"type": "integer"}, "code": {"type": "string"}}}
+    doc["conflict"] = {"$ref": "#/problem", "required": ["code"], "properties": {"status": {"const": 409}}}
+    assert resolve(doc["conflict"], doc) == {
+        "required": ["status", "code"],
+        "properties": {"status": {"type": "integer", "const": 409}, "code": {"type": "string"}},
+    }
     assert resolve(doc["tree"], doc)["properties"]["child"]["properties"]["child"] == {"$ref": "#/tree"}
 
 

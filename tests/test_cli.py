@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from tryvox_sim.cli import parse_args
+from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 from tryvox_sim.testing import served
 
 
@@ -15,9 +16,8 @@ def test_serve_prints_env_lines_and_serves_the_spec():
         ready_after = time.monotonic() - started
         base = env["TVX_BASE_URL"]
         assert base.startswith("http://127.0.0.1:") and not base.endswith(":0")
-        assert (env["TVX_AUTH_ID"], env["TVX_API_TOKEN"], env["TVX_CALL_UUID"]) == (
-            "sim_account", "tvx_sk_test_sim_0000000000000000", "650e8400-e29b-41d4-a716-446655440000",
-        )  # fmt: skip
+        seeded = (DEFAULT_AUTH_ID, DEFAULT_TOKEN, DEFAULT_CALL_UUID)  # values pinned in test_control.py
+        assert (env["TVX_AUTH_ID"], env["TVX_API_TOKEN"], env["TVX_CALL_UUID"]) == seeded
         assert httpx.get(f"{base}/openapi.json", timeout=5).json()["info"]["title"].startswith("tryvox")
         process = env["process"]
     assert process.returncode == 0  # SIGTERM stops it gracefully

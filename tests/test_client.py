@@ -30,9 +30,11 @@ from tryvox_call_actions_client.models import (
     TransferResponse,
 )
 
+from tryvox_sim.domain import DEFAULT_CALL_UUID
+
 TOKEN = "tvx_sk_test_client_0001"
 AUTH_ID = "your_auth_id"
-CALL = UUID("650e8400-e29b-41d4-a716-446655440000")
+CALL = UUID(DEFAULT_CALL_UUID)  # the spec's example call_uuid
 BASE = f"/v1/voice/accounts/{AUTH_ID}/calls/{CALL}"
 
 

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import served, simulated_api
 
 N = 100
@@ -40,19 +41,19 @@ def test_concurrent_start_recording_served():
 
 
 def test_unreachable_webhook_is_logged_and_the_simulator_keeps_working():
-    with served("--self-check") as env:
+    with served("--self-check") as env, ControlClient(env["TVX_BASE_URL"]) as control:
         base = env["TVX_BASE_URL"]
         # port 9 on loopback: nothing listens, the connection is refused at once
-        call = httpx.post(f"{base}/_sim/calls", json={"hangup_url": "http://127.0.0.1:9/hangup"}).json()
-        assert httpx.post(f"{base}/_sim/calls/{call['call_uuid']}/hangup").status_code == 200
+        call = control.create_call(hangup_url="http://127.0.0.1:9/hangup")
+        control.hangup_call(call["call_uuid"])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # bounded wait for the background delivery
-            [hook] = httpx.get(f"{base}/_sim/webhooks").json()["webhooks"]
+            [hook] = control.list_webhooks()
             if hook["status"] != "pending":
                 break
             time.sleep(0.05)
         assert hook["status"] == "failed" and hook["error"]
-        assert httpx.get(f"{base}/_sim/health").json() == {"status": "ok"}
+        assert control.get_health() == {"status": "ok"}
         dtmf = f"{base}/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{env['TVX_CALL_UUID']}/dtmf"
         response = httpx.post(dtmf, json={"digits": "1"}, headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"})
         assert response.status_code == 202
@@ -77,15 +78,13 @@ def test_webhooks_reach_loopback_receivers_and_skip_other_hosts():
     receiver = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     try:
-        with served() as env:
-            base = env["TVX_BASE_URL"]
+        with served() as env, ControlClient(env["TVX_BASE_URL"]) as control:
             local = f"http://127.0.0.1:{receiver.server_port}/hangup"
             for url in (local, "https://example.com/hangup"):
-                call = httpx.post(f"{base}/_sim/calls", json={"hangup_url": url}).json()
-                assert httpx.post(f"{base}/_sim/calls/{call['call_uuid']}/hangup").status_code == 200
+                control.hangup_call(control.create_call(hangup_url=url)["call_uuid"])
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:  # bounded wait for the background delivery
-                hooks = {h["url"]: h for h in httpx.get(f"{base}/_sim/webhooks").json()["webhooks"]}
+                hooks = {h["url"]: h for h in control.list_webhooks()}
                 if hooks[local]["status"] != "pending":
                     break
                 time.sleep(0.05)

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 from contract_tests.runner import read_junit
 from contract_tests.target import TargetError, from_environment, start_simulator
+from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens, the control-plane probe fails fast
@@ -20,7 +20,7 @@ COMPLETE = {
     "TVX_BASE_URL": NOWHERE,
     "TVX_API_TOKEN": "tvx_sk_test_abc",
     "TVX_AUTH_ID": "acct",
-    "TVX_CALL_UUID": "650e8400-e29b-41d4-a716-446655440000",
+    "TVX_CALL_UUID": DEFAULT_CALL_UUID,
 }
 
 
@@ -76,8 +76,9 @@ def test_missing_values_raise_target_error():
 def test_a_started_simulator_is_described_by_its_export_lines():
     target = start_simulator()
     try:
-        assert target.is_simulator and target.env["TVX_AUTH_ID"] == "sim_account"
-        assert httpx.get(f"{target.base_url}/_sim/health", timeout=5).json() == {"status": "ok"}
+        assert target.is_simulator and target.env["TVX_AUTH_ID"] == DEFAULT_AUTH_ID
+        assert target.control.get_health() == {"status": "ok"}
+        assert target.control.create_call()["auth_id"] == DEFAULT_AUTH_ID
     finally:
         target.stop()
     assert target.process.returncode == 0

@@ -3,9 +3,10 @@
 import pytest
 
 from tryvox_sim import control
+from tryvox_sim.domain import DEFAULT_TOKEN, OTHER_AUTH_ID
 from tryvox_sim.testing import simulated_api
 
-AUTH = {"Authorization": "Bearer tvx_sk_test_sim_0000000000000000"}
+AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
 
 @pytest.fixture
@@ -37,8 +38,11 @@ def test_docs_not_built_says_how_to_build_them(sim, monkeypatch, tmp_path):
 
 
 def test_seeded_state(sim):
+    """The seeded values the README documents (the rest of the tests import them from tryvox_sim.domain)."""
     accounts = {a["auth_id"]: a for a in sim.http.get("/_sim/accounts").json()["accounts"]}
     assert accounts["sim_account"]["numbers"] == ["+14155551234", "+14155550100"]
+    assert accounts["sim_account"]["token"] == "tvx_sk_test_sim_0000000000000000"
+    assert accounts["other_account"]["numbers"] == ["+14155550199"]
     assert accounts["other_account"]["token"] == "tvx_sk_test_other_000000000000000"
     call = sim.call()
     assert (call["call_uuid"], call["status"], call["from"], call["to"]) == (
@@ -59,10 +63,10 @@ def test_ringing_call_is_answered_then_hung_up(sim):
 
 def test_list_calls_filters(sim):
     ringing = sim.new_call(status="ringing")
-    theirs = sim.new_call(auth_id="other_account")
+    theirs = sim.new_call(auth_id=OTHER_AUTH_ID)
     calls = sim.http.get("/_sim/calls", params={"status": "ringing"}).json()["calls"]
     assert [c["call_uuid"] for c in calls] == [ringing]
-    calls = sim.http.get("/_sim/calls", params={"auth_id": "other_account"}).json()["calls"]
+    calls = sim.http.get("/_sim/calls", params={"auth_id": OTHER_AUTH_ID}).json()["calls"]
     assert [c["call_uuid"] for c in calls] == [theirs]
     response = sim.http.get("/_sim/calls", params={"status": "dancing"})
     assert response.status_code == 422 and "status" in response.json()["detail"]

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tryvox_sim.control_client import parse_exports, ready
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
 SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
@@ -185,11 +187,12 @@ def serve(venv) -> tuple[subprocess.Popen, dict]:
     with open(home / "serve.log", "wb") as log:
         process = subprocess.Popen(command, cwd=home, env=clean_env(home), stdout=subprocess.PIPE, stderr=log)
     output, deadline = b"", time.monotonic() + 30
-    while output.count(b"\n") < 4 and time.monotonic() < deadline and process.poll() is None:
+    while not ready(found := parse_exports(output.decode())) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
         if select.select([process.stdout], [], [], 0.5)[0]:
             output += os.read(process.stdout.fileno(), 4096)
-    found = dict(line.removeprefix("export ").partition("=")[::2] for line in output.decode().splitlines())
-    assert len(found) == 4, f"tryvox-sim serve printed {found}; log: {(home / 'serve.log').read_text()}"
+    assert ready(found), f"tryvox-sim serve printed {output!r}; log: {(home / 'serve.log').read_text()}"
     return process, found
 
 

@@ -9,7 +9,7 @@ from tryvox_sim.clock import MANUAL_START, Clock
 from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
 from tryvox_sim.domain import DEFAULT_CALL_UUID as CALL
 from tryvox_sim.domain import OTHER_AUTH_ID, World
-from tryvox_sim.errors import DomainError
+from tryvox_sim.problems import Problem
 from tryvox_sim.testing import shared_spec
 
 # The HTTP shell fills in the spec's defaults; domain calls here do the same.
@@ -21,11 +21,11 @@ def record(world, call_uuid, **fields):
 
 
 def play(world, call_uuid, url, **fields):
-    return world.play(ME, call_uuid, url, **{**DEFAULTS["playAudio"], **fields})
+    return world.play_audio(ME, call_uuid, url, **{**DEFAULTS["playAudio"], **fields})
 
 
 def speak(world, call_uuid, text, **fields):
-    return world.speak(ME, call_uuid, text, **{**DEFAULTS["speakText"], **fields})
+    return world.speak_text(ME, call_uuid, text, **{**DEFAULTS["speakText"], **fields})
 
 
 @pytest.fixture
@@ -41,8 +41,8 @@ def types(world, call_uuid=CALL):
     return [e["type"] for e in world.find_call(call_uuid).timeline()]
 
 
-def refused(fn, *args, **kw) -> DomainError:
-    with pytest.raises(DomainError) as info:
+def refused(fn, *args, **kw) -> Problem:
+    with pytest.raises(Problem) as info:
         fn(*args, **kw)
     return info.value
 
@@ -53,11 +53,11 @@ def test_every_action_needs_an_in_progress_call(world, status):
     call = world.new_call(ME, status="ringing")
     if status == "transferring":
         world.answer(call.uuid)
-        world.transfer(ME, call.uuid, "+15005550003")
+        world.transfer_call(ME, call.uuid, "+15005550003")
     elif status == "completed":
         world.hangup(call.uuid)
     actions = [
-        lambda: world.transfer(ME, call.uuid, "+14155559999"),
+        lambda: world.transfer_call(ME, call.uuid, "+14155559999"),
         lambda: record(world, call.uuid),
         lambda: world.stop_recording(ME, call.uuid),
         lambda: play(world, call.uuid, "https://example.com/a.mp3"),
@@ -71,7 +71,7 @@ def test_every_action_needs_an_in_progress_call(world, status):
 
 
 def test_calls_of_other_accounts_are_not_found(world):
-    err = refused(world.play, OTHER_AUTH_ID, CALL, "https://example.com/a.mp3", loop=1)
+    err = refused(world.play_audio, OTHER_AUTH_ID, CALL, "https://example.com/a.mp3", loop=1)
     assert (err.status, err.code) == (404, "call_not_found")
 
 
@@ -197,7 +197,9 @@ def test_hangup_stops_the_recording_and_sends_urls_in_the_webhook(world):
 # Transfer: status transferring; completes -> original call ends; failure -> back to in-progress
 def test_transfer_answered_ends_the_original_call(world):
     call = world.new_call(ME, hangup_url="https://example.com/hangup")
-    out = world.transfer(ME, call.uuid, "+15005550001", caller_id="+14155551234", answer_url="https://example.com/a")
+    out = world.transfer_call(
+        ME, call.uuid, "+15005550001", caller_id="+14155551234", answer_url="https://example.com/a"
+    )
     assert out["status"] == "transferring" and world.find_call(call.uuid).status == "transferring"
     world.clock.advance(0.99)
     assert world.find_call(call.uuid).status == "transferring"
@@ -209,13 +211,13 @@ def test_transfer_answered_ends_the_original_call(world):
 
 
 def test_busy_transfer_fails_at_once(world):
-    world.transfer(ME, CALL, "+15005550002")
+    world.transfer_call(ME, CALL, "+15005550002")
     assert world.find_call(CALL).status == "in-progress"  # the very next access
     assert "transfer.failed" in types(world)
 
 
 def test_unanswered_transfer_rings_30_seconds_then_returns_the_caller(world):
-    world.transfer(ME, CALL, "+15005550003")
+    world.transfer_call(ME, CALL, "+15005550003")
     world.clock.advance(29.9)
     assert world.find_call(CALL).status == "transferring"
     world.clock.advance(0.1)
@@ -224,7 +226,7 @@ def test_unanswered_transfer_rings_30_seconds_then_returns_the_caller(world):
 
 
 def test_other_numbers_answer_after_5_seconds(world):
-    world.transfer(ME, CALL, "+14155559999")
+    world.transfer_call(ME, CALL, "+14155559999")
     world.clock.advance(4.9)
     assert world.find_call(CALL).status == "transferring"
     world.clock.advance(0.1)
@@ -232,8 +234,8 @@ def test_other_numbers_answer_after_5_seconds(world):
 
 
 def test_caller_id_must_be_owned(world):
-    err = refused(world.transfer, ME, CALL, "+14155559999", caller_id="+14155550199")  # other account's
-    assert (err.status, err.code, err.pointer) == (422, "caller_id_not_owned", "/caller_id")
+    err = refused(world.transfer_call, ME, CALL, "+14155559999", caller_id="+14155550199")  # other account's
+    assert (err.status, err.code, [e["pointer"] for e in err.errors]) == (422, "caller_id_not_owned", ["/caller_id"])
     assert world.find_call(CALL).status == "in-progress"
 
 

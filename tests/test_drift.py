@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from contract_tests.fault_proxy import Exchange, FaultProxy
+from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 from contract_tests.target import ROOT, start_simulator
+from tryvox_sim.invariants import RULES, STATE_RULES
 
 BIN = Path(sys.executable).parent
 
@@ -37,9 +38,10 @@ def suite_env(simulator, proxy_url: str) -> dict[str, str]:
 def run_schemathesis(simulator, proxy_url: str, operation: str, tmp_path: Path, phases: str) -> dict:
     """A small fixed-seed schemathesis run of one operation; returns failure title -> count."""
     report = tmp_path / "run.json"
+    included = [arg for op in operation.split(",") for arg in ("--include-operation-id", op)]
     command = [
         str(BIN / "schemathesis"), "run", str(ROOT / "openapi" / "call-actions.yaml"),
-        "--include-operation-id", operation, "--phases", phases, "--seed", "7", "--max-examples", "5",
+        *included, "--phases", phases, "--seed", "7", "--max-examples", "5",
         "--report", "json", "--report-json-path", str(report), "--no-shrink",
     ]  # fmt: skip
     result = subprocess.run(
@@ -58,16 +60,6 @@ def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
     )  # fmt: skip
     assert result.returncode == 1, f"behaviour test passed against a drifting API:\n{result.stdout[-2000:]}"
     return result.stdout
-
-
-def json_body(exchange: Exchange) -> dict:
-    return json.loads(exchange.body) if exchange.body else {}
-
-
-def rewrite(exchange: Exchange, change) -> None:
-    body = json_body(exchange)
-    change(body)
-    exchange.body = json.dumps(body).encode()
 
 
 # -- faults: (operation, phases, after-hook or before-hook, expected failure title) ------------------
@@ -191,7 +183,7 @@ BEHAVIOUR_CASES = [
     pytest.param(
         second_stop_accepted,
         "test_behaviour_recording.py::test_a_second_stop_is_a_conflict",
-        "expected 409, got 200",
+        "Invariant stop-after-stop:",
         id="second-stop-accepted",
     ),
     pytest.param(
@@ -203,7 +195,7 @@ BEHAVIOUR_CASES = [
     pytest.param(
         digits_not_echoed,
         "test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed",
-        "AssertionError",
+        "Invariant echo:",
         id="digits-not-echoed",
     ),
 ]
@@ -224,3 +216,46 @@ def test_behaviour_tests_pass_through_an_honest_proxy(simulator):
             cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+# -- each invariant of tryvox_sim/invariants.py: a fault of contract_tests/fault_proxy.py breaks it, and the
+#    suite fails naming it (schemathesis as check `tvx_<name>`, the behaviour tests as `Invariant <name>:`)
+
+RECORDING_URL = "test_behaviour_recording.py::test_the_url_has_the_format_extension"
+INVARIANT_RUNS = {
+    "problem-status": ("schemathesis", "sendDtmf", "coverage"),
+    "problem-type": ("schemathesis", "sendDtmf", "coverage"),
+    "problem-code": ("schemathesis", "speakText", "coverage"),
+    "problem-title": ("schemathesis", "sendDtmf", "coverage"),
+    "validation-errors": ("schemathesis", "sendDtmf", "coverage"),
+    "auth-challenge": ("behaviour", "test_behaviour_auth.py::test_no_valid_token_is_401"),
+    "rate-limit-remaining": ("schemathesis", "sendDtmf", "examples"),
+    "echo": ("schemathesis", "sendDtmf", "examples"),
+    "recording-format": ("schemathesis", "startRecording", "examples"),
+    "recording-url": ("behaviour", RECORDING_URL),
+    "new-action-id": ("schemathesis", "playAudio", "examples"),
+    "stop-names-recording": ("behaviour", RECORDING_URL),
+    "stop-after-stop": ("behaviour", "test_behaviour_recording.py::test_a_second_stop_is_a_conflict"),
+    "start-while-recording": ("behaviour", "test_behaviour_recording.py::test_one_recording_at_a_time"),
+    "stop-url-format": ("behaviour", RECORDING_URL),
+    "stop-duration": ("schemathesis", "startRecording,stopRecording", "stateful"),
+    "completed-call": ("behaviour", "test_behaviour_general.py::test_every_action_needs_an_in_progress_call"),
+}
+
+
+def test_every_invariant_has_a_fault_and_a_drift_proof():
+    assert set(INVARIANT_FAULTS) == set(RULES) | set(STATE_RULES) == set(INVARIANT_RUNS)
+
+
+@pytest.mark.parametrize("name", sorted(INVARIANT_RUNS))
+def test_the_suite_names_each_broken_invariant(simulator, tmp_path, name):
+    kind, *where = INVARIANT_RUNS[name]
+    with FaultProxy(simulator.base_url, after=INVARIANT_FAULTS[name]) as url:
+        if kind == "schemathesis":
+            failures = run_schemathesis(simulator, url, where[0], tmp_path, where[1])
+            output = failures.pop("__output__")
+            check = "tvx_" + name.replace("-", "_")
+            assert any(check in title for title in failures), f"{check} not among {sorted(failures)}\n{output[-3000:]}"
+        else:
+            output = run_behaviour(simulator, url, where[0])
+            assert f"Invariant {name}:" in output, output[-3000:]

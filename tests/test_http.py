@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
+from tryvox_sim.domain import DEFAULT_CALL_UUID, OTHER_AUTH_ID, OTHER_TOKEN
+from tryvox_sim.domain import DEFAULT_TOKEN as TOKEN
 from tryvox_sim.spec import Spec
 from tryvox_sim.testing import shared_spec, simulated_api
 
-ME = "sim_account"
-TOKEN = "tvx_sk_test_sim_0000000000000000"
-OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BODIES = {  # a valid body per POST action
     "transfer": {
@@ -132,23 +132,21 @@ def test_token_scheme_is_case_insensitive(sim):
 
 
 # -- 403
-@pytest.mark.parametrize("auth_id", ["other_account", "nobody", "bad id!", "x" * 200])
+@pytest.mark.parametrize("auth_id", [OTHER_AUTH_ID, "nobody", "bad id!", "x" * 200])
 def test_another_accounts_auth_id_is_403(sim, auth_id):
     problem(post(sim, "dtmf", BODIES["dtmf"], auth_id=auth_id), 403, "forbidden")
 
 
 # -- 404
-@pytest.mark.parametrize(
-    "call_uuid", ["not-a-uuid", "650e8400-e29b-41d4-a716-44665544000", "750e8400-e29b-41d4-a716-446655440000"]
-)
+@pytest.mark.parametrize("call_uuid", ["not-a-uuid", DEFAULT_CALL_UUID[:-1], "750e8400-e29b-41d4-a716-446655440000"])
 def test_bad_or_unknown_call_uuid_is_404(sim, call_uuid):
     problem(post(sim, "dtmf", BODIES["dtmf"], call_uuid=call_uuid), 404, "call_not_found")
 
 
 def test_another_accounts_call_is_404(sim):
-    theirs = sim.new_call(auth_id="other_account")
+    theirs = sim.new_call(auth_id=OTHER_AUTH_ID)
     problem(post(sim, "dtmf", BODIES["dtmf"], call_uuid=theirs), 404, "call_not_found")
-    response = sim.http.post(sim.path("dtmf", theirs, "other_account"), json=BODIES["dtmf"],
+    response = sim.http.post(sim.path("dtmf", theirs, OTHER_AUTH_ID), json=BODIES["dtmf"],
                              headers={"Authorization": f"Bearer {OTHER_TOKEN}"})  # fmt: skip
     assert response.status_code == 202
 
@@ -158,7 +156,7 @@ def test_unknown_call_is_404_before_the_body_is_looked_at(sim):
     problem(response, 404, "call_not_found")
 
 
-@pytest.mark.parametrize("path", ["/", "/v1", "/v1/voice/accounts/sim_account/calls", "/nope", "/_sim/nope"])
+@pytest.mark.parametrize("path", ["/", "/v1", f"/v1/voice/accounts/{ME}/calls", "/nope", "/_sim/nope"])
 def test_unknown_paths_are_404(sim, path):
     problem(sim.http.get(path, headers=AUTH), 404, "not_found")
 
@@ -305,9 +303,9 @@ def test_rate_limit_headers_and_429_with_retry_after():
         problem(limited, 429, "rate_limited")
         assert int(limited.headers["Retry-After"]) >= 1
         other = {"Authorization": f"Bearer {OTHER_TOKEN}"}  # each token has its own budget
-        assert post(sim, "dtmf", BODIES["dtmf"], headers=other, auth_id="other_account").status_code == 404
+        assert post(sim, "dtmf", BODIES["dtmf"], headers=other, auth_id=OTHER_AUTH_ID).status_code == 404
         sim.clock.advance(1)  # a new window
-        forbidden = post(sim, "dtmf", BODIES["dtmf"], auth_id="other_account")
+        forbidden = post(sim, "dtmf", BODIES["dtmf"], auth_id=OTHER_AUTH_ID)
         assert forbidden.status_code == 403 and forbidden.headers["RateLimit-Remaining"] == "2"
         assert post(sim, "dtmf", BODIES["dtmf"]).status_code == 202
 
@@ -344,8 +342,8 @@ bodies = st.one_of(
 @given(
     method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "HEAD", "QUERY", "PATCH"]),
     action=st.sampled_from(["transfer", "record", "play", "speak", "dtmf", "nope", ""]),
-    auth_id=st.sampled_from([ME, "other_account", "", "x y", "%00"]),
-    call_uuid=st.sampled_from(["650e8400-e29b-41d4-a716-446655440000", "nope", "650E8400-E29B-41D4-A716-446655440000"]),
+    auth_id=st.sampled_from([ME, OTHER_AUTH_ID, "", "x y", "%00"]),
+    call_uuid=st.sampled_from([DEFAULT_CALL_UUID, "nope", DEFAULT_CALL_UUID.upper()]),
     token=st.sampled_from([TOKEN, OTHER_TOKEN, "", "tvx_sk_test_x"]),
     ctype=st.sampled_from(["application/json", "text/plain", "", "application/json; charset=latin-1"]),
     body=bodies,

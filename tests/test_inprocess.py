@@ -3,6 +3,7 @@
 from tryvox_call_actions_client.api.call_actions import start_recording, stop_recording, transfer_call
 from tryvox_call_actions_client.models import RecordingStoppedResponse, RecordRequest, TransferRequest
 
+from tryvox_sim.domain import OTHER_TOKEN
 from tryvox_sim.testing import simulated_api
 
 
@@ -30,7 +31,7 @@ def test_transfer_webhooks_are_recorded_not_sent():
 
 def test_client_for_another_token_sees_403():
     with simulated_api() as sim:
-        other = sim.client_for("tvx_sk_test_other_000000000000000")
+        other = sim.client_for(OTHER_TOKEN)
         response = start_recording.sync_detailed(auth_id=sim.auth_id, call_uuid=sim.call_uuid, client=other)
         assert response.status_code == 403
 

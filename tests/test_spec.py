@@ -8,17 +8,18 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from tryvox_sim.spec import METHODS, unescape
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())
 DOCS_PAGE = (ROOT / "openapi" / "source" / "public-docs-page.txt").read_text()
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
 def resolve(node):
     while isinstance(node, dict) and "$ref" in node:
         target = SPEC
         for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
+            target = target[unescape(part)]
         node = target
     return node
 

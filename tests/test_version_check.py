@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `tools` lives at
 from tools.version_check import check, gate, parse_version  # noqa: E402
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[1] / "openapi" / "call-actions.yaml").read_text())
+SPEC["info"]["version"] = "1.0.0"  # the rules below are stated against this base version
 CHANGELOG = "# Changelog\n\n## [2.0.0] - 2026-01-01\n\n## [1.1.0] - 2025-12-01\n\n## [1.0.1]\n\n## [1.0.0]\n"
 
 

@@ -5,8 +5,10 @@ requests it used to send are now refused, or answers it used to understand now l
 So request schemas may only loosen and response schemas may only grow optional extras.
 Webhook payloads are answers too (the API sends them), so they follow the response rules.
 
-    python -m tools.breaking OLD.yaml NEW.yaml           compare two files, exit 1 on breaking changes
-    python -m tools.breaking --base REF [--spec PATH]    the CI gate: see tools/version_check.py
+    python -m tools.breaking OLD.yaml NEW.yaml    compare two files, exit 1 on breaking changes
+
+The CI gate against a git ref (`make breaking`, `make version-check`) is tools/version_check.py, which
+uses this module; this module uses nothing of it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+from tryvox_sim.spec import METHODS, unescape
+
 # Constraints whose value may only go up (UPPER) or down (LOWER) in a request without breaking it.
 UPPER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
 LOWER = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
@@ -63,7 +66,7 @@ class Changes:
 def _pointer(root: dict, ref: str):
     node = root
     for raw in ref[2:].split("/") if ref != "#" else []:
-        key = raw.replace("~1", "/").replace("~0", "~")
+        key = unescape(raw)
         if isinstance(node, list) and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         elif isinstance(node, dict) and key in node:
@@ -73,8 +76,26 @@ def _pointer(root: dict, ref: str):
     return node
 
 
+def conjoin(target: dict, siblings: dict) -> dict:
+    """A ``$ref`` with sibling keywords means both apply (JSON Schema 2020-12, OpenAPI 3.1): merge them,
+    property by property, so a sibling that only narrows a field (``status: {const: 409}``) keeps the rest."""
+    merged = dict(target)
+    for key, value in siblings.items():
+        if key == "properties" and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            props = dict(merged[key])
+            for name, schema in value.items():
+                both = isinstance(props.get(name), dict) and isinstance(schema, dict)
+                props[name] = conjoin(props[name], schema) if both else schema
+            merged[key] = props
+        elif key == "required" and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = list(dict.fromkeys([*merged[key], *value]))
+        else:
+            merged[key] = value
+    return merged
+
+
 def resolve(node, root: dict, seen: tuple[str, ...] = ()):
-    """Return ``node`` with every local ``$ref`` replaced by its target; siblings of ``$ref`` win."""
+    """Return ``node`` with every local ``$ref`` replaced by its target, conjoined with the ref's siblings."""
     if isinstance(node, list):
         return [resolve(item, root, seen) for item in node]
     if not isinstance(node, dict):
@@ -88,7 +109,7 @@ def resolve(node, root: dict, seen: tuple[str, ...] = ()):
         return {"$ref": ref}
     target = resolve(_pointer(root, ref), root, (*seen, ref))
     siblings = {key: resolve(value, root, seen) for key, value in node.items() if key != "$ref"}
-    return {**target, **siblings} if isinstance(target, dict) else target
+    return conjoin(target, siblings) if isinstance(target, dict) else target
 
 
 # -------------------------------------------------------------------------------------- schemas
@@ -305,15 +326,17 @@ def compare_operation(changes: Changes, where: str, old: tuple, new: tuple, docs
 
 
 def _compare_body(changes: Changes, where: str, old: dict | None, new: dict | None, direction: str = "request"):
-    label = f"{where} request body" if direction == "request" else f"{where} payload"
+    """A request body, or (direction "response") a webhook's payload, which the API sends."""
+    noun = "request body" if direction == "request" else "payload"
+    label = f"{where} {noun}"
     if old is None and new is None:
         return
     if old is None:
         record = changes.breaking if new.get("required") else changes.compatible
-        record(label, f"{'required' if new.get('required') else 'optional'} request body added")
+        record(label, f"{'required' if new.get('required') else 'optional'} {noun} added")
         return
     if new is None:
-        changes.breaking(label, "request body removed")
+        changes.breaking(label, f"{noun} removed")
         return
     if direction == "request" and new.get("required") and not old.get("required"):
         changes.breaking(label, "request body became required")
@@ -342,6 +365,16 @@ def _compare_responses(changes: Changes, where: str, old: dict, new: dict) -> No
         old_headers, new_headers = old[status].get("headers") or {}, new[status].get("headers") or {}
         for header in sorted(old_headers.keys() - new_headers.keys()):
             changes.breaking(label, f"header {header} removed")
+        for header in sorted(old_headers.keys() & new_headers.keys()):
+            was, now = old_headers[header].get("required", False), new_headers[header].get("required", False)
+            if was and not now:
+                changes.breaking(label, f"header {header} is no longer always sent")
+            elif now and not was:
+                changes.compatible(label, f"header {header} is now always sent")
+            compare_schema(
+                changes, f"{label} header {header}", old_headers[header].get("schema"),
+                new_headers[header].get("schema"), "response",
+            )  # fmt: skip
         _compare_content(changes, label, old[status].get("content") or {}, new[status].get("content") or {}, "response")
 
 
@@ -402,16 +435,8 @@ def report(changes: Changes, title: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.breaking", description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", nargs="*", metavar="OLD NEW", help="two spec files to compare")
-    parser.add_argument("--base", help="git ref to compare the working tree's spec with (runs the version gate)")
-    parser.add_argument("--spec", default="openapi/call-actions.yaml", help="spec path (with --base)")
+    parser.add_argument("files", nargs=2, metavar="FILE", help="the old and the new spec")
     args = parser.parse_args(argv)
-    if args.base:
-        from tools.version_check import gate
-
-        return gate(args.base, Path(args.spec), verbose=True)
-    if len(args.files) != 2:
-        parser.error("give two files (OLD NEW) or --base REF")
     try:
         old_path, new_path = map(Path, args.files)
         changes = compare(load(old_path.read_text(), str(old_path)), load(new_path.read_text(), str(new_path)))

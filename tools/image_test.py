@@ -20,6 +20,8 @@ import time
 
 import httpx
 
+from tryvox_sim.control_client import parse_exports
+
 LOCAL_BASE = "tryvox-sim-base:bookworm"
 # Docs, manuals and translations left out, as in Debian's own slim images.
 MMDEBSTRAP = [
@@ -90,10 +92,6 @@ def logs(container: str) -> tuple[str, str]:
     return done.stdout, done.stderr
 
 
-def exports(stdout: str) -> dict[str, str]:
-    return dict(line.removeprefix("export ").partition("=")[::2] for line in stdout.splitlines() if "=" in line)
-
-
 def check_the_image(container: str) -> None:
     """What the Dockerfile promises: a non-root user, no pip beside the simulator, no compiler."""
     checks = {
@@ -122,7 +120,7 @@ def run(image: str) -> int:
     try:
         answered, healthy = wait_until_healthy(container, url, started)
         stdout, stderr = logs(container)
-        printed = exports(stdout)
+        printed = parse_exports(stdout)
         log(f"the container printed:\n{stdout}{stderr}")
         if printed.get("TVX_BASE_URL") != url:
             sys.exit(f"image-test: the container printed TVX_BASE_URL={printed.get('TVX_BASE_URL')}, expected {url}")

@@ -6,7 +6,7 @@ Rules, checked on the spec's parsed content (comment and whitespace edits need n
 - a new version needs its ``## [X.Y.Z]`` section in CHANGELOG.md.
 When the base has no spec yet (first commit) the gate passes with a note.
 
-    python -m tools.version_check --base REF [--spec PATH] [--changelog PATH]
+    python -m tools.version_check --base REF [--spec PATH] [--changelog PATH] [--verbose]
 """
 
 from __future__ import annotations
@@ -129,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="git ref to compare with (its merge base with HEAD)")
     parser.add_argument("--spec", default="openapi/call-actions.yaml")
     parser.add_argument("--changelog", default="CHANGELOG.md")
+    parser.add_argument("--verbose", action="store_true", help="list every change (make breaking)")
     args = parser.parse_args(argv)
-    return gate(args.base, Path(args.spec), Path(args.changelog))
+    return gate(args.base, Path(args.spec), Path(args.changelog), verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,12 @@ manual clock needs no threads. Conventions (documented in the README):
 import heapq
 import struct
 import uuid as uuidlib
+from typing import Any
 
 from .clock import iso
 from .timeline import Timeline
+
+Outbox = list[tuple[str, str, dict[str, Any]]]  # webhooks waiting to be sent: (url, webhook name, payload)
 
 AUDIO_SECONDS = 30.0
 SPEECH_SECONDS_PER_CHAR = 0.060
@@ -59,13 +62,13 @@ class Recording:
         rec.stopped_at = stopped
         return rec
 
-    def __init__(self, uuid, fmt, max_length, trim_silence, started_at):
+    def __init__(self, uuid: str, fmt: str, max_length: int, trim_silence: bool, started_at: float) -> None:
         self.uuid = uuid
         self.format = fmt
         self.max_length = max_length
         self.trim_silence = trim_silence
         self.started_at = started_at
-        self.stopped_at = None
+        self.stopped_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -79,7 +82,7 @@ class Recording:
         end = self.stopped_at if self.stopped_at is not None else now
         return min(int(end - self.started_at + EPS), self.max_length)
 
-    def details(self, now: float) -> dict:
+    def details(self, now: float) -> dict[str, Any]:
         stopped = self.stopped_at is not None
         return {
             "recording_uuid": self.uuid,
@@ -87,7 +90,7 @@ class Recording:
             "format": self.format,
             "url": self.url if stopped else None,
             "duration": self.duration(now) if stopped else None,
-            "expires_at": iso(self.stopped_at + RECORDING_TTL) if stopped else None,
+            "expires_at": iso(self.stopped_at + RECORDING_TTL) if self.stopped_at is not None else None,
             "channels": "both",  # both sides of the call are recorded
             "max_length": self.max_length,
             "trim_silence": self.trim_silence,
@@ -100,7 +103,7 @@ class Playback:
 
     __slots__ = ("uuid", "kind", "subject", "loop", "started_at", "ends_at")
 
-    def __init__(self, uuid, kind, subject, loop, started_at, ends_at):
+    def __init__(self, uuid: str, kind: str, subject: str, loop: int, started_at: float, ends_at: float) -> None:
         self.uuid = uuid
         self.kind = kind
         self.subject = subject
@@ -108,9 +111,9 @@ class Playback:
         self.started_at = started_at
         self.ends_at = ends_at
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         key = "url" if self.kind == "play" else "text"
-        out = {f"{self.kind}_uuid": self.uuid, "kind": self.kind, key: self.subject}
+        out: dict[str, Any] = {f"{self.kind}_uuid": self.uuid, "kind": self.kind, key: self.subject}
         if self.kind == "play":
             out["loop"] = self.loop
         out["started_at"] = iso(self.started_at)
@@ -121,7 +124,7 @@ class Playback:
 class Transfer:
     __slots__ = ("uuid", "to", "caller_id", "answer_url", "started_at", "due_at", "outcome")
 
-    def __init__(self, uuid, to, caller_id, answer_url, started_at):
+    def __init__(self, uuid: str, to: str, caller_id: str | None, answer_url: str | None, started_at: float) -> None:
         self.uuid = uuid
         self.to = to
         self.caller_id = caller_id
@@ -130,7 +133,7 @@ class Transfer:
         delay, self.outcome = TRANSFER_OUTCOMES.get(to, DEFAULT_TRANSFER_OUTCOME)
         self.due_at = started_at + delay
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         return {
             "transfer_uuid": self.uuid,
             "to": self.to,
@@ -149,21 +152,23 @@ class Call:
         "events", "next_due",
     )  # fmt: skip
 
-    def __init__(self, uuid, auth_id, from_, to, status, hangup_url, now):
+    def __init__(
+        self, uuid: str, auth_id: str, from_: str, to: str, status: str, hangup_url: str | None, now: float
+    ) -> None:
         self.uuid = uuid
         self.auth_id = auth_id
         self.from_ = from_
         self.to = to
         self.status = status
-        self.hangup_cause = None
+        self.hangup_cause: str | None = None
         self.hangup_url = hangup_url
         self.created_at = now
-        self.ended_at = None
-        self.recording = None  # the running Recording
-        self.recordings = []  # stopped ones, packed, in stop order (so oldest expiry first)
-        self.playback = None
-        self.dtmf = []  # heap of (ends_at, dtmf_uuid, digits) still being sent
-        self.transfer = None
+        self.ended_at: float | None = None
+        self.recording: Recording | None = None  # the running one
+        self.recordings: list[bytes] = []  # stopped ones, packed, in stop order (so oldest expiry first)
+        self.playback: Playback | None = None
+        self.dtmf: list[tuple[float, str, str]] = []  # heap of (ends_at, dtmf_uuid, digits) still being sent
+        self.transfer: Transfer | None = None
         self.events = Timeline(TIMELINE_LEN)
         self.next_due = NEVER
         self.log(now, "call.created", text=status)
@@ -171,7 +176,7 @@ class Call:
     def log(self, at: float, kind: str, ref: str | None = None, text: str | None = None) -> None:
         self.events.add(at, kind, ref, text)
 
-    def timeline(self) -> list[dict]:
+    def timeline(self) -> list[dict[str, Any]]:
         return self.events.render()
 
     # -- timed rules
@@ -188,7 +193,7 @@ class Call:
             best = min(best, (self.transfer.due_at, "transfer"))
         return best
 
-    def settle(self, now: float, outbox: list) -> None:
+    def settle(self, now: float, outbox: Outbox) -> None:
         """Apply every change due by `now`, in time order; webhooks go to `outbox`."""
         while True:
             at, kind = self._due()
@@ -198,6 +203,7 @@ class Call:
                 self.stop_recording(at, reason="max_length")
             elif kind == "playback":
                 pb = self.playback
+                assert pb is not None  # _due() found it
                 self.playback = None
                 self.log(at, f"{pb.kind}.finished", pb.uuid)
             elif kind == "dtmf":
@@ -223,8 +229,9 @@ class Call:
             until = max(until, stopped_at(self.recordings[-1]) + RECORDING_TTL)
         return until
 
-    def _finish_transfer(self, at: float, outbox: list) -> None:
+    def _finish_transfer(self, at: float, outbox: Outbox) -> None:
         tr = self.transfer
+        assert tr is not None  # _due() found it
         self.transfer = None
         if tr.outcome == "answered":
             self.log(at, "transfer.answered", tr.uuid, tr.to)
@@ -245,6 +252,7 @@ class Call:
     # -- state changes (callers check the rules first)
     def stop_recording(self, at: float, reason: str) -> Recording:
         rec = self.recording
+        assert rec is not None  # callers check that a recording runs
         self.recording = None
         rec.stopped_at = min(at, rec.ends_at)
         self.recordings.append(rec.pack())
@@ -257,7 +265,7 @@ class Call:
             self.playback = None
             self.log(at, f"{pb.kind}.interrupted", pb.uuid, by)
 
-    def end(self, at: float, cause: str, outbox: list) -> None:
+    def end(self, at: float, cause: str, outbox: Outbox) -> None:
         if self.recording is not None:
             self.stop_recording(at, reason="call_ended")
         self.interrupt_playback(at, by="hangup")
@@ -284,7 +292,7 @@ class Call:
         self.next_due = min(self.next_due, ends_at)
 
     # -- views
-    def details(self, now: float) -> dict:
+    def details(self, now: float) -> dict[str, Any]:
         """The public CallDetails shape (as in the hangup webhook)."""
         recs = [Recording.unpack(r).details(now) for r in self.recordings]
         if self.recording is not None:

@@ -4,10 +4,13 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from . import __version__, server
 from .clock import Clock
+from .control_client import format_exports
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
 from .ratelimit import parse_rate
@@ -15,7 +18,7 @@ from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
 from .webhooks import Webhooks
 
 
-def address_from_env(environ) -> tuple[str, int]:
+def address_from_env(environ: Mapping[str, str]) -> tuple[str, int]:
     """TVX_BASE_URL, when set, fixes where the simulator listens (so pasted export lines start the same one)."""
     url = urlsplit(environ.get("TVX_BASE_URL", ""))
     try:
@@ -31,16 +34,22 @@ def address_from_env(environ) -> tuple[str, int]:
 class Version(argparse.Action):
     """`--version`: the simulator's own version and the version of the spec it serves (read only when asked)."""
 
-    def __init__(self, option_strings, dest, **kwargs):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, help="print the simulator and spec versions and exit")
 
-    def __call__(self, parser, namespace, values, option_string=None):
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
         print(f"tryvox-sim {__version__} (Call Actions API spec {spec_version})")  # stdout, as argparse's own
         parser.exit()
 
 
-def parse_args(argv):
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
     parser.add_argument("--version", action=Version)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,7 +84,7 @@ def parse_args(argv):
     return args
 
 
-def build_app(args) -> App:
+def build_app(args: argparse.Namespace) -> App:
     world = World(
         Clock(manual=args.manual_clock),
         auth_id=os.environ.get("TVX_AUTH_ID", DEFAULT_AUTH_ID),
@@ -87,21 +96,19 @@ def build_app(args) -> App:
         world,
         Spec(args.spec, SIMULATOR_SPEC),
         self_check=args.self_check,
-        strict=False,  # served: a self-check failure answers 500 self_check_failed and is logged
+        raise_server_exceptions=False,  # served: a failure is logged and answered 500 (or self_check_failed)
         rate_limit=args.rate_limit,
         webhooks=Webhooks(deliver=args.deliver_webhooks),
     )
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(args)
-    auth_id, token, call_uuid = app.world.seed
-    env_lines = [f"export TVX_AUTH_ID={auth_id}", f"export TVX_API_TOKEN={token}", f"export TVX_CALL_UUID={call_uuid}"]
 
-    def ready(host, port):  # a parent process reads these lines to know the server is up
-        print(f"export TVX_BASE_URL={args.public_url or f'http://{host}:{port}'}", *env_lines, sep="\n", flush=True)
+    def ready(host: str, port: int) -> None:  # a parent process reads these lines to know the server is up
+        print(format_exports(args.public_url or f"http://{host}:{port}", *app.world.seed), end="", flush=True)
         if args.public_url:  # the printed URL is not the bound address: say both
             print(f"tryvox-sim: listening on {host}:{port}; clients use {args.public_url}", file=sys.stderr, flush=True)
 

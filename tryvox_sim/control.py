@@ -1,36 +1,48 @@
-"""The control plane under /_sim/ (described in openapi/simulator.yaml): drive the simulated world."""
+"""The control plane under /_sim/ (described in openapi/simulator.yaml): drive the simulated world.
+
+One function per operation, named after its operationId (`createCall` -> `create_call`): the HTTP shell
+finds each by that name at start-up. Each takes the app, the path parameters, the valid query parameters
+and the valid body, runs under the world's lock, and returns a `Reply`.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .clock import iso
 from .domain import DEFAULT_FROM
-from .errors import DomainError
+from .problems import DocsNotBuilt
+from .reply import Reply
+
+if TYPE_CHECKING:  # the shell calls these functions; they only read and drive what it holds
+    from .http import App
 
 DOCS_HTML = Path(__file__).resolve().parent.parent / "build" / "docs" / "index.html"
+Params = dict[str, str]
+Body = dict[str, Any]
 
 
-def health(app, params, query, body):
-    return 200, {"status": "ok"}
+def get_health(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"status": "ok"})
 
 
-def spec_yaml(app, params, query, body):
-    return 200, app.spec_yaml, "application/yaml"
+def get_spec_yaml(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.spec_yaml, "application/yaml")
 
 
-def spec_json(app, params, query, body):
-    return 200, app.spec_json, "application/json"
+def get_spec_json(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.spec_json)
 
 
-def docs(app, params, query, body):
+def get_docs(app: App, params: Params, query: Params, body: Body) -> Reply:
     try:
-        return 200, DOCS_HTML.read_bytes(), "text/html; charset=utf-8"
+        return Reply(200, DOCS_HTML.read_bytes(), "text/html; charset=utf-8")
     except OSError:
-        raise DomainError(
-            404, "docs_not_built", "Docs not built", "build/docs/index.html is missing: run `make docs` first."
-        ) from None
+        raise DocsNotBuilt("build/docs/index.html is missing: run `make docs` first.") from None
 
 
-def create_call(app, params, query, body):
+def create_call(app: App, params: Params, query: Params, body: Body) -> Reply:
     world = app.world
     call = world.new_call(
         body.get("auth_id", world.seed[0]),
@@ -39,10 +51,10 @@ def create_call(app, params, query, body):
         body.get("status", "in-progress"),
         body.get("hangup_url"),
     )
-    return 201, world.call_view(call)
+    return Reply(201, world.call_view(call))
 
 
-def list_calls(app, params, query, body):
+def list_calls(app: App, params: Params, query: Params, body: Body) -> Reply:
     world = app.world
     world.settle_all()
     auth_id, status = query.get("auth_id"), query.get("status")
@@ -51,77 +63,56 @@ def list_calls(app, params, query, body):
         for c in world.calls.values()
         if (auth_id is None or c.auth_id == auth_id) and (status is None or c.status == status)
     ]
-    return 200, {"calls": calls}
+    return Reply(200, {"calls": calls})
 
 
-def get_call(app, params, query, body):
-    return 200, app.world.call_view(app.world.find_call(params["call_uuid"]))
+def get_call(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.world.call_view(app.world.find_call(params["call_uuid"])))
 
 
-def call_events(app, params, query, body):
-    return 200, {"events": app.world.find_call(params["call_uuid"]).timeline()}
+def get_call_events(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"events": app.world.find_call(params["call_uuid"]).timeline()})
 
 
-def answer(app, params, query, body):
-    return 200, app.world.call_view(app.world.answer(params["call_uuid"]))
+def answer_call(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.world.call_view(app.world.answer(params["call_uuid"])))
 
 
-def hangup(app, params, query, body):
-    return 200, app.world.call_view(app.world.hangup(params["call_uuid"]))
+def hangup_call(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.world.call_view(app.world.hangup(params["call_uuid"])))
 
 
-def press(app, params, query, body):
-    return 200, app.world.call_view(app.world.caller_presses(params["call_uuid"], body["digits"]))
+def press_digits(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, app.world.call_view(app.world.caller_presses(params["call_uuid"], body["digits"])))
 
 
-def clock_view(app) -> dict:
+def _clock(app: App) -> Reply:
     now = app.world.clock.now()
-    return {"now": iso(now), "epoch": now, "mode": app.world.clock.mode}
+    return Reply(200, {"now": iso(now), "epoch": now, "mode": app.world.clock.mode})
 
 
-def get_clock(app, params, query, body):
-    return 200, clock_view(app)
+def get_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return _clock(app)
 
 
-def advance_clock(app, params, query, body):
+def advance_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
     app.world.advance(body["seconds"])
-    return 200, clock_view(app)
+    return _clock(app)
 
 
-def list_accounts(app, params, query, body):
-    return 200, {"accounts": [a.details() for a in app.world.accounts.values()]}
+def list_accounts(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"accounts": [a.details() for a in app.world.accounts.values()]})
 
 
-def create_account(app, params, query, body):
+def create_account(app: App, params: Params, query: Params, body: Body) -> Reply:
     account = app.world.add_account(body["auth_id"], body.get("token"), body.get("numbers", ()))
-    return 201, account.details()
+    return Reply(201, account.details())
 
 
-def list_webhooks(app, params, query, body):
-    return 200, {"webhooks": app.webhooks.list()}
+def list_webhooks(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"webhooks": app.webhooks.list()})
 
 
-def reset(app, params, query, body):
+def reset_world(app: App, params: Params, query: Params, body: Body) -> Reply:
     app.reset()
-    return 200, {"status": "reset"}
-
-
-HANDLERS = {
-    "getHealth": health,
-    "getSpecYaml": spec_yaml,
-    "getSpecJson": spec_json,
-    "getDocs": docs,
-    "createCall": create_call,
-    "listCalls": list_calls,
-    "getCall": get_call,
-    "getCallEvents": call_events,
-    "answerCall": answer,
-    "hangupCall": hangup,
-    "pressDigits": press,
-    "getClock": get_clock,
-    "advanceClock": advance_clock,
-    "listAccounts": list_accounts,
-    "createAccount": create_account,
-    "listWebhooks": list_webhooks,
-    "resetWorld": reset,
-}
+    return Reply(200, {"status": "reset"})

@@ -2,31 +2,50 @@
 
 `World` holds accounts and calls; one method per action. Each method takes the lock, settles the
 call against the clock, checks the rules, changes state and returns the documented response body.
-Rule violations raise `DomainError`. Webhooks to send are appended to `World.outbox`.
+The six action methods are named after the spec's operationIds (`transferCall` -> `transfer_call`): the
+HTTP shell finds them by that name at start-up. Rule violations raise a `Problem` (problems.py).
+Webhooks to send are appended to `World.outbox`.
 """
 
 import random
 import secrets
 import threading
 import uuid as uuidlib
+from collections.abc import Iterable
+from typing import Any
 
 from .calls import (
     AUDIO_SECONDS,
     NEVER,
     SPEECH_SECONDS_PER_CHAR,
     Call,
+    Outbox,
     Playback,
     Recording,
     Transfer,
 )
 from .clock import Clock, iso
-from .errors import DomainError
+from .problems import (
+    AccountExists,
+    AccountNotFound,
+    CallCompleted,
+    CallerIdNotOwned,
+    CallNotFound,
+    CallNotInProgress,
+    CallNotRinging,
+    NoActiveRecording,
+    RecordingAlreadyRunning,
+    TokenInUse,
+)
 
+# The seeded world (README: "Seeded state"); tests, the contract suite and the bench import these.
 DEFAULT_AUTH_ID = "sim_account"
 DEFAULT_TOKEN = "tvx_sk_test_sim_0000000000000000"
-DEFAULT_CALL_UUID = "650e8400-e29b-41d4-a716-446655440000"
+DEFAULT_NUMBERS = ("+14155551234", "+14155550100")
+DEFAULT_CALL_UUID = "650e8400-e29b-41d4-a716-446655440000"  # the spec's example call_uuid
 OTHER_AUTH_ID = "other_account"
 OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
+OTHER_NUMBERS = ("+14155550199",)
 DEFAULT_FROM = "+14155550123"
 
 
@@ -35,7 +54,7 @@ class Ids:
 
     __slots__ = ("_random",)
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None) -> None:
         self._random = random.Random(seed) if seed is not None else None
 
     def __call__(self) -> str:
@@ -47,17 +66,17 @@ class Ids:
 class Account:
     __slots__ = ("auth_id", "token", "numbers")
 
-    def __init__(self, auth_id: str, token: str, numbers):
+    def __init__(self, auth_id: str, token: str, numbers: Iterable[str]) -> None:
         self.auth_id = auth_id
         self.token = token
         self.numbers = list(numbers)
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         return {"auth_id": self.auth_id, "token": self.token, "numbers": list(self.numbers)}
 
 
-def call_not_found(auth_id: str, call_uuid: str) -> DomainError:
-    return DomainError(404, "call_not_found", "Call not found", f"No call {call_uuid} in account {auth_id}.")
+def call_not_found(auth_id: str, call_uuid: str) -> CallNotFound:
+    return CallNotFound(f"No call {call_uuid} in account {auth_id}.")
 
 
 class World:
@@ -68,7 +87,7 @@ class World:
         token: str = DEFAULT_TOKEN,
         call_uuid: str = DEFAULT_CALL_UUID,
         id_seed: int | None = None,
-    ):
+    ) -> None:
         self.clock = clock or Clock(manual=True)
         self.new_uuid = Ids(id_seed)
         self.seed = (auth_id, token, call_uuid.lower())
@@ -81,19 +100,19 @@ class World:
             self.accounts: dict[str, Account] = {}
             self.tokens: dict[str, Account] = {}
             self.calls: dict[str, Call] = {}
-            self.outbox: list[tuple[str, str, dict]] = []
+            self.outbox: Outbox = []
             auth_id, token, call_uuid = self.seed
-            self.add_account(auth_id, token, ["+14155551234", "+14155550100"])
-            self.add_account(OTHER_AUTH_ID, OTHER_TOKEN, ["+14155550199"])
-            self.new_call(auth_id, DEFAULT_FROM, "+14155551234", call_uuid=call_uuid)
+            self.add_account(auth_id, token, DEFAULT_NUMBERS)
+            self.add_account(OTHER_AUTH_ID, OTHER_TOKEN, OTHER_NUMBERS)
+            self.new_call(auth_id, DEFAULT_FROM, DEFAULT_NUMBERS[0], call_uuid=call_uuid)
 
-    def add_account(self, auth_id: str, token: str | None = None, numbers=()) -> Account:
+    def add_account(self, auth_id: str, token: str | None = None, numbers: Iterable[str] = ()) -> Account:
         with self.lock:
             if auth_id in self.accounts:
-                raise DomainError(409, "account_exists", "Account exists", f"Account {auth_id} exists.", "/auth_id")
+                raise AccountExists(f"Account {auth_id} exists.", pointer="/auth_id")
             token = token or "tvx_sk_test_" + secrets.token_hex(12)
             if token in self.tokens:
-                raise DomainError(409, "token_in_use", "Token in use", "Another account has this token.", "/token")
+                raise TokenInUse("Another account has this token.", pointer="/token")
             account = Account(auth_id, token, numbers)
             self.accounts[auth_id] = account
             self.tokens[token] = account
@@ -103,11 +122,19 @@ class World:
         return self.tokens.get(token)
 
     # -- calls
-    def new_call(self, auth_id, from_=DEFAULT_FROM, to=None, status="in-progress", hangup_url=None, call_uuid=None):
+    def new_call(
+        self,
+        auth_id: str,
+        from_: str = DEFAULT_FROM,
+        to: str | None = None,
+        status: str = "in-progress",
+        hangup_url: str | None = None,
+        call_uuid: str | None = None,
+    ) -> Call:
         with self.lock:
             account = self.accounts.get(auth_id)
             if account is None:
-                raise DomainError(404, "account_not_found", "Account not found", f"No account {auth_id}.", "/auth_id")
+                raise AccountNotFound(f"No account {auth_id}.", pointer="/auth_id")
             call = Call(call_uuid or self.new_uuid(), auth_id, from_, to or account.numbers[0], status, hangup_url,
                         self.clock.now())  # fmt: skip
             self.calls[call.uuid] = call
@@ -128,10 +155,7 @@ class World:
     def _active_call(self, auth_id: str, call_uuid: str, now: float) -> Call:
         call = self._call(auth_id, call_uuid, now)
         if call.status != "in-progress":
-            raise DomainError(
-                409, "call_not_in_progress", "Call not in progress",
-                f"Call {call.uuid} is {call.status}; actions need an in-progress call.",
-            )  # fmt: skip
+            raise CallNotInProgress(f"Call {call.uuid} is {call.status}; actions need an in-progress call.")
         return call
 
     def check_call(self, auth_id: str, call_uuid: str) -> None:
@@ -160,7 +184,7 @@ class World:
         with self.lock:
             return min((c.next_due for c in self.calls.values()), default=NEVER)
 
-    def take_outbox(self) -> list[tuple[str, str, dict]]:
+    def take_outbox(self) -> Outbox:
         with self.lock:
             out, self.outbox = self.outbox, []
             return out
@@ -169,16 +193,15 @@ class World:
         call.settle(now, self.outbox)  # recompute next_due (and apply zero-delay rules next request)
         return call
 
-    # -- the six Call Actions
-    def transfer(self, auth_id, call_uuid, to, caller_id=None, answer_url=None) -> dict:
+    # -- the six Call Actions, named after their operationIds
+    def transfer_call(
+        self, auth_id: str, call_uuid: str, to: str, caller_id: str | None = None, answer_url: str | None = None
+    ) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
             if caller_id is not None and caller_id not in self.accounts[auth_id].numbers:
-                raise DomainError(
-                    422, "caller_id_not_owned", "Caller ID not owned",
-                    f"{caller_id} is not a number owned by account {auth_id}.", "/caller_id",
-                )  # fmt: skip
+                raise CallerIdNotOwned(f"{caller_id} is not a number owned by account {auth_id}.", pointer="/caller_id")
             tr = Transfer(self.new_uuid(), to, caller_id, answer_url, now)
             call.transfer = tr
             call.status = "transferring"
@@ -186,35 +209,31 @@ class World:
             call.next_due = min(call.next_due, tr.due_at)  # a busy number fails on the next access
             return {"transfer_uuid": tr.uuid, "status": "transferring", "to": to}
 
-    def start_recording(self, auth_id, call_uuid, *, format, max_length, trim_silence) -> dict:
+    def start_recording(
+        self, auth_id: str, call_uuid: str, *, format: str, max_length: int, trim_silence: bool
+    ) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
             if call.recording is not None:
-                raise DomainError(
-                    409, "recording_already_running", "Recording already running",
-                    f"Recording {call.recording.uuid} is already running on this call.",
-                )  # fmt: skip
+                raise RecordingAlreadyRunning(f"Recording {call.recording.uuid} is already running on this call.")
             rec = Recording(self.new_uuid(), format, int(max_length), bool(trim_silence), now)
             call.recording = rec
             call.log(now, "recording.started", rec.uuid, format)
             call.next_due = min(call.next_due, rec.ends_at)
             return {"recording_uuid": rec.uuid, "status": "recording", "format": format}
 
-    def stop_recording(self, auth_id, call_uuid) -> dict:
+    def stop_recording(self, auth_id: str, call_uuid: str) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
             if call.recording is None:
-                raise DomainError(
-                    409, "no_active_recording", "No active recording",
-                    f"No recording is running on call {call.uuid}.",
-                )  # fmt: skip
+                raise NoActiveRecording(f"No recording is running on call {call.uuid}.")
             rec = call.stop_recording(now, reason="stopped")
             self._reschedule(call, now)
             return {"recording_uuid": rec.uuid, "status": "stopped", "url": rec.url, "duration": rec.duration(now)}
 
-    def _start_playback(self, call: Call, kind: str, subject: str, loop: int, seconds: float, now: float):
+    def _start_playback(self, call: Call, kind: str, subject: str, loop: int, seconds: float, now: float) -> Playback:
         pb = Playback(self.new_uuid(), kind, subject, loop, now, now + seconds)
         call.interrupt_playback(now, by=pb.uuid)  # play and speak interrupt each other
         call.playback = pb
@@ -222,7 +241,7 @@ class World:
         call.next_due = min(call.next_due, pb.ends_at)
         return pb
 
-    def play(self, auth_id, call_uuid, url, *, loop) -> dict:
+    def play_audio(self, auth_id: str, call_uuid: str, url: str, *, loop: int) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
@@ -231,14 +250,16 @@ class World:
             pb = self._start_playback(call, "play", url, loop, seconds, now)
             return {"play_uuid": pb.uuid, "status": "playing", "url": url}
 
-    def speak(self, auth_id, call_uuid, text, *, voice, language, engine) -> dict:
+    def speak_text(
+        self, auth_id: str, call_uuid: str, text: str, *, voice: str, language: str, engine: str
+    ) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
             pb = self._start_playback(call, "speak", text, 1, SPEECH_SECONDS_PER_CHAR * len(text), now)
             return {"speak_uuid": pb.uuid, "status": "speaking", "text": text}
 
-    def send_dtmf(self, auth_id, call_uuid, digits) -> dict:
+    def send_dtmf(self, auth_id: str, call_uuid: str, digits: str) -> dict[str, Any]:
         with self.lock:
             now = self.clock.now()
             call = self._active_call(auth_id, call_uuid, now)
@@ -251,7 +272,7 @@ class World:
         with self.lock:
             call = self.find_call(call_uuid)
             if call.status != "ringing":
-                raise DomainError(409, "call_not_ringing", "Call not ringing", f"Call {call.uuid} is {call.status}.")
+                raise CallNotRinging(f"Call {call.uuid} is {call.status}.")
             call.status = "in-progress"
             call.log(self.clock.now(), "call.answered")
             return call
@@ -260,7 +281,7 @@ class World:
         with self.lock:
             call = self.find_call(call_uuid)
             if call.status == "completed":
-                raise DomainError(409, "call_completed", "Call completed", f"Call {call.uuid} has already ended.")
+                raise CallCompleted(f"Call {call.uuid} has already ended.")
             now = self.clock.now()
             call.end(now, cause, self.outbox)
             return self._reschedule(call, now)
@@ -270,10 +291,7 @@ class World:
             call = self.find_call(call_uuid)
             now = self.clock.now()
             if call.status != "in-progress":
-                raise DomainError(
-                    409, "call_not_in_progress", "Call not in progress",
-                    f"Call {call.uuid} is {call.status}; the caller cannot press keys.",
-                )  # fmt: skip
+                raise CallNotInProgress(f"Call {call.uuid} is {call.status}; the caller cannot press keys.")
             call.log(now, "dtmf.input", text=digits)
             if call.playback is not None and call.playback.kind == "speak":
                 call.interrupt_playback(now, by="dtmf_input")  # DTMF input interrupts speech, not audio
@@ -285,7 +303,7 @@ class World:
         self.settle_all()
         return self.clock.now()
 
-    def call_view(self, call: Call) -> dict:
+    def call_view(self, call: Call) -> dict[str, Any]:
         """CallDetails plus what is running now (control plane)."""
         now = self.clock.now()
         out = call.details(now)

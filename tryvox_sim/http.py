@@ -1,13 +1,20 @@
-"""The HTTP shell: a plain function (method, path, query, headers, body) -> (status, headers, body).
+"""The HTTP shell: a plain function `App.handle(method, path, query, headers, body)` -> (status, headers, body).
 
-It only translates HTTP to `World` calls (moto's `responses.py`). Order of checks: route (404/405),
-bearer token (401), rate limit (429), account (403), call (404), body size/type/JSON/schema
-(413/415/400/422), then the domain rules (409/422). Used by the ASGI app and the in-process transport.
+It only translates HTTP to domain calls (moto's `responses.py`). Each operation of the two specs is
+handled by the function named after its operationId: a `World` method for the Call Actions
+(`transferCall` -> `World.transfer_call`), a function of control.py for the control plane; all are found
+once, when the `App` is built, which fails if one is missing. Order of checks: route (404/405), bearer
+token (401), rate limit (429), account (403), call (404), body size/type/JSON/schema (413/415/400/422),
+then the domain rules (409/422). Every refusal is a `Problem` raised where it is found and answered by
+`Reply.problem`. Called by server.py (served) and transport.py (in-process).
 """
 
 import json
 import logging
+import re
+from collections.abc import Callable, Mapping
 from itertools import islice
+from typing import Any
 from urllib.parse import parse_qsl
 
 import jsonschema_rs
@@ -15,16 +22,32 @@ import orjson
 
 from . import control
 from .domain import World
-from .errors import DOCS_ERRORS, DomainError
+from .invariants import Observer
+from .problems import (
+    CallNotFound,
+    FieldError,
+    Forbidden,
+    Header,
+    InternalError,
+    InvalidJson,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    Problem,
+    RateLimited,
+    RouteNotFound,
+    SelfCheckFailed,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from .ratelimit import RateLimiter, parse_rate
-from .spec import Spec, escape
+from .reply import JSON, Reply, Response
+from .spec import Operation, Spec, escape
 from .webhooks import Webhooks
 
 log = logging.getLogger("tryvox_sim")
 MAX_BODY = 64 * 1024
 MAX_ERRORS = 20
-JSON = "application/json"
-PROBLEM = "application/problem+json"
 _Required = jsonschema_rs.ValidationErrorKind.Required
 _Additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
 
@@ -33,59 +56,48 @@ class SelfCheckError(AssertionError):
     """A response the simulator produced does not match the spec."""
 
 
-ACTIONS = {
-    "transferCall": lambda w, a, c, body: w.transfer(a, c, **body),
-    "startRecording": lambda w, a, c, body: w.start_recording(a, c, **body),
-    "stopRecording": lambda w, a, c, body: w.stop_recording(a, c),
-    "playAudio": lambda w, a, c, body: w.play(a, c, **body),
-    "speakText": lambda w, a, c, body: w.speak(a, c, **body),
-    "sendDtmf": lambda w, a, c, body: w.send_dtmf(a, c, **body),
-}
+class MissingHandler(LookupError):
+    """An operation of a spec has nothing to handle it (raised when the App is built)."""
 
 
-def problem(status: int, code: str, title: str, detail: str, errors=None) -> dict:
-    body = {
-        "type": DOCS_ERRORS + code.replace("_", "-"),
-        "title": title,
-        "status": status,
-        "code": code,
-        "detail": detail[:4000],
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return body
+def handler_name(op_id: str) -> str:
+    """The name of the function that handles an operation: its operationId in snake_case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", op_id).lower()
 
 
-class Reply:
-    __slots__ = ("status", "data", "ctype", "headers")
+def handlers(spec: Spec, world: World) -> dict[str, Callable[..., Any]]:
+    """operationId -> its handler, for every operation of both specs; MissingHandler names any missing one."""
+    owners: dict[str, tuple[object, str]] = {"actions": (world, "World"), "control": (control, "tryvox_sim.control")}
+    found = {}
+    for op in spec.operations.values():
+        owner, owner_name = owners[op.source]
+        name = handler_name(op.op_id)
+        handler = getattr(owner, name, None)
+        if not callable(handler) or isinstance(handler, type):
+            raise MissingHandler(
+                f"operation {op.op_id} ({op.method} {op.template}) has no handler: add {owner_name}.{name}"
+            )
+        found[op.op_id] = handler
+    return found
 
-    def __init__(self, status, data, ctype=JSON, headers=None):
-        self.status = status
-        self.data = data
-        self.ctype = ctype
-        self.headers = headers if headers is not None else []
 
-
-def fail(status, code, title, detail, errors=None, headers=None) -> Reply:
-    return Reply(status, problem(status, code, title, detail, errors), PROBLEM, headers)
-
-
-def field_errors(errors) -> list[dict]:
+def field_errors(errors: Any) -> list[FieldError]:
     """jsonschema-rs errors -> [{pointer, message}], pointing at the missing or unexpected field itself."""
-    out = []
+    out: list[FieldError] = []
     for err in errors:
         base = "".join("/" + escape(str(p)) for p in err.instance_path)
         kind = err.kind
+        names: list[str | None]
         if isinstance(kind, _Required):
             names = [kind.property]
         elif isinstance(kind, _Additional):
-            names = kind.unexpected
+            names = list(kind.unexpected)
         else:
             names = [None]
         message = err.message if len(err.message) <= 1000 else err.message[:997] + "..."
         for name in names:
             pointer = base if name is None else f"{base}/{escape(name)}"
-            out.append({"pointer": pointer[:512], "message": message})
+            out.append(FieldError(pointer=pointer[:512], message=message))
     return out[:MAX_ERRORS]
 
 
@@ -97,11 +109,11 @@ def bearer(value: str | None) -> str | None:
     return token if scheme.lower() == "bearer" and token and " " not in token else None
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def parse_json(body: bytes):
+def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -117,18 +129,24 @@ class App:
         spec: Spec | None = None,
         *,
         self_check: bool = True,
-        strict: bool = True,
+        raise_server_exceptions: bool = True,
         rate_limit: str | None = None,
         webhooks: Webhooks | None = None,
-    ):
+    ) -> None:
         self.spec = spec or Spec()
         self.world = world or World()
+        self.handlers = handlers(self.spec, self.world)
         self.webhooks = webhooks or Webhooks()
         self.self_check = self_check
-        self.strict = strict  # raise SelfCheckError (in-process) instead of answering 500 (served)
+        # Self-check also refuses answers that break an invariant across fields (tryvox_sim/invariants.py),
+        # with the call state followed on the simulator's own clock.
+        self.observer = Observer(self.spec, now=self.world.clock.now) if self_check else None
+        # In-process, an exception inside the simulator (a failed self-check too) reaches the caller,
+        # as Starlette's test client does; served, it is logged and answered with a 500 problem.
+        self.raise_server_exceptions = raise_server_exceptions
         self.limiter = RateLimiter(*parse_rate(rate_limit), self.world.clock) if rate_limit else None
         self.spec_json = orjson.dumps(self.spec.actions_doc)
-        self.spec_yaml = open(self.spec.actions_uri.removeprefix("file://"), "rb").read()
+        self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
 
     def reset(self) -> None:
@@ -138,40 +156,43 @@ class App:
             self.limiter = RateLimiter(self.limiter.limit, self.limiter.window, self.world.clock)
 
     # -- entry point
-    def handle(self, method: str, path: str, query: str, headers: dict, body: bytes):
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
         """headers: lower-case names. Returns (status, [(name, value)], body bytes)."""
         op = None
         try:
-            route, params = self.spec.match(path)
-            if route is None:
-                reply = fail(404, "not_found", "Not found", f"No route {path[:200]}.")
-            elif (op := route.operations.get(method)) is None:
-                reply = fail(
-                    405, "method_not_allowed", "Method not allowed",
-                    f"{method[:20]} is not allowed on {route.template}; use {route.allow}.",
-                    headers=[("Allow", route.allow)],
-                )  # fmt: skip
-            elif op.source == "actions":
-                reply = self._action(op, params, headers, body)
-            else:
-                reply = self._control(op, params, query, headers, body)
+            try:
+                route, params = self.spec.match(path)
+                if route is None:
+                    raise RouteNotFound(f"No route {path[:200]}.")
+                op = route.operations.get(method)
+                if op is None:
+                    raise MethodNotAllowed(
+                        f"{method[:20]} is not allowed on {route.template}; use {route.allow}.",
+                        headers=[("Allow", route.allow)],
+                    )
+                if op.source == "actions":
+                    reply = self._action(op, params, headers, body)
+                else:
+                    reply = self._control(op, params, query, headers, body)
+            except Problem as problem:
+                reply = Reply.problem(problem)
             if op is not None and self.self_check:
                 self._check(op, reply)
+                self._check_invariants(op, method, path, body, reply)
         except SelfCheckError as exc:
-            if self.strict:
+            if self.raise_server_exceptions:
                 raise
             log.error("self-check failed: %s", exc)
-            reply = fail(500, "self_check_failed", "Self-check failed", str(exc))
+            reply = Reply.problem(SelfCheckFailed(str(exc)))
         except Exception:
             self.unexpected_errors += 1
+            if self.raise_server_exceptions:
+                raise
             log.exception("unexpected error on %s %s", method[:20], path[:200])
-            reply = fail(500, "internal_error", "Internal error", "The simulator failed; see its log.")
+            reply = Reply.problem(InternalError("The simulator failed; see its log."))
         if self.world.outbox:
             self.flush_outbox()
-        data = reply.data
-        if not isinstance(data, bytes):
-            data = orjson.dumps(data)
-        return reply.status, [("content-type", reply.ctype), *reply.headers], data
+        return reply.encode()
 
     def flush_outbox(self) -> None:
         now = self.world.clock.now()
@@ -180,108 +201,96 @@ class App:
             if self.self_check and validator is not None and not validator.is_valid(payload):
                 messages = [e.message for e in islice(validator.iter_errors(payload), 5)]
                 log.error("self-check failed: %s webhook payload: %s", event, messages)
-                if self.strict:
+                if self.raise_server_exceptions:
                     raise SelfCheckError(f"{event} webhook payload breaks the spec: {messages}")
             self.webhooks.dispatch(url, event, payload, now)
 
     # -- Call Actions
-    def _action(self, op, params, headers, body) -> Reply:
+    def _action(self, op: Operation, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Reply:
         token = bearer(headers.get("authorization"))
         account = self.world.account_for_token(token) if token else None
-        if account is None:
+        if token is None or account is None:
             detail = "Send an API token as Authorization: Bearer tvx_sk_live_... or tvx_sk_test_..."
             if token:
                 detail = "The API token is not valid."
             challenge = 'Bearer realm="tryvox"' + (', error="invalid_token"' if token else "")
-            return fail(401, "unauthorized", "Unauthorized", detail, headers=[("WWW-Authenticate", challenge)])
-        extra = []
+            raise Unauthorized(detail, headers=[("WWW-Authenticate", challenge)])
+        limits: list[Header] = []
         if self.limiter is not None:
-            allowed, extra = self.limiter.check(token)
+            allowed, limits = self.limiter.check(token)
             if not allowed:
-                limit = self.limiter.limit
-                return fail(
-                    429, "rate_limited", "Too many requests",
-                    f"Rate limit of {limit} requests per {self.limiter.window} s reached; retry after "
-                    f"{extra[-1][1]} s.", headers=extra,
-                )  # fmt: skip
+                raise RateLimited(
+                    f"Rate limit of {self.limiter.limit} requests per {self.limiter.window} s reached; retry after "
+                    f"{limits[-1][1]} s.",
+                    headers=limits,
+                )
         auth_id, call_uuid = params["auth_id"], params["call_uuid"]
         try:
             if auth_id != account.auth_id:
-                raise DomainError(
-                    403, "forbidden", "Forbidden", f"This API token does not belong to account {auth_id[:64]}."
-                )
+                raise Forbidden(f"This API token does not belong to account {auth_id[:64]}.")
             if not op.params["call_uuid"].is_valid(call_uuid):
-                raise DomainError(
-                    404, "call_not_found", "Call not found", f"No call {call_uuid[:64]} in account {auth_id}."
-                )
+                raise CallNotFound(f"No call {call_uuid[:64]} in account {auth_id}.")
             self.world.check_call(auth_id, call_uuid)
-            data = {}
-            if op.body_types:
-                data = self._body(op, headers, body)
-                if isinstance(data, Reply):
-                    data.headers.extend(extra)
-                    return data
-                data = {**op.defaults, **data}  # defaults come from the spec, not from Python
-            result = ACTIONS[op.op_id](self.world, auth_id, call_uuid, data)
-        except DomainError as err:
-            return Reply(err.status, err.problem(), PROBLEM, extra)
-        return Reply(200 if op.method == "DELETE" else 202, result, JSON, extra)
+            data = {**op.defaults, **self._body(op, headers, body)} if op.body_types else {}  # defaults: the spec's
+            result = self.handlers[op.op_id](auth_id, call_uuid, **data)
+        except Problem as problem:
+            return Reply.problem(problem, limits)
+        return Reply(op.success, result, JSON, limits)
 
-    def _body(self, op, headers, body):
-        """The parsed, schema-valid request body, or the error Reply."""
+    def _body(self, op: Operation, headers: Mapping[str, str], body: bytes) -> Any:
+        """The parsed, schema-valid request body ({} when an optional body is absent)."""
         length = headers.get("content-length", "")
         if len(body) > MAX_BODY or (length.isdigit() and int(length) > MAX_BODY):
             size = length if length.isdigit() else f"over {MAX_BODY}"
-            return fail(
-                413, "payload_too_large", "Payload too large", f"The body is {size} bytes; the limit is {MAX_BODY}."
-            )
+            raise PayloadTooLarge(f"The body is {size} bytes; the limit is {MAX_BODY}.")
         if not body and not op.body_required:
             return {}
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != JSON:
-            return fail(
-                415, "unsupported_media_type", "Unsupported media type",
-                f"Send the body as application/json, not {media[:100] or 'without a Content-Type'}.",
-            )  # fmt: skip
+            raise UnsupportedMediaType(
+                f"Send the body as application/json, not {media[:100] or 'without a Content-Type'}."
+            )
         try:
             data = parse_json(body)
         except ValueError as exc:  # also invalid UTF-8
-            return fail(400, "invalid_json", "Malformed JSON", f"The body is not valid JSON: {str(exc)[:300]}")
+            raise InvalidJson(f"The body is not valid JSON: {str(exc)[:300]}") from None
         if op.body is not None and not op.body.is_valid(data):
-            errors = field_errors(op.body.iter_errors(data))
-            return fail(422, "validation_failed", "Validation failed", "The request body is invalid.", errors)
+            raise ValidationFailed("The request body is invalid.", errors=field_errors(op.body.iter_errors(data)))
         return data
 
     # -- control plane
-    def _control(self, op, params, query, headers, body) -> Reply:
-        try:
-            for name, value in params.items():
-                if not op.params[name].is_valid(value):
-                    raise DomainError(404, "call_not_found", "Call not found", f"No call {value[:64]}.")
-            args = {}
-            for name, value in parse_qsl(query or "", keep_blank_values=True):
-                if name in op.query:
-                    if not op.query[name].is_valid(value):
-                        errors = [
-                            {"pointer": "", "message": f"query parameter {name[:50]}: {value[:100]!r} is invalid"}
-                        ]
-                        return fail(
-                            422, "validation_failed", "Validation failed", f"Query parameter {name} is invalid.", errors
-                        )
-                    args[name] = value
-            data = {}
-            if op.body_types:
-                data = self._body(op, headers, body)
-                if isinstance(data, Reply):
-                    return data
-            with self.world.lock:
-                status, payload, *ctype = control.HANDLERS[op.op_id](self, params, args, data)
-        except DomainError as err:
-            return Reply(err.status, err.problem(), PROBLEM)
-        return Reply(status, payload, ctype[0] if ctype else JSON)
+    def _control(
+        self, op: Operation, params: dict[str, str], query: str, headers: Mapping[str, str], body: bytes
+    ) -> Reply:
+        for name, value in params.items():
+            if not op.params[name].is_valid(value):
+                raise CallNotFound(f"No call {value[:64]}.")
+        args = {}
+        for name, value in parse_qsl(query or "", keep_blank_values=True):
+            if name in op.query:
+                if not op.query[name].is_valid(value):
+                    message = f"query parameter {name[:50]}: {value[:100]!r} is invalid"
+                    raise ValidationFailed(
+                        f"Query parameter {name} is invalid.", errors=[FieldError(pointer="", message=message)]
+                    )
+                args[name] = value
+        data = self._body(op, headers, body) if op.body_types else {}
+        with self.world.lock:
+            reply: Reply = self.handlers[op.op_id](self, params, args, data)
+        return reply
 
-    # -- self-check: every response must be one the spec declares
-    def _check(self, op, reply: Reply) -> None:
+    # -- self-check: every response must be one the spec declares, keeping the API's invariants
+    def _check_invariants(self, op: Operation, method: str, path: str, body: bytes, reply: Reply) -> None:
+        if self.observer is None:
+            return
+        data = reply.data if isinstance(reply.data, bytes) else orjson.dumps(reply.data)
+        headers = {name.lower(): value for name, value in reply.headers}
+        headers["content-type"] = reply.ctype
+        breaches = self.observer.observe(method, path, body, reply.status, headers, data)
+        if breaches:
+            raise SelfCheckError(f"{op.op_id} -> {reply.status}: " + "; ".join(f"invariant {b}" for b in breaches))
+
+    def _check(self, op: Operation, reply: Reply) -> None:
         declared = op.responses.get(reply.status)
         where = f"{op.op_id} -> {reply.status}"
         if declared is None:

@@ -2,6 +2,8 @@
 
 import math
 
+from .clock import Clock
+
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 
 
@@ -18,11 +20,11 @@ def parse_rate(text: str) -> tuple[int, int]:
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window: int, clock):
+    def __init__(self, limit: int, window: int, clock: Clock) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._windows: dict[str, list] = {}  # token -> [window start, count]
+        self._windows: dict[str, list[float]] = {}  # token -> [window start, count]
 
     def check(self, token: str) -> tuple[bool, list[tuple[str, str]]]:
         """Count one request; returns (allowed, RateLimit-* headers, plus Retry-After when refused)."""

@@ -16,9 +16,10 @@ import time
 from http import HTTPStatus
 
 import httptools
-import orjson
 
-from .http import MAX_BODY, PROBLEM, App, problem
+from .http import MAX_BODY, App
+from .problems import MalformedHttp, Problem
+from .reply import Reply
 
 log = logging.getLogger("tryvox_sim")
 IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle
@@ -37,9 +38,8 @@ def encode(status: int, headers, data: bytes, keep_alive: bool, head: bool = Fal
     return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head else data)
 
 
-def problem_response(status: int, code: str, title: str, detail: str) -> bytes:
-    body = orjson.dumps(problem(status, code, title, detail))
-    return encode(status, [("content-type", PROBLEM)], body, keep_alive=False)
+def problem_response(problem: Problem) -> bytes:
+    return encode(*Reply.problem(problem).encode(), keep_alive=False)
 
 
 class Connection(asyncio.Protocol):
@@ -72,7 +72,7 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             if not self.transport.is_closing():
                 detail = f"The request is not valid HTTP/1.1: {str(exc)[:200]}"
-                self.transport.write(problem_response(400, "bad_request", "Bad request", detail))
+                self.transport.write(problem_response(MalformedHttp(detail)))
                 self.transport.close()
 
     def pause_writing(self):  # a client that does not read its answers stops being read
@@ -124,7 +124,7 @@ class Connection(asyncio.Protocol):
             path = url.path.decode("latin-1")
             query = (url.query or b"").decode("latin-1")
         except httptools.HttpParserInvalidURLError:
-            self.transport.write(problem_response(400, "bad_request", "Bad request", "The request target is invalid."))
+            self.transport.write(problem_response(MalformedHttp("The request target is invalid.")))
             self.transport.close()
             return
         # With `skip` the body stays unread: the handler answers 413 from the Content-Length header.

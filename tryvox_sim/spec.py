@@ -9,12 +9,14 @@ holding every loaded document, so `#/components/...` and `other.yaml#/...` refs 
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 import jsonschema_rs
 import yaml
 
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")  # an OpenAPI path item's
+Validator = jsonschema_rs.Validator
 
 
 def _openapi_dir() -> Path:
@@ -30,20 +32,31 @@ CALL_ACTIONS_SPEC = OPENAPI_DIR / "call-actions.yaml"
 SIMULATOR_SPEC = OPENAPI_DIR / "simulator.yaml"
 
 
-def load_yaml(path: Path) -> dict:
+def load_yaml(path: Path | str) -> Any:
     with open(path, "rb") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def escape(token: str) -> str:
+    """A JSON pointer token (RFC 6901) for `token`."""
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape(token: str) -> str:
+    """The key a JSON pointer token (RFC 6901) names."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def path_of(uri: str) -> Path:
+    """The file a `file://` URI names (percent-escapes undone: a checkout path may hold a space)."""
+    return Path(unquote(uri.removeprefix("file://")))
 
 
 class Documents:
     """The loaded YAML files, keyed by file URI, and a $ref resolver across them."""
 
-    def __init__(self, *paths: Path):
-        self.docs: dict[str, dict] = {}
+    def __init__(self, *paths: Path | str) -> None:
+        self.docs: dict[str, Any] = {}
         for path in paths:
             self.load(Path(path).resolve())
         self.registry = jsonschema_rs.Registry(list(self.docs.items()))
@@ -55,21 +68,21 @@ class Documents:
             self.docs[uri] = load_yaml(path)
         return uri
 
-    def resolve(self, node, uri: str, pointer: str):
+    def resolve(self, node: Any, uri: str, pointer: str) -> tuple[Any, str, str]:
         """Follow OpenAPI `$ref`s (local or relative file); returns (node, file uri, json pointer)."""
         for _ in range(20):  # refs chain a few deep at most
             if not isinstance(node, dict) or "$ref" not in node:
                 return node, uri, pointer
             target, _, fragment = node["$ref"].partition("#")
             if target:
-                uri = self.load(Path(unquote(uri.removeprefix("file://"))).parent / target)
+                uri = self.load(path_of(uri).parent / target)
             node, pointer = self.docs[uri], ""
             for token in fragment.split("/")[1:]:
-                token = token.replace("~1", "/").replace("~0", "~")
+                token = unescape(token)
                 node, pointer = node[token], f"{pointer}/{escape(token)}"
         raise ValueError(f"$ref chain too deep at {uri}#{pointer}")
 
-    def validator(self, uri: str, pointer: str):
+    def validator(self, uri: str, pointer: str) -> Validator:
         if len(self.docs) != self._registered:  # a $ref pulled in another file: register it too
             self.registry = jsonschema_rs.Registry(list(self.docs.items()))
             self._registered = len(self.docs)
@@ -81,34 +94,35 @@ class Documents:
 class Response:
     __slots__ = ("content", "headers")
 
-    def __init__(self):
-        self.content: dict[str, object] = {}  # media type -> validator (None: no schema)
-        self.headers: dict[str, tuple[bool, object]] = {}  # lower name -> (required, validator)
+    def __init__(self) -> None:
+        self.content: dict[str, Validator | None] = {}  # media type -> validator (None: no schema)
+        self.headers: dict[str, tuple[bool, Validator]] = {}  # lower name -> (required, validator)
 
 
 class Operation:
     __slots__ = ("op_id", "method", "template", "source", "params", "query", "body", "body_required",
-                 "body_types", "defaults", "responses", "secured")  # fmt: skip
+                 "body_types", "defaults", "responses", "success", "secured")  # fmt: skip
 
-    def __init__(self, op_id, method, template, source):
+    def __init__(self, op_id: str, method: str, template: str, source: str) -> None:
         self.op_id = op_id
         self.method = method
         self.template = template
         self.source = source  # "actions" or "control"
-        self.params: dict[str, object] = {}  # path parameter -> validator
-        self.query: dict[str, object] = {}  # query parameter -> validator
-        self.body = None  # request body validator (application/json)
+        self.params: dict[str, Validator] = {}  # path parameter -> validator
+        self.query: dict[str, Validator] = {}  # query parameter -> validator
+        self.body: Validator | None = None  # request body validator (application/json)
         self.body_required = False
         self.body_types: tuple[str, ...] = ()
-        self.defaults: dict = {}  # request body field -> its `default` in the spec
+        self.defaults: dict[str, Any] = {}  # request body field -> its `default` in the spec
         self.responses: dict[int, Response] = {}
+        self.success = 200  # the operation's 2xx status (each operation declares one)
         self.secured = False
 
 
 class Route:
     __slots__ = ("template", "regex", "operations", "allow")
 
-    def __init__(self, template: str):
+    def __init__(self, template: str) -> None:
         self.template = template
         pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
         self.regex = re.compile(f"^{pattern}$")
@@ -119,9 +133,10 @@ class Route:
 class Spec:
     """Routes and compiled validators of the Call Actions spec plus the simulator's control plane."""
 
-    def __init__(self, actions_path: Path = CALL_ACTIONS_SPEC, control_path: Path = SIMULATOR_SPEC):
+    def __init__(self, actions_path: Path | str = CALL_ACTIONS_SPEC, control_path: Path | str = SIMULATOR_SPEC) -> None:
         self.documents = Documents(actions_path, control_path)
-        self.actions_uri = Path(actions_path).resolve().as_uri()
+        self.actions_path = Path(actions_path).resolve()
+        self.actions_uri = self.actions_path.as_uri()
         self.actions_doc = self.documents.docs[self.actions_uri]
         self.static: dict[str, Route] = {}
         self.templated: list[Route] = []
@@ -135,7 +150,7 @@ class Spec:
             for name, item in self.actions_doc.get("webhooks", {}).items()
         }
 
-    def match(self, path: str) -> tuple[Route | None, dict]:
+    def match(self, path: str) -> tuple[Route | None, dict[str, str]]:
         route = self.static.get(path)
         if route is not None:
             return route, {}
@@ -176,6 +191,10 @@ class Spec:
                 for status, resp in op_doc.get("responses", {}).items():
                     rptr = f"{base}/{method}/responses/{status}"
                     op.responses[int(status)] = self._response(resp, uri, rptr)
+                successes = [status for status in op.responses if 200 <= status < 300]
+                if len(successes) != 1:
+                    raise ValueError(f"operation {op.op_id} must declare one 2xx response, not {successes}")
+                op.success = successes[0]
                 route.operations[op.method] = op
                 self.operations[op.op_id] = op
             route.allow = ", ".join(sorted(route.operations))
@@ -184,13 +203,13 @@ class Spec:
             else:
                 self.static[template] = route
 
-    def _schema_validator(self, body, uri, ptr):
+    def _schema_validator(self, body: Any, uri: str, ptr: str) -> Validator | None:
         body, uri, ptr = self.documents.resolve(body, uri, ptr)
         if "application/json" not in body.get("content", {}):
             return None
         return self.documents.validator(uri, f"{ptr}/content/application~1json/schema")
 
-    def _defaults(self, body, uri, ptr) -> dict:
+    def _defaults(self, body: Any, uri: str, ptr: str) -> dict[str, Any]:
         """Request body fields with a `default` in the spec: the HTTP shell fills them in."""
         schema = body.get("content", {}).get("application/json", {}).get("schema", {})
         schema, uri, ptr = self.documents.resolve(schema, uri, ptr)
@@ -201,7 +220,7 @@ class Spec:
                 defaults[name] = prop["default"]
         return defaults
 
-    def _response(self, resp, uri, ptr) -> Response:
+    def _response(self, resp: Any, uri: str, ptr: str) -> Response:
         resp, uri, ptr = self.documents.resolve(resp, uri, ptr)
         out = Response()
         for media, media_doc in resp.get("content", {}).items():

@@ -1,20 +1,31 @@
 """In-process use, moto-style: `with simulated_api() as sim:` gives a fresh simulator and clients.
 
 No socket and no thread: requests go through an httpx transport straight into `App.handle`, the
-clock is manual, and self-check is on (a response that breaks the spec raises SelfCheckError).
+clock is manual, and self-check is on. An exception inside the simulator (a response that breaks the
+spec raises SelfCheckError) reaches the test, as with Starlette's test client; with
+`raise_server_exceptions=False` it is answered `500 internal_error` (or `self_check_failed`) as when served.
 """
 
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .clock import Clock
+from .control_client import JSON, ControlClient, parse_exports, ready
 from .domain import World
 from .http import App
 from .spec import Spec
 from .transport import InProcessTransport
 from .webhooks import Webhooks
+
+if TYPE_CHECKING:  # the generated client is an optional dependency (extra `client`)
+    from tryvox_call_actions_client import AuthenticatedClient
 
 BASE_URL = "http://tryvox.test"
 
@@ -28,7 +39,7 @@ def shared_spec() -> Spec:
 class SimClock:
     """The manual clock; `advance` also applies every timed rule that came due (and its webhooks)."""
 
-    def __init__(self, app: App):
+    def __init__(self, app: App) -> None:
         self._app = app
 
     @property
@@ -45,67 +56,71 @@ class SimClock:
 
 
 class SimulatedAPI:
-    def __init__(self, *, rate_limit: str | None = None, deliver_webhooks: bool = False):
+    """A fresh simulator: `client` (the generated API client), `http` (raw httpx), `control` (the control
+    plane), `clock`, `world`; plus shortcuts for what tests do most, on the seeded call by default."""
+
+    def __init__(
+        self, *, rate_limit: str | None = None, deliver_webhooks: bool = False, raise_server_exceptions: bool = True
+    ) -> None:
         self.world = World(Clock(manual=True))
         self.app = App(
-            self.world, shared_spec(), self_check=True, strict=True, rate_limit=rate_limit,
-            webhooks=Webhooks(deliver=deliver_webhooks),
+            self.world, shared_spec(), self_check=True, raise_server_exceptions=raise_server_exceptions,
+            rate_limit=rate_limit, webhooks=Webhooks(deliver=deliver_webhooks),
         )  # fmt: skip
         self.transport = InProcessTransport(self.app)
         self.clock = SimClock(self.app)
         self.auth_id, self.token, self.call_uuid = self.world.seed
         self.base_url = BASE_URL
-        self.http = httpx.Client(transport=self.transport, base_url=BASE_URL)
+        self.control = ControlClient(BASE_URL, transport=self.transport)
+        self.http: httpx.Client = self.control.http  # the same transport serves the API and the control plane
+        self._clients: list[AuthenticatedClient] = []
         self.client = self.client_for(self.token)
 
-    def client_for(self, token: str):
-        """A generated-client AuthenticatedClient on this simulator, using `token`."""
+    def client_for(self, token: str) -> AuthenticatedClient:
+        """A generated-client AuthenticatedClient on this simulator, using `token` (closed with the simulator)."""
         from tryvox_call_actions_client import AuthenticatedClient
 
-        return AuthenticatedClient(base_url=BASE_URL, token=token, httpx_args={"transport": self.transport})
+        client = AuthenticatedClient(base_url=BASE_URL, token=token, httpx_args={"transport": self.transport})
+        self._clients.append(client)
+        return client
 
     def path(self, action: str, call_uuid: str | None = None, auth_id: str | None = None) -> str:
         return f"/v1/voice/accounts/{auth_id or self.auth_id}/calls/{call_uuid or self.call_uuid}/{action}"
 
-    # -- control plane shortcuts (through HTTP, so they are validated too)
-    def _control(self, method: str, url: str, **kw) -> dict:
-        response = self.http.request(method, url, **kw)
-        if response.status_code >= 300:
-            raise AssertionError(f"{method} {url} -> {response.status_code}: {response.text}")
-        return response.json()
-
-    def new_call(self, **fields) -> str:
+    # -- shortcuts to the control plane (through HTTP, so they are validated too)
+    def new_call(self, **fields: Any) -> str:
         """Create a call (fields: auth_id, from_ or from, to, status, hangup_url); returns its uuid."""
-        if "from_" in fields:
-            fields["from"] = fields.pop("from_")
-        return self._control("POST", "/_sim/calls", json=fields)["call_uuid"]
+        return self.control.create_call(**fields)["call_uuid"]
 
-    def call(self, call_uuid: str | None = None) -> dict:
-        return self._control("GET", f"/_sim/calls/{call_uuid or self.call_uuid}")
+    def call(self, call_uuid: str | None = None) -> JSON:
+        return self.control.get_call(call_uuid or self.call_uuid)
 
-    def events(self, call_uuid: str | None = None) -> list[dict]:
-        return self._control("GET", f"/_sim/calls/{call_uuid or self.call_uuid}/events")["events"]
+    def events(self, call_uuid: str | None = None) -> list[JSON]:
+        return self.control.get_call_events(call_uuid or self.call_uuid)
 
-    def press(self, call_uuid: str, digits: str) -> dict:
-        return self._control("POST", f"/_sim/calls/{call_uuid}/dtmf-input", json={"digits": digits})
+    def press(self, call_uuid: str, digits: str) -> JSON:
+        return self.control.press_digits(call_uuid, digits)
 
-    def answer(self, call_uuid: str) -> dict:
-        return self._control("POST", f"/_sim/calls/{call_uuid}/answer")
+    def answer(self, call_uuid: str) -> JSON:
+        return self.control.answer_call(call_uuid)
 
-    def hangup(self, call_uuid: str | None = None) -> dict:
-        return self._control("POST", f"/_sim/calls/{call_uuid or self.call_uuid}/hangup")
+    def hangup(self, call_uuid: str | None = None) -> JSON:
+        return self.control.hangup_call(call_uuid or self.call_uuid)
 
     @property
-    def webhooks(self) -> list[dict]:
+    def webhooks(self) -> list[JSON]:
         return self.app.webhooks.list()
 
     def close(self) -> None:
-        self.http.close()
+        for client in self._clients:
+            client.__exit__()
+        self.control.close()
         self.app.webhooks.close()
 
 
 @contextmanager
-def simulated_api(**options):
+def simulated_api(**options: Any) -> Iterator[SimulatedAPI]:
+    """Options: rate_limit ("50/s"), deliver_webhooks, raise_server_exceptions (default True)."""
     sim = SimulatedAPI(**options)
     try:
         yield sim
@@ -113,14 +128,15 @@ def simulated_api(**options):
         sim.close()
 
 
-def start_server(*args: str, timeout: float = 10.0, env: dict | None = None):
+def start_server(
+    *args: str, timeout: float = 10.0, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start `tryvox-sim serve --host 127.0.0.1 --port 0 *args` in a subprocess and wait until it is ready.
 
     Returns (process, found): `found` holds its export lines as a dict (TVX_BASE_URL, TVX_AUTH_ID,
     TVX_API_TOKEN, TVX_CALL_UUID) plus `process` and `log`, the path of its stderr.
     """
     import os
-    import subprocess
     import sys
     import tempfile
     import time
@@ -129,29 +145,24 @@ def start_server(*args: str, timeout: float = 10.0, env: dict | None = None):
     command = [sys.executable, "-m", "tryvox_sim.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, env={**os.environ, **(env or {})})
     log.close()
-    found: dict = {"process": process, "log": log.name}
+    assert process.stdout is not None
     os.set_blocking(process.stdout.fileno(), False)
-    deadline, buffer = time.monotonic() + timeout, b""
-    while "TVX_CALL_UUID" not in found:
+    deadline, printed, exports = time.monotonic() + timeout, b"", dict[str, str]()
+    while not ready(exports):
         if time.monotonic() > deadline or process.poll() is not None:
             stop_server(process)
             tail = open(log.name, errors="replace").read()[-2000:]
             raise RuntimeError(f"the simulator did not start within {timeout:.0f} s (log {log.name}):\n{tail}")
         chunk = process.stdout.read() or b""
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            name, _, value = line.decode().removeprefix("export ").strip().partition("=")
-            found[name] = value
+        printed += chunk
+        exports = parse_exports(printed.decode(errors="replace"))
         if not chunk:
             time.sleep(0.02)
-    return process, found
+    return process, {**exports, "process": process, "log": log.name}
 
 
-def stop_server(process, timeout: float = 10.0) -> None:
+def stop_server(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM (a graceful stop), then SIGKILL if it has not exited within `timeout`."""
-    import subprocess
-
     if process.poll() is None:
         process.terminate()
         try:
@@ -164,7 +175,7 @@ def stop_server(process, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def served(*args: str, timeout: float = 10.0, env: dict | None = None):
+def served(*args: str, timeout: float = 10.0, env: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
     """`start_server` as a context manager: yields the export lines; stops the server on exit."""
     process, found = start_server(*args, timeout=timeout, env=env)
     try:

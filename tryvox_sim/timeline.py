@@ -4,6 +4,7 @@ history in about 15 MB."""
 
 import struct
 import uuid
+from typing import Any
 
 from .clock import iso
 
@@ -60,7 +61,7 @@ class Timeline:
     def __len__(self) -> int:
         return self._count
 
-    def render(self) -> list[dict]:
+    def render(self) -> list[dict[str, Any]]:
         out, buf, pos = [], bytes(self._buf), 0
         while pos < len(buf):
             end = pos + 1 + buf[pos]
@@ -69,7 +70,7 @@ class Timeline:
         return out
 
 
-def _event(packed: bytes) -> dict:
+def _event(packed: bytes) -> dict[str, Any]:
     at, code = _HEAD.unpack_from(packed)
     name = _NAMES[code]
     ref_field, text_field, constants = KINDS[name]

@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 from collections import deque
+from typing import Any
 from urllib.parse import urlsplit
 
 from .clock import iso
@@ -30,22 +31,22 @@ def is_loopback(url: str) -> bool:
 
 
 class Webhooks:
-    def __init__(self, deliver: bool | str = False, timeout: float = 2.0):
+    def __init__(self, deliver: bool | str = False, timeout: float = 2.0) -> None:
         """deliver: "none" (record only), "loopback" (POST to loopback receivers only) or "all";
         True means "loopback"."""
-        policy = {True: "loopback", False: "none"}.get(deliver, deliver)
+        policy = deliver if isinstance(deliver, str) else "loopback" if deliver else "none"
         if policy not in POLICIES:
             raise ValueError(f"deliver must be one of {POLICIES}")
         self.policy = policy
         self.deliver = policy != "none"
         self.timeout = timeout
-        self.deliveries: deque[dict] = deque(maxlen=KEEP)
+        self.deliveries: deque[dict[str, Any]] = deque(maxlen=KEEP)
         self._ids = itertools.count(1)
-        self._queue: queue.Queue = queue.Queue(maxsize=KEEP)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=KEEP)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def dispatch(self, url: str, event: str, payload: dict, now: float) -> dict:
+    def dispatch(self, url: str, event: str, payload: dict[str, Any], now: float) -> dict[str, Any]:
         record = {
             "id": next(self._ids),
             "url": url,
@@ -70,7 +71,7 @@ class Webhooks:
                 log.warning("webhook %s to %s dropped: queue full", event, url)
         return record
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.deliveries)
 

@@ -20,9 +20,10 @@ class Problem:
     """An RFC 9457 problem detail with a stable machine-readable `code`.
 
     Attributes:
-        type_ (str): A URI that identifies the problem type.
-        title (str): A short, human-readable summary of the problem type.
-        status (int): The HTTP status code.
+        type_ (str): A URI that identifies the problem type: `https://docs.tryvox.io/errors/` followed by the `code`
+            with `-` for `_` (e.g. `https://docs.tryvox.io/errors/call-not-found`).
+        title (str): A short, human-readable summary of the problem type; the same for every occurrence of a `code`.
+        status (int): The HTTP status code of this answer (RFC 9457); each error response states its value.
         code (str): Stable machine-readable error code: `invalid_json`, `unauthorized`, `forbidden`,
             `call_not_found`, `call_not_in_progress`, `recording_already_running`,
             `no_active_recording`, `payload_too_large`, `unsupported_media_type`,

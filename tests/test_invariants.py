@@ -1,0 +1,243 @@
+"""tryvox_sim/invariants.py: each invariant holds on a good exchange and names itself on a broken one; the state
+rules assert only what they saw; the spec's own examples keep every invariant."""
+
+import dataclasses
+
+import pytest
+
+from tryvox_sim.invariants import NO_BODY, RULES, STATE_RULES, CallMemory, Contract, Exchange, exchange_breaches
+from tryvox_sim.testing import shared_spec
+
+CALL = "650e8400-e29b-41d4-a716-446655440000"
+REC = "950e8400-e29b-41d4-a716-446655440000"
+CONTRACT = Contract.from_spec(shared_spec())
+
+
+def problem(status: int, code: str, title: str, **extra) -> dict:
+    return {"type": "https://docs.tryvox.io/errors/" + code.replace("_", "-"), "title": title, "status": status,
+            "code": code, **extra}  # fmt: skip
+
+
+def ex(operation="sendDtmf", request=None, status=202, body=None, headers=None, call=CALL) -> Exchange:
+    return Exchange(operation, call, NO_BODY if request is None else request, status, headers or {}, body)
+
+
+def names(exchange: Exchange) -> list[str]:
+    return [breach.rule for breach in exchange_breaches(exchange, CONTRACT)]
+
+
+NOT_IN_PROGRESS = problem(409, "call_not_in_progress", "Call not in progress")
+DIGITS = {"digits": "12#"}
+BAD = [{"pointer": "/digits", "message": "bad"}]
+GOOD = [
+    ex(request=DIGITS, body={"dtmf_uuid": REC, "status": "sent", "digits": "12#"}),
+    ex(status=409, body=NOT_IN_PROGRESS),
+    ex("startRecording", {}, 202, {"recording_uuid": REC, "status": "recording", "format": "mp3"}),
+    ex("startRecording", NO_BODY, 202, {"recording_uuid": REC, "status": "recording", "format": "mp3"}),
+    ex("startRecording", {"format": "wav"}, 202, {"recording_uuid": REC, "status": "recording", "format": "wav"}),
+    ex(
+        "stopRecording",
+        status=200,
+        body={
+            "recording_uuid": REC,
+            "status": "stopped",
+            "duration": 3,
+            "url": f"https://recordings.tryvox.io/{REC}.wav",
+        },
+    ),  # fmt: skip
+    ex(
+        request={"digits": "1x"},
+        status=422,
+        body=problem(422, "validation_failed", "Validation failed", errors=[{"pointer": "/digits", "message": "bad"}]),
+    ),  # fmt: skip
+    ex(
+        request={},
+        status=422,
+        body=problem(
+            422, "validation_failed", "Validation failed", errors=[{"pointer": "/digits", "message": "required"}]
+        ),
+    ),  # fmt: skip
+    ex(status=401, body=problem(401, "unauthorized", "Unauthorized"), headers={"www-authenticate": "Bearer x"}),
+    ex(
+        status=429,
+        body=problem(429, "rate_limited", "Too many requests"),
+        headers={"ratelimit-limit": "5", "ratelimit-remaining": "0", "retry-after": "1"},
+    ),  # fmt: skip
+    ex(status=500, body=problem(500, "internal_error", "Internal error")),  # undocumented: no code to compare
+]
+BROKEN = [
+    ("problem-status", dataclasses.replace(GOOD[1], body={**NOT_IN_PROGRESS, "status": 400})),
+    ("problem-type", dataclasses.replace(GOOD[1], body={**NOT_IN_PROGRESS, "type": "about:blank"})),
+    ("problem-code", dataclasses.replace(GOOD[1], body=problem(409, "no_active_recording", "No active recording"))),
+    ("problem-title", dataclasses.replace(GOOD[1], body={**NOT_IN_PROGRESS, "title": "Nope"})),
+    ("validation-errors", dataclasses.replace(GOOD[6], body={**GOOD[6].body, "errors": []})),
+    ("validation-errors", dataclasses.replace(GOOD[6], body={**GOOD[6].body, "errors": [{"pointer": "/a/b"}]})),
+    ("auth-challenge", dataclasses.replace(GOOD[8], headers={})),
+    ("rate-limit-remaining", dataclasses.replace(GOOD[9], headers={"ratelimit-remaining": "2"})),
+    (
+        "rate-limit-remaining",
+        dataclasses.replace(GOOD[0], headers={"ratelimit-limit": "1", "ratelimit-remaining": "2"}),
+    ),
+    ("echo", dataclasses.replace(GOOD[0], body={**GOOD[0].body, "digits": "1"})),
+    ("recording-format", dataclasses.replace(GOOD[2], body={**GOOD[2].body, "format": "wav"})),
+    ("recording-format", dataclasses.replace(GOOD[4], body={**GOOD[4].body, "format": "mp3"})),
+    ("recording-url", dataclasses.replace(GOOD[5], body={**GOOD[5].body, "url": "https://recordings.tryvox.io/a.wav"})),
+    ("new-action-id", dataclasses.replace(GOOD[0], body={**GOOD[0].body, "dtmf_uuid": CALL})),
+]
+
+
+@pytest.mark.parametrize("exchange", GOOD, ids=range(len(GOOD)))
+def test_a_good_exchange_keeps_every_invariant(exchange):
+    assert names(exchange) == []
+
+
+@pytest.mark.parametrize(("rule", "exchange"), BROKEN, ids=[f"{rule}-{i}" for i, (rule, _) in enumerate(BROKEN)])
+def test_a_broken_exchange_names_its_invariant(rule, exchange):
+    assert names(exchange) == [rule]
+    [breach] = exchange_breaches(exchange, CONTRACT)
+    assert breach.expected and breach.got and str(breach).startswith(f"{rule}: expected ")
+
+
+def test_every_rule_is_proved_broken_here_and_has_a_source():
+    assert {rule for rule, _ in BROKEN} == set(RULES)
+    for invariant, _ in RULES.values():
+        assert invariant.source and invariant.promise
+    for invariant in STATE_RULES.values():
+        assert invariant.source and invariant.promise
+
+
+def test_the_contract_is_read_from_the_spec():
+    assert CONTRACT.codes[("startRecording", 409)] == {"call_not_in_progress", "recording_already_running"}
+    assert CONTRACT.codes[("transferCall", 422)] == {"validation_failed", "caller_id_not_owned"}
+    assert CONTRACT.titles["no_active_recording"] == "No active recording"
+    assert CONTRACT.defaults["startRecording"]["format"] == "mp3"
+    spec = shared_spec()
+    for op in spec.operations.values():
+        if op.source == "actions":  # every documented error status has its codes
+            assert {s for s in op.responses if s >= 400} == {s for (o, s) in CONTRACT.codes if o == op.op_id}
+
+
+def test_the_specs_own_problem_examples_keep_every_invariant():
+    doc = shared_spec().actions_doc
+    for name, response in doc["components"]["responses"].items():
+        content = response.get("content", {}).get("application/problem+json")
+        for example in (content or {}).get("examples", {}).values():
+            body = example["value"]
+            operations = [op for (op, status), codes in CONTRACT.codes.items() if body["code"] in codes]
+            exchange = ex(operations[0], status=body["status"], body=body, headers={"www-authenticate": "Bearer"})
+            assert names(exchange) == [], (name, body)
+
+
+# -- the state of each call
+
+
+def memory() -> CallMemory:
+    clock = [1000.0]
+    mem = CallMemory(CONTRACT, now=lambda: clock[0])
+    mem.clock = clock  # type: ignore[attr-defined]  # tests move it
+    return mem
+
+
+def start(mem, request=None, rec=REC, fmt="mp3", status=202, call=CALL):
+    body = {"recording_uuid": rec, "status": "recording", "format": fmt} if status == 202 else None
+    return [b.rule for b in mem.observe(ex("startRecording", request or {}, status, body, call=call))]
+
+
+def stop(mem, rec=REC, url=None, duration=0, status=200, code=None, call=CALL):
+    if status == 200:
+        body = {"recording_uuid": rec, "status": "stopped", "duration": duration,
+                "url": url or f"https://recordings.tryvox.io/{rec}.mp3"}  # fmt: skip
+    else:
+        body = problem(409, code or "no_active_recording", "x")
+    return [b.rule for b in mem.observe(ex("stopRecording", status=status, body=body, call=call))]
+
+
+def test_nothing_seen_means_nothing_asserted():
+    mem = memory()
+    assert stop(mem) == []  # a recording started before the memory began: fine
+    assert start(mem) == [] and start(mem, call="750e8400-e29b-41d4-a716-446655440000") == []
+
+
+def test_stop_names_the_recording_last_started():
+    mem = memory()
+    assert start(mem) == []
+    assert stop(mem, rec="a50e8400-e29b-41d4-a716-446655440000") == ["stop-names-recording"]
+
+
+def test_a_stop_right_after_a_stop_is_a_conflict():
+    mem = memory()
+    start(mem)
+    assert stop(mem) == []
+    assert stop(mem) == ["stop-after-stop"]
+    assert stop(mem, status=409) == []
+    mem = memory()
+    assert stop(mem, status=409) == [] and stop(mem) == ["stop-after-stop"]  # a 409 shows nothing runs
+
+
+def test_a_start_while_recording_is_a_conflict_until_max_length_may_have_passed():
+    mem = memory()
+    assert start(mem, {"max_length": 10}) == []
+    assert start(mem, rec="b50e8400-e29b-41d4-a716-446655440000") == ["start-while-recording"]
+    mem = memory()
+    start(mem, {"max_length": 10})
+    mem.clock[0] += 10  # it may have stopped by itself
+    assert start(mem) == []
+
+
+def test_unseen_changes_make_the_state_unknown_not_a_breach():
+    mem = memory()
+    start(mem)
+    mem.clock_moved()  # the simulator's clock was advanced: max_length may have passed
+    assert start(mem, rec="b50e8400-e29b-41d4-a716-446655440000") == []
+    mem = memory()
+    start(mem)
+    mem.observe(ex("transferCall", {"to": "+15005550002"}, 202, {"transfer_uuid": REC, "status": "transferring"}))
+    assert start(mem, rec="b50e8400-e29b-41d4-a716-446655440000") == []
+
+
+def test_the_url_and_duration_follow_the_start():
+    mem = memory()
+    start(mem, {"format": "wav", "max_length": 30}, fmt="wav")
+    assert stop(mem, url=f"https://recordings.tryvox.io/{REC}.mp3", duration=31) == ["stop-url-format", "stop-duration"]
+
+
+def test_a_call_seen_completed_refuses_actions():
+    mem = memory()
+    mem.call_seen(CALL, "completed")
+    assert [b.rule for b in mem.observe(GOOD[0])] == ["completed-call"]
+    assert mem.observe(GOOD[1]) == []  # the 409 is right
+
+
+def test_the_memory_is_bounded():
+    mem = memory()
+    mem.max_calls = 3
+    for i in range(10):
+        start(mem, call=f"00000000-0000-4000-8000-{i:012d}")
+    assert len(mem.calls) == 3
+
+
+# -- the simulator's self-check runs them on every answer it gives
+
+
+def test_the_self_check_refuses_an_answer_that_breaks_an_invariant():
+    from tryvox_sim.http import SelfCheckError
+    from tryvox_sim.testing import simulated_api
+
+    with simulated_api() as sim:
+        real = sim.app.handlers["sendDtmf"]
+        sim.app.handlers["sendDtmf"] = lambda *args, **body: {**real(*args, **body), "digits": "0"}
+        with pytest.raises(SelfCheckError, match="invariant echo: expected digits '12' as sent"):
+            sim.http.post(sim.path("dtmf"), json={"digits": "12"}, headers={"Authorization": f"Bearer {sim.token}"})
+
+
+def test_the_self_check_follows_the_call_state():
+    from tryvox_sim.http import SelfCheckError
+    from tryvox_sim.testing import simulated_api
+
+    with simulated_api() as sim:
+        auth = {"Authorization": f"Bearer {sim.token}"}
+        assert sim.http.post(sim.path("record"), headers=auth).status_code == 202
+        real = sim.app.handlers["stopRecording"]
+        sim.app.handlers["stopRecording"] = lambda *args: {**real(*args), "recording_uuid": REC}
+        with pytest.raises(SelfCheckError, match="invariant stop-names-recording"):
+            sim.http.delete(sim.path("record"), headers=auth)
