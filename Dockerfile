@@ -4,6 +4,7 @@
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS install
+LABEL tryvox-sim.stage=install
 COPY build/image/wheels/ /wheels/
 # A throwaway pip installs into a venv made without one: the venv holds the simulator and its dependencies only.
 RUN python3 -m venv /opt/pip \

@@ -25,6 +25,9 @@ image: dist ## Build the container image tryvox-sim:<version> (BASE_IMAGE=… to
 	$(PY) -m pip wheel --quiet --only-binary=:all: --constraint requirements.lock --wheel-dir $(WHEELHOUSE) \
 	  $(DIST_DIR)/tryvox_sim-$(SIM_VERSION)-py3-none-any.whl
 	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --tag $(IMAGE) .
+	@# Untagged leftovers of earlier builds (the legacy builder also keeps the install stage): removed.
+	docker image prune --force --filter label=tryvox-sim.stage=install >/dev/null
+	docker image prune --force --filter label=org.opencontainers.image.title=tryvox-sim >/dev/null
 
 image-test: $(VENV_STAMP) ## Build and run the image, wait until healthy, make contract against it, stop it (needs Docker)
 	base="$$($(PY) -m tools.image_test base $(BASE_IMAGE))" && $(MAKE) --no-print-directory image BASE_IMAGE="$$base"
