@@ -108,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app(args)
 
     def ready(host: str, port: int) -> None:  # a parent process reads these lines to know the server is up
-        print(format_exports(args.public_url or f"http://{host}:{port}", *app.world.seed), end="", flush=True)
+        app.base_url = args.public_url or f"http://{host}:{port}"  # where clients reach it (/docs samples use it)
+        print(format_exports(app.base_url, *app.world.seed), end="", flush=True)
         if args.public_url:  # the printed URL is not the bound address: say both
             print(f"tryvox-sim: listening on {host}:{port}; clients use {args.public_url}", file=sys.stderr, flush=True)
 

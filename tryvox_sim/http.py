@@ -148,6 +148,7 @@ class App:
         self.spec_json = orjson.dumps(self.spec.actions_doc)
         self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
+        self.base_url: str | None = None  # where clients reach it, once served: /docs fills its samples with it
 
     def reset(self) -> None:
         self.world.reset()
