@@ -222,24 +222,22 @@ class App:
             self.flush_outbox()
         answer = reply.encode()
         if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
-            self._record(method, path, query, headers, body, op, params, answer)
+            self._record(method, path, query, headers, body, op, params, reply)
         return answer
 
     def _record(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, op: Operation | None,
-        params: dict[str, str], answer: Answer,
+        params: dict[str, str], reply: Reply,
     ) -> None:  # fmt: skip
-        fault = answer.fault
-        broken = fault is not None and fault.fault in ("reset", "close")  # no status reached the client
-        prefer = next((value for name, value in answer.headers if name == "Preference-Applied"), None)
+        fault = reply.fault
+        prefer = None
+        if "prefer" in headers:
+            prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
         self.journal.record(
-            at=self.world.clock.now(), wall=time.time(), method=method, path=f"{path}?{query}" if query else path,
-            operation=op.op_id if op is not None else None, auth_id=params.get("auth_id"),
-            call_uuid=params.get("call_uuid"), headers=headers, body=body,
-            status=None if broken else answer.status, response=answer.body,
-            fault=None if fault is None else {"id": fault.id, "status": fault.status, "delay_ms": fault.delay_ms,
-                                              "fault": fault.fault},
-            prefer=prefer,
+            self.world.clock.now(), time.time(), method, f"{path}?{query}" if query else path,
+            op.op_id if op is not None else None, params, headers, body,
+            None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # no status sent
+            reply.data, None if fault is None else (fault.id, fault.status, fault.delay_ms, fault.fault), prefer,
         )  # fmt: skip
 
     def flush_outbox(self) -> None:
