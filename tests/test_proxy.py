@@ -9,7 +9,6 @@ import asyncio
 import io
 import json
 import queue
-import signal
 import socket
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from tryvox_sim.problems import (
 )
 from tryvox_sim.proxy import ERROR_HEADER, VIOLATIONS_HEADER, Proxy, serve
 from tryvox_sim.proxy_report import MARK, TOKEN, Report, Traffic
-from tryvox_sim.testing import shared_spec, start_server, stop_server
+from tryvox_sim.testing import shared_spec, start_proxy, start_server, stop_server
 from tryvox_sim.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"
@@ -403,33 +402,19 @@ def test_each_drift_from_the_declared_answers_is_reported_under_its_rule(simulat
 # -- the command: reports on SIGTERM, exit codes, no token in its output -------------------------------------
 
 
-def start_proxy(upstream: str, *args: str, tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
-    out = tmp_path / "proxy.out"
-    command = [sys.executable, "-m", "tryvox_sim.cli", "proxy", "--upstream", upstream, "--port", "0", *args]
-    with open(out, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 15
-    while "export TVX_BASE_URL=" not in out.read_text():
-        assert process.poll() is None and time.monotonic() < deadline, out.read_text()
-        time.sleep(0.05)
-    url = out.read_text().split("export TVX_BASE_URL=", 1)[1].split()[0]
-    return process, url, out
-
-
 def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGTERM)
-    return process.wait(15)
+    stop_server(process)
+    return process.returncode
 
 
 def test_the_command_writes_its_reports_and_fails_on_a_violation_of_the_api(simulator, tmp_path):
     token = simulator["TVX_API_TOKEN"]
     with FaultProxy(simulator["TVX_BASE_URL"], after=INVARIANT_FAULTS["echo"]) as faulty:
-        process, url, out = start_proxy(faulty, "--report", str(tmp_path / "reports"), "--fail-on-violation",
-                                        tmp_path=tmp_path)  # fmt: skip
+        process, url, out = start_proxy(faulty, "--report", str(tmp_path / "reports"), "--fail-on-violation")
         drive(url, simulator)
         httpx.get(f"{url}/_sim/accounts")  # the account list holds every token
         code = stop(process)
-    printed = out.read_text()
+    printed = Path(out).read_text()
     assert code == 1, printed
     assert "violation by the API in sendDtmf, rule echo: expected digits '12' as sent, got '0'" in printed
     assert "violation by the client in sendDtmf, rule request-body" in printed
@@ -453,10 +438,10 @@ def test_the_command_writes_its_reports_and_fails_on_a_violation_of_the_api(simu
 
 
 def test_the_clients_violations_alone_do_not_fail_a_run_that_checks_the_api(simulator, tmp_path):
-    process, url, out = start_proxy(simulator["TVX_BASE_URL"], "--fail-on-violation", "api", tmp_path=tmp_path)
+    process, url, out = start_proxy(simulator["TVX_BASE_URL"], "--fail-on-violation", "api")
     drive(url, simulator)
-    assert stop(process) == 0, out.read_text()
-    assert "0 API violations, 2 client violations" in out.read_text()
+    assert stop(process) == 0, Path(out).read_text()
+    assert "0 API violations, 2 client violations" in Path(out).read_text()
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ class Report:
         self.started = now if now is not None else datetime.datetime.now(datetime.UTC).timestamp()
         self.exchanges = 0
         self.operations: Counter[str] = Counter()  # exchanges checked, per operationId
-        self.unchecked = 0  # control plane and paths outside the spec: passed through
+        self.unchecked = 0  # no operation of the spec: control plane, other paths, undeclared methods
         self.proxy_answers: Counter[str] = Counter()  # code -> requests the proxy answered itself (the API did not)
         self.counts: Counter[tuple[str, str, str]] = Counter()  # (party, operation, rule) -> violations
         self.violations: list[Violation] = []  # redacted, the first keep_violations

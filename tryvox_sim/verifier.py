@@ -121,8 +121,8 @@ class Verifier:
         self, number: int, method: str, path: str, headers: Mapping[str, str], body: bytes, status: int,
         answer_headers: Mapping[str, str], answer: bytes | None,
     ) -> tuple[str | None, list[Violation]]:  # fmt: skip
-        """(operationId or None when the exchange is not the API's, the rules it broke). Header names are lower
-        case; `answer` is the decoded body (None: it could not be decoded, so it is not checked)."""
+        """(the operationId, or None when the exchange is no operation of the spec; the rules it broke). Header
+        names are lower case; `answer` is the decoded body (None: it could not be decoded, so it is not checked)."""
         route, params = self.spec.match(path)
         if route is None:
             return None, []
@@ -137,7 +137,7 @@ class Verifier:
             if not any(other.source == "actions" for other in route.operations.values()):
                 return None, []
             refused = Breach("request-method", f"one of {route.allow}", method[:20])
-            return f"{method[:20]} {route.template}", violations(CLIENT, f"{method[:20]} {route.template}", [refused])
+            return None, violations(CLIENT, f"{method[:20]} {route.template}", [refused])  # no operation to count
         if op.source != "actions":  # the simulator's control plane: learn from it, check nothing
             self.observer.observe(method, path, body, status, answer_headers, answer)
             return None, []
