@@ -1,5 +1,5 @@
-"""The bench harness end to end with tiny bounds: it starts the simulator and the trivial peer,
-drives them, runs a small memory pass, and writes results. No timing is asserted."""
+"""The bench harness end to end with tiny bounds: it starts the simulator, the proxy in front of one and the
+trivial peer, drives them, runs a small memory pass, and writes results. No timing is asserted."""
 
 import json
 import subprocess
@@ -22,7 +22,7 @@ def bench(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 def test_harness_writes_results_with_only_2xx(tmp_path):
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
-        "--targets", "simulator,peer", "--launches", "1", "--actions", "120", "--calls", "4",
+        "--targets", "simulator,proxy,peer", "--launches", "1", "--actions", "120", "--calls", "4",
         "--no-contract", "--out", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -35,6 +35,10 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
         assert op["requests"] > 0 and op["non_2xx"] == 0 and op["p50_ms"] > 0
     assert abs(sim["startRecording"]["requests"] - sim["stopRecording"]["requests"]) <= 1
     assert results["throughput"]["peer"]["1"]["stopRecording"]["requests"] > 0
+    through = results["throughput"]["proxy"]["1"]  # the same load through the validating proxy: nothing broke
+    assert all(op["requests"] > 0 and op["non_2xx"] == 0 for op in through.values())
+    assert set(results["proxy_overhead"]["1"]) == {"startRecording", "stopRecording"}
+    assert results["startup"]["proxy"]["median_s"] > 0
 
     assert results["startup"]["simulator"]["median_s"] > 0
     memory = results["memory"]
@@ -44,6 +48,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
 
     table = (tmp_path / "results.md").read_text()
     assert "| 1 | startRecording |" in table and "## Memory after a million actions" in table
+    assert "## The validating proxy's overhead" in table
 
 
 def test_bad_arguments_are_refused_by_name(tmp_path):

@@ -9,6 +9,8 @@ import asyncio
 import io
 import json
 import queue
+import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -455,3 +457,17 @@ def test_bad_arguments_are_refused(argv, capsys):
     with pytest.raises(SystemExit) as info:
         parse_args(["proxy", *argv])
     assert info.value.code == 2 and "tryvox-sim proxy: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/tryvox-sim.md", ".github/workflows/contract.yml"])
+def test_the_documented_commands_are_valid(document):
+    from tryvox_sim.cli import parse_args
+
+    text = (Path(__file__).resolve().parent.parent / document).read_text()
+    commands = re.findall(r"tryvox-sim proxy (--(?:[^\n`\\]|\\\n)+)", text)
+    assert commands, f"no tryvox-sim proxy command in {document}"
+    for command in commands:
+        argv = shlex.split(command.replace("\\\n", " ").replace("$TVX_STAGING_URL", "https://staging.example.com"))
+        argv = argv[: next((i for i, arg in enumerate(argv) if arg.startswith(">")), len(argv))]
+        args = parse_args(["proxy", *argv])
+        assert args.upstream.startswith("https://") and args.fail_on_violation in ("any", "api")
