@@ -1,9 +1,10 @@
 """What the validating proxy keeps of the traffic it saw, and the reports it writes when it stops.
 
-Everything kept or printed goes through a `Redactor` first, so no API token reaches the output, the reports or
-the HAR. Memory is bounded: the HAR keeps the first `keep_exchanges` exchanges (within `keep_bytes` of bodies),
-then only those that broke a rule, up to as many again; violations are kept in detail up to `keep_violations`.
-Counts are always exact, and the reports say what was left out. On stop, `Report.write` makes
+Everything printed, listed or written goes through a `Redactor`, so no API token reaches the output, the reports
+or the HAR (exchanges are kept as they came and redacted when the HAR is written, off the request path). Memory
+is bounded: the HAR keeps the first `keep_exchanges` exchanges (within `keep_bytes` of bodies), then only those
+that broke a rule, up to as many again; violations are kept in detail up to `keep_violations`. Counts are always
+exact, and the reports say what was left out. On stop, `Report.write` makes
 - proxy-report.json: the counts, every violation kept, the rules checked and where the spec states them;
 - proxy-junit.xml: one test case per operation seen and rule, failing with the violations of that rule;
 - proxy.har: every exchange kept (HAR 1.2), each with its violations (`_tvxViolations`).
@@ -15,7 +16,7 @@ import datetime
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .verifier import API, API_RULES, CLIENT, CLIENT_RULES, Violation
 MARK = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 SECRET_KEYS = frozenset({"token", "api_token", "access_token", "refresh_token", "secret", "client_secret", "password"})
+SECRET_KEY_BYTES = tuple(f'"{key}"'.encode() for key in SECRET_KEYS)  # what a body holding one contains
 TOKEN = re.compile(r"tvx_sk_(?:live|test)_[A-Za-z0-9_\-]+")  # the API's token format (bearerAuth)
 MIN_KNOWN = 6  # shorter strings are not replaced wherever they appear (it would garble the text)
 HAR_BODY = 64 * 1024  # characters of a body kept in the HAR (the API's own body limit)
@@ -36,31 +38,38 @@ Header = tuple[str, str]
 
 class Redactor:
     """Takes API tokens out of text: any `tvx_sk_live_…`/`tvx_sk_test_…`, every bearer token seen in an
-    Authorization header, and the values of JSON keys that hold secrets (`token`, … : the simulator's account list)."""
+    Authorization header, and the values of JSON keys that hold secrets (`token`, … : the simulator's account list),
+    wherever they appear later. It learns from every exchange as it passes, and redacts when something is shown."""
 
-    def __init__(self, max_known: int = 100) -> None:
-        self.known: OrderedDict[str, None] = OrderedDict()
+    def __init__(self, max_known: int = 10_000) -> None:
+        self.known: dict[str, None] = {}
         self.max_known = max_known
+        self._pattern: re.Pattern[str] | None = TOKEN
 
     def learn(self, secret: str) -> None:
-        if len(secret) >= MIN_KNOWN and secret != MARK:
+        if len(secret) >= MIN_KNOWN and secret != MARK and secret not in self.known:
+            if len(self.known) >= self.max_known:
+                self.known.pop(next(iter(self.known)))
             self.known[secret] = None
-            self.known.move_to_end(secret)
-            if len(self.known) > self.max_known:
-                self.known.popitem(last=False)
+            self._pattern = None
 
-    def learn_headers(self, headers: list[Header]) -> None:
+    def learn_from(self, headers: list[Header], *bodies: bytes) -> None:
         for name, value in headers:
             if name.lower() in ("authorization", "proxy-authorization"):
                 scheme, _, credentials = value.strip().partition(" ")
                 self.learn(credentials.strip() or scheme)
+        for body in bodies:
+            if any(key in body for key in SECRET_KEY_BYTES):  # parse only what may hold a secret key
+                try:
+                    self._scrub(orjson.loads(body))
+                except orjson.JSONDecodeError:
+                    pass
 
     def text(self, text: str) -> str:
-        text = TOKEN.sub(MARK, text)
-        for secret in self.known:
-            if secret in text:
-                text = text.replace(secret, MARK)
-        return text
+        if self._pattern is None:  # one pattern: the token format, then what was learned, longest first
+            learned = sorted(self.known, key=len, reverse=True)
+            self._pattern = re.compile("|".join([TOKEN.pattern, *map(re.escape, learned)]))
+        return self._pattern.sub(MARK, text)
 
     def header(self, name: str, value: str) -> str:
         if name.lower() in SECRET_HEADERS:
@@ -70,7 +79,7 @@ class Redactor:
 
     def body(self, raw: bytes, media: str) -> str:
         text = raw.decode("utf-8", "replace")
-        if "json" in media:
+        if "json" in media and any(key in raw for key in SECRET_KEY_BYTES):
             try:
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError:
@@ -137,7 +146,7 @@ class Report:
         self.proxy_answers: Counter[str] = Counter()  # code -> requests the proxy answered itself (the API did not)
         self.counts: Counter[tuple[str, str, str]] = Counter()  # (party, operation, rule) -> violations
         self.violations: list[Violation] = []  # redacted, the first keep_violations
-        self.entries: list[dict[str, Any]] = []  # HAR entries, redacted
+        self.kept: list[tuple[Traffic, list[Violation]]] = []  # for the HAR, made (and redacted) when written
         self.kept_bytes = 0
         self.left_out = 0  # exchanges not kept in the HAR
 
@@ -150,7 +159,7 @@ class Report:
 
     def add(self, traffic: Traffic, operation: str | None, violations: list[Violation]) -> list[Violation]:
         """Count and keep one exchange; returns its violations with every secret redacted (to print them)."""
-        self.redact.learn_headers(traffic.headers)
+        self.redact.learn_from(traffic.headers, traffic.body, traffic.answer)
         self.exchanges += 1
         if traffic.proxy_error:
             self.proxy_answers[traffic.proxy_error] += 1
@@ -165,20 +174,19 @@ class Report:
         room = self.keep_violations - len(self.violations)
         self.violations += redacted[: max(room, 0)]
         if self._keep(bool(violations)):
-            entry = self._entry(traffic, redacted)
-            self.entries.append(entry)
+            self.kept.append((traffic, redacted))
+            self.kept_bytes += min(len(traffic.body), HAR_BODY) + min(len(traffic.answer), HAR_BODY) + 512
         else:
             self.left_out += 1
         return redacted
 
     def _keep(self, broke_a_rule: bool) -> bool:
-        if len(self.entries) < self.keep_exchanges and self.kept_bytes < self.keep_bytes:
+        if len(self.kept) < self.keep_exchanges and self.kept_bytes < self.keep_bytes:
             return True
-        return broke_a_rule and len(self.entries) < 2 * self.keep_exchanges and self.kept_bytes < 2 * self.keep_bytes
+        return broke_a_rule and len(self.kept) < 2 * self.keep_exchanges and self.kept_bytes < 2 * self.keep_bytes
 
     def _body(self, raw: bytes, media: str) -> tuple[str, str | None]:
         text = self.redact.body(raw, media)
-        self.kept_bytes += min(len(text), HAR_BODY)
         if len(text) > HAR_BODY:
             return text[:HAR_BODY], f"body cut to its first {HAR_BODY} characters (of {len(text)})"
         return text, None
@@ -202,7 +210,6 @@ class Report:
         if t.proxy_error:
             comments.append(f"answered by the proxy, not the API ({t.proxy_error})")
         comments += [v.line() for v in violations]
-        self.kept_bytes += 512  # headers and the rest, roughly
         return {
             "startedDateTime": _iso(t.started),
             "time": round(t.elapsed_ms, 3),
@@ -319,7 +326,7 @@ class Report:
         from . import __version__
 
         log: dict[str, Any] = {"version": "1.2", "creator": {"name": "tryvox-sim proxy", "version": __version__}}
-        log["entries"] = self.entries
+        log["entries"] = [self._entry(traffic, violations) for traffic, violations in self.kept]
         if self.notes():
             log["comment"] = " ".join(self.notes())
         return {"log": log}

@@ -139,12 +139,14 @@ class Verifier:
             refused = Breach("request-method", f"one of {route.allow}", method[:20])
             return None, violations(CLIENT, f"{method[:20]} {route.template}", [refused])  # no operation to count
         if op.source != "actions":  # the simulator's control plane: learn from it, check nothing
-            self.observer.observe(method, path, body, status, answer_headers, answer)
+            data = self._json(answer_headers, answer)[0]
+            self.observer.observe_operation(op, params, body, status, answer_headers, None if data is NO_BODY else data)
             return None, []
         found = violations(CLIENT, op.op_id, self._request(op, params, headers, body))
-        found += violations(API, op.op_id, self._answer(op, status, answer_headers, answer, bool(found)))
-        found += violations(API, op.op_id, self.observer.observe(method, path, body, status, answer_headers, answer))
-        return op.op_id, found
+        breaches, data = self._answer(op, status, answer_headers, answer, bool(found))
+        data = None if data is NO_BODY else data
+        breaches += self.observer.observe_operation(op, params, body, status, answer_headers, data)
+        return op.op_id, found + violations(API, op.op_id, breaches)
 
     def _request(
         self, op: Operation, params: dict[str, str], headers: Mapping[str, str], body: bytes
@@ -168,20 +170,26 @@ class Verifier:
                 got = problem.detail
             yield Breach(*PROBLEM_RULES[problem.code], got)
 
+    @staticmethod
+    def _json(headers: Mapping[str, str], answer: bytes | None) -> tuple[Any, str | None]:
+        """The parsed answer (NO_BODY when it is not JSON, or not checked) and why it would not parse."""
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if answer is None or not (media.endswith("/json") or media.endswith("+json")):
+            return NO_BODY, None
+        try:
+            return orjson.loads(answer), None
+        except orjson.JSONDecodeError as exc:
+            return NO_BODY, f"invalid JSON: {str(exc)[:200]}"
+
     def _answer(
         self, op: Operation, status: int, headers: Mapping[str, str], answer: bytes | None, request_broken: bool
-    ) -> list[Breach]:
+    ) -> tuple[list[Breach], Any]:
+        """The answer's breaches and its parsed body (NO_BODY when there is none to read)."""
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        data: Any = NO_BODY
-        unparsed = None
-        if answer is not None and (media.endswith("/json") or media.endswith("+json")):
-            try:
-                data = orjson.loads(answer)
-            except orjson.JSONDecodeError as exc:
-                unparsed = Breach("response-body", f"a {media} body", f"invalid JSON: {str(exc)[:200]}")
+        data, unparsed = self._json(headers, answer)
         found = response_breaches(op, status, media, data, headers)
         if unparsed is not None and status in op.responses:
-            found.append(unparsed)
+            found.append(Breach("response-body", f"a {media} body", unparsed))
         if status >= 400 and status not in op.responses:
             if media != PROBLEM:
                 found.append(Breach("problem-json", f"an error answer as {PROBLEM}", media or "no content type"))
@@ -190,4 +198,4 @@ class Verifier:
                 found.append(Breach("problem-json", "a body valid against the Problem schema", "; ".join(messages)))
         if request_broken and 200 <= status < 300:
             found.append(Breach("accepts-invalid", "a 4xx refusal: the request breaks the spec", str(status)))
-        return found
+        return found, data
