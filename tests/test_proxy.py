@@ -261,6 +261,70 @@ def test_a_clients_invalid_request_is_the_clients_violation(simulator):
     assert out.getvalue().startswith("tvx-proxy: violation by the client in sendDtmf, rule request-body: expected ")
 
 
+def raw_exchange(url: str, data: bytes, answers: int) -> list[tuple[int, dict[str, str], bytes]]:
+    """Send raw bytes to the proxy; read `answers` answers (status, lower-case headers, body), in order."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    out, buffer = [], b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        while len(out) < answers:
+            while b"\r\n\r\n" not in buffer:
+                chunk = sock.recv(65536)
+                assert chunk, f"connection closed after {len(out)} answers"
+                buffer += chunk
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+            if lines[0].startswith("HTTP/1.1 100"):
+                continue
+            length = int(headers.get("content-length", 0))
+            while len(buffer) < length:
+                buffer += sock.recv(65536)
+            out.append((int(lines[0].split()[1]), headers, buffer[:length]))
+            buffer = buffer[length:]
+    return out
+
+
+def request(method: str, path: str, token: str, body: bytes = b"", extra: str = "") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{extra}"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def test_pipelined_chunked_and_expect_continue_requests_are_answered_in_order(simulator):
+    token, path = simulator["TVX_API_TOKEN"], f"/v1/voice/accounts/{simulator['TVX_AUTH_ID']}/calls/{{}}"
+    with running(simulator["TVX_BASE_URL"]) as (url, _, _), ControlClient(url) as control:
+        call = path.format(control.create_call()["call_uuid"])
+        chunked = (f"POST {call}/dtmf HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   '7\r\n{"digit\r\n8\r\ns": "9"}\r\n0\r\n\r\n').encode()  # fmt: skip
+        data = (
+            request("POST", f"{call}/record", token, b'{"format": "wav"}')
+            + chunked
+            + request("POST", f"{call}/speak", token, b'{"text": "hi"}', "Expect: 100-continue\r\n")
+            + request("DELETE", f"{call}/record", token)
+            + request("DELETE", f"{call}/record", token)
+        )
+        answers = raw_exchange(url, data, 5)
+    assert [status for status, _, _ in answers] == [202, 202, 202, 200, 409]
+    assert json.loads(answers[1][2])["digits"] == "9" and json.loads(answers[3][2])["url"].endswith(".wav")
+    assert all(VIOLATIONS_HEADER not in headers for _, headers, _ in answers)
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [(b"NOT HTTP AT ALL\r\n\r\n", 400, "malformed_request"),
+     (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431, "request_head_too_large")],
+    ids=["malformed", "head-too-large"],
+)  # fmt: skip
+def test_a_request_the_proxy_cannot_forward_is_refused_by_the_proxy(simulator, data, status, code):
+    with running(simulator["TVX_BASE_URL"]) as (url, proxy, _):
+        ((got, headers, body),) = raw_exchange(url, data, 1)
+    assert (got, headers[ERROR_HEADER.lower()], json.loads(body)["code"]) == (status, code, code)
+    assert headers["connection"] == "close" and proxy.report.exchanges == 0
+
+
 class FakeUpstream:
     """A TCP server that reads one request per connection and then closes, or never answers."""
 

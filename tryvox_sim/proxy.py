@@ -44,6 +44,7 @@ ERROR_HEADER = "tvx-proxy-error"
 ERROR_TYPE = "urn:tryvox-sim:proxy:"  # not https://docs.tryvox.io/errors/: these are the proxy's, not the API's
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
                         "upgrade", "content-length", "host", "expect"})  # fmt: skip
+MAX_HEAD = 64 * 1024  # bytes of request line and headers; above it the proxy answers 431 itself
 MAX_REQUEST = 1024 * 1024  # bytes of request body the proxy forwards; above it the proxy answers 413 itself
 MAX_ANSWER = 16 * 1024 * 1024  # bytes of answer body it relays; above it the upstream counts as failed
 MAX_QUEUED = 32  # pipelined requests waiting on one connection before it stops being read
@@ -72,7 +73,8 @@ class Answer:
 
 def head(status: int, reason: str, headers: list[Header], length: int, keep_alive: bool) -> bytes:
     lines = [f"HTTP/1.1 {status} {reason}", *(f"{name}: {value}" for name, value in headers)]
-    lines.append(f"content-length: {length}")
+    if status not in (204, 304):  # answers that never have a body carry no length either
+        lines.append(f"content-length: {length}")
     if not keep_alive:
         lines.append("connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
@@ -229,6 +231,13 @@ class Upstream:
             conn.close()
         return None
 
+    def prune(self) -> None:
+        """Close idle connections kept too long, and forget those the upstream closed."""
+        now = time.monotonic()
+        for conn in [c for c in self.idle if c.closed or now - c.idle_since >= UPSTREAM_IDLE]:
+            self.idle.remove(conn)
+            conn.close()
+
     def close(self) -> None:
         for conn in self.idle:
             conn.close()
@@ -259,8 +268,10 @@ class _ClientConnection(asyncio.Protocol):
         self.queue: deque[_Request] = deque()
         self.worker: asyncio.Task[None] | None = None
         self.last_active = time.monotonic()
-        self.url, self.headers, self.body, self.size = b"", list[Header](), list[bytes](), 0
+        self.url, self.headers, self.body, self.size, self.head_size = b"", list[Header](), list[bytes](), 0, 0
         self.refusal: bytes | None = None  # the answer to a malformed request, owed after those before it
+        self.writable = asyncio.Event()  # cleared while the client does not read its answers
+        self.writable.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio's classes
@@ -269,6 +280,13 @@ class _ClientConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.proxy.connections.discard(self)
         self.queue.clear()
+        self.writable.set()  # a worker waiting to write ends
+
+    def pause_writing(self) -> None:  # the client does not read: no more answers are made, then no more reading
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
 
     @property
     def busy(self) -> bool:
@@ -284,8 +302,13 @@ class _ClientConnection(asyncio.Protocol):
             if self.transport is not None:
                 self.transport.pause_reading()
         except httptools.HttpParserError as exc:  # answered after the requests before it, then closed
-            answer = own_answer(400, "malformed_request", f"The request is not valid HTTP/1.1: {exc}")
-            self.refusal = head(400, answer.reason, answer.headers, len(answer.body), False) + answer.body
+            if self.head_size > MAX_HEAD:
+                answer = own_answer(
+                    431, "request_head_too_large", f"The proxy takes heads of at most {MAX_HEAD} bytes."
+                )
+            else:
+                answer = own_answer(400, "malformed_request", f"The request is not valid HTTP/1.1: {exc}")
+            self.refusal = head(answer.status, answer.reason, answer.headers, len(answer.body), False) + answer.body
             if self.transport is not None:
                 self.transport.pause_reading()
             if not self.busy:
@@ -300,12 +323,19 @@ class _ClientConnection(asyncio.Protocol):
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
-        self.url, self.headers, self.body, self.size = b"", [], [], 0
+        self.url, self.headers, self.body, self.size, self.head_size = b"", [], [], 0, 0
+
+    def _count_head(self, size: int) -> None:
+        self.head_size += size
+        if self.head_size > MAX_HEAD:
+            raise ValueError("request head too large")  # stops the parser: data_received answers 431
 
     def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
         self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:
@@ -331,6 +361,10 @@ class _ClientConnection(asyncio.Protocol):
 
     async def _answer_queued(self) -> None:
         while self.queue:
+            if not self.writable.is_set():
+                await self.writable.wait()
+                if not self.queue:  # the connection was lost meanwhile
+                    return
             data, keep_alive = await self.proxy.exchange(self.queue.popleft())
             self.last_active = time.monotonic()
             self._write(data, keep_alive)
@@ -409,7 +443,11 @@ class Proxy:
                 headers.append((VIOLATIONS_HEADER, f"{len(violations)} {codes}"))
             for violation in self.report.add(traffic, operation, violations):
                 self.say(violation.line())
-        return head(answer.status, answer.reason, headers, len(answer.body), keep_alive) + answer.body, keep_alive
+        length = len(answer.body)
+        if request.method == "HEAD":  # no body came; the length is the one the upstream announced
+            announced = next((v for n, v in answer.headers if n.lower() == "content-length"), "")
+            length = int(announced) if announced.isdigit() else 0
+        return head(answer.status, answer.reason, headers, length, keep_alive) + answer.body, keep_alive
 
     def failed(self, parties: tuple[str, ...]) -> bool:
         """Did anything break a rule of these parties, or go unanswered by the API (so it went unchecked)?"""
@@ -434,6 +472,7 @@ def _lower(headers: list[Header]) -> dict[str, str]:
 async def _sweep(proxy: Proxy) -> None:
     while True:  # ends when the proxy stops (task cancelled)
         await asyncio.sleep(1.0)
+        proxy.upstream.prune()
         now = time.monotonic()
         for conn in list(proxy.connections):
             if not conn.busy and not conn.queue and now - conn.last_active > CLIENT_IDLE and conn.transport:
