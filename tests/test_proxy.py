@@ -153,14 +153,20 @@ def test_tokens_are_redacted_from_headers_bodies_and_violations(tmp_path):
                               refused)  # fmt: skip
     printed = report.add(traffic(7, [("Authorization", f"Bearer {secret}")], body, refused), "sendDtmf", found)
     report.add(traffic(8, [("Cookie", "session=abc")], b'{"note":"tvx_sk_live_abcdef123456"}', accounts), None, [])
+    late = b'{"pad": "' + b"x" * 70_000 + b'", "token": "late-secret-123"}'  # its secret lies past the cut
+    report.add(traffic(9, [], b'{"text": "late-secret-123"}', late, [("content-type", "application/json")]), None, [])
     assert any(v.rule == "request-body" for v in printed) and all(secret not in v.line() for v in printed)
     written = b"".join(path.read_bytes() for path in report.write(tmp_path))
-    for token in (secret, "opaque-account-token", "tvx_sk_live_abcdef123456", "session=abc"):
+    for token in (secret, "opaque-account-token", "tvx_sk_live_abcdef123456", "session=abc", "late-secret-123"):
         assert token.encode() not in written
     har = json.loads((tmp_path / "proxy.har").read_text())
     headers = har["log"]["entries"][0]["request"]["headers"]
     assert headers == [{"name": "Authorization", "value": f"Bearer {MARK}"}]
     assert MARK in har["log"]["entries"][1]["response"]["content"]["text"]
+    cut = har["log"]["entries"][2]
+    assert cut["response"]["bodySize"] == len(late) and len(cut["response"]["content"]["text"]) == 64 * 1024
+    assert f"answer body cut to its first 65536 bytes (of {len(late)})" in cut["comment"]
+    assert cut["request"]["postData"]["text"] == f'{{"text": "{MARK}"}}'  # learned from the whole answer
 
 
 def test_memory_is_bounded_and_the_reports_say_what_was_left_out(tmp_path):
@@ -173,7 +179,7 @@ def test_memory_is_bounded_and_the_reports_say_what_was_left_out(tmp_path):
         op, found = verifier.check(n, "POST", path, {**AUTH, **JSON}, b'{"digits":"12"}', 404, PROBLEM, bad)
         report.add(traffic(n), op, found)
     assert report.exchanges == 20 and report.total == 10 and len(report.violations) == 2
-    assert [traffic.number for traffic, _ in report.kept] == [1, 2, 3, 4, 6, 8]  # 3, then 3 that broke a rule
+    assert [traffic.number for traffic, _, _ in report.kept] == [1, 2, 3, 4, 6, 8]  # 3, then 3 that broke a rule
     notes = report.notes()
     assert "14 of 20 exchanges were left out" in notes[0] and "8 more were counted" in notes[1]
     report.write(tmp_path)
@@ -332,6 +338,7 @@ class FakeUpstream:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.answer = answer
+        self.received: list[bytes] = []
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -340,7 +347,7 @@ class FakeUpstream:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            conn.recv(65536)
+            self.received.append(conn.recv(65536))
             if self.answer is None:
                 time.sleep(3)  # never answers in time
             else:
@@ -349,6 +356,24 @@ class FakeUpstream:
 
     def close(self):
         self.sock.close()
+
+
+def test_the_request_goes_upstream_unchanged_and_the_answer_comes_back_unchanged():
+    answer = b"HTTP/1.1 418 I'm A Teapot\r\nX-Custom: One\r\nx-custom: two\r\nContent-Length: 5\r\n\r\nhello"
+    fake = FakeUpstream(answer)
+    sent = (b"PUT /some/where?a=1&b=%20&&c HTTP/1.1\r\nHost: proxy\r\nX-Trace: Abc\r\nx-trace: def\r\n"
+            b"Content-Type: text/plain\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nbody")  # fmt: skip
+    with running(fake.url + "/prefix") as (url, proxy, _):
+        ((status, headers, body),) = raw_exchange(url, sent, 1)
+    fake.close()
+    head, _, forwarded_body = fake.received[0].partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"PUT /prefix/some/where?a=1&b=%20&&c HTTP/1.1"  # raw target, under the upstream's path
+    assert lines[1:] == [f"Host: {fake.url.removeprefix('http://')}".encode(), b"X-Trace: Abc", b"x-trace: def",
+                         b"Content-Type: text/plain", b"Content-Length: 4"]  # fmt: skip
+    assert forwarded_body == b"body"
+    assert (status, body, headers["x-custom"]) == (418, b"hello", "two")  # (the helper keeps the last duplicate)
+    assert proxy.report.unchecked == 1 and proxy.report.total == 0  # not an operation of the spec: not checked
 
 
 @pytest.mark.parametrize(

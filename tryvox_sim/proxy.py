@@ -406,48 +406,58 @@ class Proxy:
             answer = own_answer(400, "malformed_request", "The request target is invalid.")
             return head(400, answer.reason, answer.headers, len(answer.body), False) + answer.body, False
         path = url.path.decode("latin-1")
-        query = url.query.decode("latin-1") if url.query else ""
-        target = path + (f"?{query}" if query else "")  # origin-form, also when it came as an absolute URL
+        if request.target.startswith(b"/"):
+            target = request.target.decode("latin-1")  # as it came
+        else:  # an absolute URL (a client configured with the proxy as its HTTP proxy): its path and query
+            target = path + (f"?{url.query.decode('latin-1')}" if url.query else "")
         if request.method == "GET" and path == "/_tvx/violations":
             body = orjson.dumps(self.report.summary())
             return head(200, "OK", [("content-type", "application/json")], len(body), keep_alive) + body, keep_alive
         self.number += 1
         number, started, clock = self.number, time.time(), time.perf_counter()
-        if request.too_large:
-            answer = own_answer(413, "request_too_large", f"The proxy forwards bodies of at most {MAX_REQUEST} bytes.")
-        else:
-            raw = self.upstream.encode(request.method, target, request.headers, request.body, request.framed)
-            try:
-                answer = await self.upstream.send(request.method, raw)
-            except UpstreamError as exc:
-                answer = own_answer(502, exc.code, f"tryvox-sim proxy: {exc.detail}")
+        answer = await self._forward(request, target)
         traffic = Traffic(
             number, started, request.method, self.upstream.url + target, request.headers, request.body,
             answer.status, answer.reason, answer.headers, answer.body, (time.perf_counter() - clock) * 1000, answer.own,
         )  # fmt: skip
-        headers = answer.headers
-        if answer.own is not None:  # the API did not answer: nothing to check
+        if answer.own is None:
+            headers = self._check(traffic, path, answer)
+        else:  # the API did not answer: nothing to check
+            headers = answer.headers
             self.report.add(traffic, None, [])
             self.say(f"request #{number} ({request.method} {path}) got no answer from the API: {answer.detail}")
-        else:
-            headers = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
-            answer_headers = _lower(answer.headers)
-            decoded = decode_body(answer.body, answer_headers.get("content-encoding", ""))
-            traffic.answer = answer.body if decoded is None else decoded
-            operation, violations = self.verifier.check(
-                number, request.method, path, _lower(request.headers), request.body, answer.status, answer_headers,
-                decoded,
-            )  # fmt: skip
-            if violations:
-                codes = ",".join(dict.fromkeys(f"{v.party}:{v.rule}" for v in violations))
-                headers.append((VIOLATIONS_HEADER, f"{len(violations)} {codes}"))
-            for violation in self.report.add(traffic, operation, violations):
-                self.say(violation.line())
         length = len(answer.body)
         if request.method == "HEAD":  # no body came; the length is the one the upstream announced
             announced = next((v for n, v in answer.headers if n.lower() == "content-length"), "")
             length = int(announced) if announced.isdigit() else 0
         return head(answer.status, answer.reason, headers, length, keep_alive) + answer.body, keep_alive
+
+    async def _forward(self, request: _Request, target: str) -> Answer:
+        if request.too_large:
+            return own_answer(413, "request_too_large", f"The proxy forwards bodies of at most {MAX_REQUEST} bytes.")
+        raw = self.upstream.encode(request.method, target, request.headers, request.body, request.framed)
+        try:
+            return await self.upstream.send(request.method, raw)
+        except UpstreamError as exc:
+            return own_answer(502, exc.code, f"tryvox-sim proxy: {exc.detail}")
+
+    def _check(self, traffic: Traffic, path: str, answer: Answer) -> list[Header]:
+        """Check the exchange, keep it, print its violations; returns the headers to relay (with the verdict)."""
+        answer_headers = _lower(answer.headers)
+        decoded = decode_body(answer.body, answer_headers.get("content-encoding", ""))
+        if decoded is not None:
+            traffic.answer = decoded
+        operation, violations = self.verifier.check(
+            traffic.number, traffic.method, path, _lower(traffic.headers), traffic.body, answer.status,
+            answer_headers, decoded,
+        )  # fmt: skip
+        headers = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
+        if violations:
+            codes = ",".join(dict.fromkeys(f"{v.party}:{v.rule}" for v in violations))
+            headers.append((VIOLATIONS_HEADER, f"{len(violations)} {codes}"))
+        for violation in self.report.add(traffic, operation, violations):
+            self.say(violation.line())
+        return headers
 
     def failed(self, parties: tuple[str, ...]) -> bool:
         """Did anything break a rule of these parties, or go unanswered by the API (so it went unchecked)?"""

@@ -32,7 +32,7 @@ SECRET_KEYS = frozenset({"token", "api_token", "access_token", "refresh_token", 
 SECRET_KEY_BYTES = tuple(f'"{key}"'.encode() for key in SECRET_KEYS)  # what a body holding one contains
 TOKEN = re.compile(r"tvx_sk_(?:live|test)_[A-Za-z0-9_\-]+")  # the API's token format (bearerAuth)
 MIN_KNOWN = 6  # shorter strings are not replaced wherever they appear (it would garble the text)
-HAR_BODY = 64 * 1024  # characters of a body kept in the HAR (the API's own body limit)
+HAR_BODY = 64 * 1024  # bytes of a body kept for the HAR (the API's own body limit)
 Header = tuple[str, str]
 
 
@@ -146,7 +146,7 @@ class Report:
         self.proxy_answers: Counter[str] = Counter()  # code -> requests the proxy answered itself (the API did not)
         self.counts: Counter[tuple[str, str, str]] = Counter()  # (party, operation, rule) -> violations
         self.violations: list[Violation] = []  # redacted, the first keep_violations
-        self.kept: list[tuple[Traffic, list[Violation]]] = []  # for the HAR, made (and redacted) when written
+        self.kept: list[tuple[Traffic, list[Violation], tuple[int, int]]] = []  # for the HAR, with the body sizes
         self.kept_bytes = 0
         self.left_out = 0  # exchanges not kept in the HAR
 
@@ -174,8 +174,11 @@ class Report:
         room = self.keep_violations - len(self.violations)
         self.violations += redacted[: max(room, 0)]
         if self._keep(bool(violations)):
-            self.kept.append((traffic, redacted))
-            self.kept_bytes += min(len(traffic.body), HAR_BODY) + min(len(traffic.answer), HAR_BODY) + 512
+            sizes = (len(traffic.body), len(traffic.answer))
+            if max(sizes) > HAR_BODY:  # keep what the HAR shows, not the whole body
+                traffic = replace(traffic, body=traffic.body[:HAR_BODY], answer=traffic.answer[:HAR_BODY])
+            self.kept.append((traffic, redacted, sizes))
+            self.kept_bytes += len(traffic.body) + len(traffic.answer) + 512  # and the headers, roughly
         else:
             self.left_out += 1
         return redacted
@@ -185,13 +188,11 @@ class Report:
             return True
         return broke_a_rule and len(self.kept) < 2 * self.keep_exchanges and self.kept_bytes < 2 * self.keep_bytes
 
-    def _body(self, raw: bytes, media: str) -> tuple[str, str | None]:
-        text = self.redact.body(raw, media)
-        if len(text) > HAR_BODY:
-            return text[:HAR_BODY], f"body cut to its first {HAR_BODY} characters (of {len(text)})"
-        return text, None
+    def _body(self, raw: bytes, media: str, size: int) -> tuple[str, str | None]:
+        text = self.redact.body(raw, media)  # secrets in a cut body were learned from the whole one (`add`)
+        return text, f"body cut to its first {len(raw)} bytes (of {size})" if size > len(raw) else None
 
-    def _entry(self, t: Traffic, violations: list[Violation]) -> dict[str, Any]:
+    def _entry(self, t: Traffic, violations: list[Violation], sizes: tuple[int, int]) -> dict[str, Any]:
         r = self.redact
         comments = []
         url = r.text(t.url)
@@ -199,13 +200,13 @@ class Report:
             "method": t.method, "url": url, "httpVersion": "HTTP/1.1", "cookies": [],
             "headers": [{"name": n, "value": r.header(n, v)} for n, v in t.headers],
             "queryString": [{"name": n, "value": v} for n, v in parse_qsl(url.partition("?")[2], True)],
-            "headersSize": -1, "bodySize": len(t.body),
+            "headersSize": -1, "bodySize": sizes[0],
         }  # fmt: skip
         if t.body:
-            text, cut = self._body(t.body, _media(t.headers))
+            text, cut = self._body(t.body, _media(t.headers), sizes[0])
             request["postData"] = {"mimeType": _media(t.headers), "text": text}
             comments += [f"request {cut}"] if cut else []
-        answer, cut = self._body(t.answer, _media(t.answer_headers))
+        answer, cut = self._body(t.answer, _media(t.answer_headers), sizes[1])
         comments += [f"answer {cut}"] if cut else []
         if t.proxy_error:
             comments.append(f"answered by the proxy, not the API ({t.proxy_error})")
@@ -220,11 +221,11 @@ class Report:
                 "httpVersion": "HTTP/1.1",
                 "cookies": [],
                 "headers": [{"name": n, "value": r.header(n, v)} for n, v in t.answer_headers],
-                "content": {"size": len(t.answer), "mimeType": _media(t.answer_headers), "text": answer},
+                "content": {"size": sizes[1], "mimeType": _media(t.answer_headers), "text": answer},
                 "redirectURL": "",
                 "headersSize": -1,
-                "bodySize": len(t.answer),
-            },  # fmt: skip
+                "bodySize": sizes[1],
+            },
             "cache": {},
             "timings": {"send": 0, "wait": round(t.elapsed_ms, 3), "receive": 0},
             "comment": "; ".join(comments),
@@ -238,8 +239,8 @@ class Report:
         if self.left_out:
             notes.append(
                 f"The HAR holds the first {self.keep_exchanges} exchanges (within {self.keep_bytes // 2**20} MiB of "
-                "bodies), "
-                f"then only those that broke a rule: {self.left_out} of {self.exchanges} exchanges were left out."
+                f"bodies), then only those that broke a rule: {self.left_out} of {self.exchanges} exchanges were left "
+                "out."
             )
         if self.total > len(self.violations):
             notes.append(
@@ -326,7 +327,7 @@ class Report:
         from . import __version__
 
         log: dict[str, Any] = {"version": "1.2", "creator": {"name": "tryvox-sim proxy", "version": __version__}}
-        log["entries"] = [self._entry(traffic, violations) for traffic, violations in self.kept]
+        log["entries"] = [self._entry(*kept) for kept in self.kept]
         if self.notes():
             log["comment"] = " ".join(self.notes())
         return {"log": log}

@@ -102,11 +102,12 @@ def decode_body(body: bytes, content_encoding: str) -> bytes | None:
     wbits = BODY_ENCODINGS.get(encoding)
     if wbits is None:
         return None
+    decoder = zlib.decompressobj(wbits)
     try:
-        decoder = zlib.decompressobj(wbits)
-        return decoder.decompress(body, MAX_DECODED)
+        decoded = decoder.decompress(body, MAX_DECODED)
     except zlib.error:
         return None
+    return None if decoder.unconsumed_tail else decoded  # larger than MAX_DECODED: left unchecked
 
 
 class Verifier:
