@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,7 +42,7 @@ from tryvox_sim.problems import (
 from tryvox_sim.proxy import ERROR_HEADER, VIOLATIONS_HEADER, Proxy, serve
 from tryvox_sim.proxy_report import MARK, TOKEN, Report, Traffic
 from tryvox_sim.testing import shared_spec, start_proxy, start_server, stop_server
-from tryvox_sim.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier
+from tryvox_sim.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier, decode_body
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"
 REC = "950e8400-e29b-41d4-a716-446655440000"
@@ -132,6 +133,15 @@ def test_the_state_is_learned_from_the_traffic_and_the_control_plane():
         (API, "completed-call")
     }
     assert check(verifier, "GET", "/elsewhere", 500, b"") == (None, [])  # not the API's: passed through
+
+
+def test_compressed_answers_are_checked_once_decoded():
+    gzip = zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    assert decode_body(gzip.compress(DTMF_OK) + gzip.flush(), "gzip") == DTMF_OK
+    assert decode_body(zlib.compress(DTMF_OK), "deflate") == DTMF_OK
+    assert decode_body(DTMF_OK, "") == DTMF_OK
+    assert decode_body(DTMF_OK, "br") is None and decode_body(b"not gzip", "gzip") is None  # left unchecked
+    assert decode_body(zlib.compress(b"0" * (17 * 1024 * 1024)), "deflate") is None  # too large once decoded
 
 
 # -- redaction and bounded memory ------------------------------------------------------------------------

@@ -196,6 +196,7 @@ def start_proxy(
     import sys
     import tempfile
     import time
+    from pathlib import Path
 
     if output is None:
         handle, output = tempfile.mkstemp(prefix="tryvox-proxy-", suffix=".log")
@@ -204,11 +205,12 @@ def start_proxy(
                "--port", "0", *args]  # fmt: skip
     with open(output, "wb") as sink:  # a file, not a pipe: a pipe nobody reads would stall the proxy
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    printed = Path(output)
     deadline = time.monotonic() + timeout
-    while "TVX_BASE_URL" not in (exports := parse_exports(open(output, errors="replace").read())):
+    while "TVX_BASE_URL" not in (exports := parse_exports(printed.read_text(errors="replace"))):
         if time.monotonic() > deadline or process.poll() is not None:
             stop_server(process)
-            tail = open(output, errors="replace").read()[-2000:]
+            tail = printed.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the proxy did not start within {timeout:.0f} s (output {output}):\n{tail}")
         time.sleep(0.02)
     return process, exports["TVX_BASE_URL"], output
