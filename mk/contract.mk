@@ -11,6 +11,7 @@ contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (py
 drift: $(VENV_STAMP) ## Prove the contract suite fails on a drifting API (fault-injecting proxy)
 	$(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py
 
-contract-test: $(VENV_STAMP) ## Contract suite against the simulator, then the drift proofs (for make test)
+contract-test: $(VENV_STAMP) ## Contract suite against the simulator, then the drift proofs and the suite through the proxy (for make test)
 	@$(CLEAN_ENV) SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
-	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py \
+	  tests/test_proxy_contract.py

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from .spec import Operation, Spec
 
 ERRORS_BASE = "https://docs.tryvox.io/errors/"
 ECHOES = {"transferCall": "to", "playAudio": "url", "speakText": "text", "sendDtmf": "digits"}
@@ -443,7 +443,14 @@ class Observer:
             return []
         is_json = "json" in headers.get("content-type", "")
         answer = parse_json(body) if is_json else None
-        answer = None if answer is NO_BODY else answer
+        return self.observe_operation(op, params, request_body, status, headers, None if answer is NO_BODY else answer)
+
+    def observe_operation(
+        self, op: Operation, params: Mapping[str, str], request_body: bytes | None, status: int,
+        headers: Mapping[str, str], answer: Any,
+    ) -> list[Breach]:  # fmt: skip
+        """`observe` once the operation is known and the answer parsed (None: no JSON answer); the validating
+        proxy (verifier.py) has both already."""
         if op.source != "actions":
             self._learn_control(op.op_id, status, answer)
             return []
