@@ -230,3 +230,14 @@ def test_a_drifting_api_fails_with_the_gate_an_html_page_and_the_job_summary(sim
     assert "curl -X POST" in page and "HTTP 201" in page
     assert "test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed" in page
     assert simulator.env["TVX_API_TOKEN"] not in page + (tmp_path / "behaviour-junit.xml").read_text(), "no token"
+
+
+def test_against_a_deployment_min_coverage_sets_the_threshold(simulator, tmp_path):
+    with FaultProxy(simulator.base_url, control_plane=False) as url:  # no /_sim: it looks like a deployment
+        result = run_runner(timeout=180, **through(simulator, url, tmp_path, MIN_COVERAGE="50", **SHORT))
+    out = result.stdout
+    assert result.returncode == 1, out[-4000:]
+    assert "deployment (no control plane)" in out and "every dimension must reach 50% (deployment)" in out
+    assert "Result:      FAILED: coverage of statuses" in out and "schemathesis;" not in out, "only the gate failed"
+    assert "not reached: statuses: sendDtmf 429" in out
+    assert "Left out:" in out and "needs the simulator's control plane" in out, "what a deployment cannot reach"
