@@ -12,7 +12,7 @@ CLIENT_DIR := generated
 NPX := node_modules/.bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Tests start their own simulators: export lines pasted into the shell must not steer them.
-CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL
+CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL -u TVX_SIM_PUBLIC_URL
 
 VENV_STAMP := $(VENV)/.installed.stamp
 NODE_STAMP := node_modules/.installed.stamp
@@ -50,7 +50,7 @@ spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and ag
 
 client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
-	  --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
+	  --custom-template-path openapi/templates --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
 
 check-client: client ## Fail if the committed client differs from a fresh generation
 	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
@@ -60,16 +60,17 @@ check-client: client ## Fail if the committed client differs from a fresh genera
 serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
 	$(BIN)/tryvox-sim serve
 
-# Browser checks run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
+# Browser checks and code samples run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
 unit: $(VENV_STAMP) ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
-	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py
+	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py --ignore=tests/test_docs_samples.py \
+	  --ignore=tests/test_dist.py
 
-test: lint check-client unit contract-test docs-test ## Everything CI runs: lint, client drift, unit, contract, docs
+test: lint check-client unit contract-test docs-test dist-test ## Everything CI runs: lint, client drift, unit, contract, docs, dist
 	@echo "make test: all checks passed"
 
-# Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench).
+# Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)
 
 clean: ## Remove the virtualenv, node_modules and build outputs
-	rm -rf $(VENV) node_modules build reports .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules build dist reports .pytest_cache .hypothesis

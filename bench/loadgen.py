@@ -138,7 +138,8 @@ class _Run:
         op.statuses[status] = op.statuses.get(status, 0) + 1
 
 
-async def _drive(host, port, streams, seconds, max_requests) -> RunStats:
+async def drive(host, port, streams, seconds, max_requests=10_000_000) -> RunStats:
+    """`run_load` as a coroutine, to run beside other work on one event loop (make soak)."""
     loop = asyncio.get_running_loop()
     run = _Run(seconds, max_requests)
     conns = []
@@ -172,4 +173,4 @@ def run_load(
     max_requests: int = 10_000_000,
 ) -> RunStats:
     """One closed-loop connection per request stream, for at most `seconds` and `max_requests`."""
-    return uvloop.run(_drive(host, port, streams, seconds, max_requests))
+    return uvloop.run(drive(host, port, streams, seconds, max_requests))

@@ -73,6 +73,13 @@ def markdown(results: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def write(path: Path, results: dict) -> None:
+    """Write results.md; the sections `make soak` appended to it stay, after the new figures."""
+    old = path.read_text() if path.exists() else ""
+    soak = old.find("\n## Soak, ")
+    path.write_text(markdown(results) + (old[soak:] if soak >= 0 else ""))
+
+
 def _throughput(results: dict) -> list[str]:
     tp = results["throughput"]
     if not tp:
@@ -219,7 +226,7 @@ def main(argv=None) -> int:
     """Re-render results.md from a results.json: python -m bench.report bench/results.json"""
     path = Path((argv or sys.argv[1:] or [Path(__file__).resolve().parent / "results.json"])[0])
     results = json.loads(path.read_text())
-    (path.parent / "results.md").write_text(markdown(results))
+    write(path.parent / "results.md", results)
     return 0
 
 

@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     results["loadavg_after"] = round(os.getloadavg()[0], 2)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "results.md").write_text(report.markdown(results))
+    report.write(args.out / "results.md", results)
     log(f"bench: wrote {args.out / 'results.md'} and {args.out / 'results.json'}")
     for e in results["errors"]:
         log(f"bench: error: {e}")

@@ -2,18 +2,27 @@
 
 DOCS_HTML := build/docs/index.html
 DOCS_TEMPLATE := docs/template.hbs
+# The page renders a build-time copy of the spec with x-codeSamples added, and the Redocly config that
+# lists their languages; tools/code_samples.py writes both from the spec and docs/samples/*.j2.
+DOCS_SAMPLES_SPEC := build/docs/call-actions.samples.json
+DOCS_CONFIG := build/docs/redocly.yaml
+SAMPLE_TEMPLATES := $(wildcard docs/samples/*.j2)
 BASE ?= HEAD
 # Redocly would phone home from the CLI and from the page; the docs must work with no network.
 REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: docs docs-test chromium breaking version-check governance-test
+.PHONY: docs docs-test chromium curl breaking version-check governance-test
 
-docs: $(DOCS_HTML) ## Render the spec into one offline HTML page: build/docs/index.html
+docs: $(DOCS_HTML) ## Render the spec, with code samples, into one offline HTML page: build/docs/index.html
 
-$(DOCS_HTML): $(SPEC) $(DOCS_TEMPLATE) $(NODE_STAMP)
+$(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) &: $(SPEC) $(SAMPLE_TEMPLATES) tools/code_samples.py tryvox_sim/docs.py $(VENV_STAMP)
+	$(PY) -m tools.code_samples $(SPEC) --output $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG)
+
+$(DOCS_HTML): $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) $(DOCS_TEMPLATE) $(NODE_STAMP)
 	@mkdir -p $(@D)
-	$(REDOCLY_ENV) $(NPX)/redocly build-docs $(SPEC) --inlineBundle --template $(DOCS_TEMPLATE) --output $@.tmp
+	$(REDOCLY_ENV) $(NPX)/redocly build-docs $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG) --inlineBundle \
+	  --template $(DOCS_TEMPLATE) --output $@.tmp
 	@if grep -qiE '<(script|link)[^>]*(src|href)=["'\'']?(https?:)?//' $@.tmp; then \
 	  echo "$@ loads a script or style from the network (expected everything inlined)"; rm -f $@.tmp; exit 1; fi
 	@mv $@.tmp $@
@@ -23,8 +32,12 @@ chromium: ## Install headless Chromium (Debian package) when it is missing
 	@command -v chromium || command -v chromium-browser || command -v google-chrome || { $(SUDO) apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
-docs-test: docs chromium $(VENV_STAMP) ## Check the rendered docs in headless Chromium (screenshots in reports/)
-	TRYVOX_REQUIRE_BROWSER=1 $(PY) -m pytest -q tests/test_docs.py
+curl: ## Install curl (Debian package) when it is missing: docs-test runs the docs' curl samples
+	@command -v curl || { $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends curl; }
+
+docs-test: docs chromium curl $(VENV_STAMP) ## Check the rendered docs in headless Chromium and run every code sample
+	$(CLEAN_ENV) TRYVOX_REQUIRE_BROWSER=1 $(PY) -m pytest -q tests/test_docs.py tests/test_docs_samples.py
 
 breaking: $(VENV_STAMP) ## Spec gate vs BASE=<git ref>: report changes; fail on breaking ones unless major rose
 	$(PY) -m tools.version_check --base $(BASE) --spec $(SPEC) --verbose

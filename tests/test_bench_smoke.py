@@ -1,10 +1,14 @@
-"""The bench harness end to end with tiny bounds: it starts the simulator and the trivial peer,
-drives them, runs a small memory pass, and writes results. No timing is asserted."""
+"""The bench harness and the soak end to end with tiny bounds: they start the simulator (and the trivial
+peer), drive it, and write results. No timing is asserted."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from bench import soak
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +24,8 @@ def bench(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 
 
 def test_harness_writes_results_with_only_2xx(tmp_path):
+    soaked = "\n## Soak, 2026-01-01 00:00 UTC\n\nkept as it was\n"
+    (tmp_path / "results.md").write_text("# Benchmark results\n\nan earlier run\n" + soaked)
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
         "--targets", "simulator,peer", "--launches", "1", "--actions", "120", "--calls", "4",
@@ -44,6 +50,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
 
     table = (tmp_path / "results.md").read_text()
     assert "| 1 | startRecording |" in table and "## Memory after a million actions" in table
+    assert "an earlier run" not in table and table.endswith(soaked)  # what make soak appended stays
 
 
 def test_bad_arguments_are_refused_by_name(tmp_path):
@@ -51,3 +58,28 @@ def test_bad_arguments_are_refused_by_name(tmp_path):
     assert run.returncode == 2
     assert "unknown cell or target: fax" in run.stderr
     assert not (tmp_path / "results.json").exists()
+
+
+def test_soak_appends_a_section_with_every_part_run_and_nothing_failed(tmp_path):
+    results = tmp_path / "results.md"
+    results.write_text("# Benchmark results\n\nearlier figures\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.soak", "--seconds", "4", "--out", str(results)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    text = results.read_text()
+    assert text.startswith("# Benchmark results\n\nearlier figures\n\n## Soak, ")
+    assert "| 5xx answers | 0 |" in text and "| self-check failures | 0 |" in text
+    assert "| errors by kind | none |" in text
+    requests = next(line for line in text.splitlines() if line.startswith("| requests |"))
+    for part in ("valid", "bad input", "churn", "clock"):
+        assert f"{part} " in requests
+
+
+def test_soak_slope_is_least_squares_and_its_verdict_fails_on_5xx_or_self_check():
+    assert soak.slope_per_minute([(0, 10.0), (30, 10.0), (60, 11.5), (90, 11.5)]) == pytest.approx(1.2)
+    assert soak.slope_per_minute([(0, 50.0)]) == 0.0
+    assert soak.verdict({"5xx": 0, "self_check_failures": 0}) == 0
+    assert soak.verdict({"5xx": 1, "self_check_failures": 0}) == 1
+    assert soak.verdict({"5xx": 0, "self_check_failures": 2}) == 1

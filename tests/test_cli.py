@@ -84,3 +84,28 @@ def test_tokens_never_reach_the_log():
         httpx.post(url, content=b"{", headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"}, timeout=5)
     log = open(env["log"]).read()
     assert secret not in log and env["TVX_API_TOKEN"] not in log
+
+
+def test_public_url_is_printed_and_the_bound_address_logged():
+    # A container binds 0.0.0.0:4010 but clients reach it through a published port: print what they use.
+    public = "http://127.0.0.1:18080"
+    with served(env={"TVX_SIM_PUBLIC_URL": public}) as env:
+        assert env["TVX_BASE_URL"] == public
+        deadline = time.monotonic() + 10
+        while "listening on " not in (log := open(env["log"]).read()) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the stderr line follows the export lines
+        bound = log.split("listening on ", 1)[1].split(";", 1)[0]
+        assert bound.startswith("127.0.0.1:") and not bound.endswith(":0")
+        assert httpx.get(f"http://{bound}/_sim/health", timeout=5).json() == {"status": "ok"}
+    assert parse_args(["serve", "--public-url", "http://sim:4010"]).public_url == "http://sim:4010"
+
+
+def test_version_names_the_simulator_and_the_spec_on_stdout(capsys):
+    from tryvox_sim import __version__
+    from tryvox_sim.spec import CALL_ACTIONS_SPEC, load_yaml
+
+    with pytest.raises(SystemExit) as info:
+        parse_args(["--version"])
+    spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"tryvox-sim {__version__} (Call Actions API spec {spec_version})\n"

@@ -1,7 +1,8 @@
 """The rendered docs (build/docs/index.html): self-contained, and readable in a real headless Chromium.
 
 The browser tests run offline (every host name fails to resolve) and check, per operation, that its
-heading, parameters, request fields with their constraints, example and error statuses are visible.
+heading, parameters, request fields with their constraints, example, error statuses and a code sample
+in each language are visible, and that the samples shown by a served simulator's /docs carry its values.
 `make docs-test` installs Chromium and sets TRYVOX_REQUIRE_BROWSER=1, so there they never skip.
 """
 
@@ -13,6 +14,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -20,9 +22,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `tools` lives at the repo root
 
 from tools.breaking import resolve  # noqa: E402
+from tools.code_samples import LANGUAGES, page_samples  # noqa: E402
 from tools.headless import Browser, find_chromium  # noqa: E402
+from tryvox_sim.docs import sample_values  # noqa: E402
+from tryvox_sim.testing import served  # noqa: E402
 
 DOCS = ROOT / "build" / "docs" / "index.html"
+DOCS_SAMPLES = ROOT / "build" / "docs" / "call-actions.samples.json"
+LABELS = [label for label, _, _ in LANGUAGES]
 REPORTS = ROOT / "reports"
 RAW_SPEC = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())
 SPEC = resolve(RAW_SPEC, RAW_SPEC)
@@ -50,14 +57,18 @@ def docs_page() -> Path:
     return DOCS
 
 
-@pytest.fixture(scope="module")
-def browser():
+def open_browser() -> Browser:
     executable = find_chromium()
     if executable is None:
         if os.environ.get("TRYVOX_REQUIRE_BROWSER"):
             pytest.fail("chromium is not installed: run `make docs-test`, which installs it")
         pytest.skip("chromium is not installed; `make docs-test` installs it and runs these tests")
-    with Browser(executable, offline=True) as chromium:
+    return Browser(executable, offline=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with open_browser() as chromium:
         yield chromium
 
 
@@ -164,6 +175,90 @@ def test_operation_is_visible_with_fields_constraints_examples_and_errors(
             break
     REPORTS.mkdir(exist_ok=True)
     browser.screenshot(REPORTS / f"docs-{operation['operationId']}.png")
+
+
+def samples_panel(base: str) -> str:
+    """JS: the operation's request samples panel (Redoc 3)."""
+    return f"document.getElementById({json.dumps(base)})?.querySelector('.panel-request-samples')"
+
+
+def language_menu(base: str) -> str:
+    """JS: the button of the panel's language menu (its header's second dropdown; the first picks the server)."""
+    header = '[data-component-name="Panel/PanelHeader"]'
+    return f"({samples_panel(base)})?.querySelectorAll('{header} [data-testid=dropdown] > button')[1]"
+
+
+def choose_sample(browser, base: str, label: str, expected: str) -> tuple[list[str], str]:
+    """Pick `label` in the operation's language menu; return the labels the menu listed and the code shown
+    once it is `expected` (Redoc may paint the new label before the new code), or what shows at the timeout."""
+    panel, menu_button = samples_panel(base), language_menu(base)
+    labels = browser.wait_for(f"""(() => {{
+        const button = {menu_button};
+        if (!button) return null;
+        if (button.getAttribute('aria-expanded') !== 'true') button.click();
+        const items = [...document.querySelectorAll('[role=menuitem]')].filter(e => e.checkVisibility());
+        const item = items.find(e => e.innerText.trim() === {json.dumps(label)});
+        item?.click();
+        return item && items.map(e => e.innerText.trim());
+    }})()""")
+    shown = f"""(() => {{
+        const code = ({panel})?.querySelector('pre[data-testid=source-code]');
+        const box = code?.getBoundingClientRect();
+        return {menu_button}?.innerText.trim() === {json.dumps(label)} && code.checkVisibility()
+            && box.width > 0 && box.height > 0 ? code.innerText : "";
+    }})()"""
+    code = browser.wait_for(
+        f"(() => {{ const c = {shown}; return c.trimEnd() === {json.dumps(expected.rstrip())} && c; }})()"
+    )
+    return labels or [], code or browser.evaluate(shown)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("path", "method", "operation", "params"), OPERATIONS, ids=[o[2]["operationId"] for o in OPERATIONS]
+)
+def test_operation_shows_its_code_sample_in_each_language(browser, docs_page, path, method, operation, params):
+    base = route(operation)
+    built = json.loads(DOCS_SAMPLES.read_text())["paths"][path][method]["x-codeSamples"]
+    sources = {sample["label"]: sample["source"] for sample in built}
+    assert wait_for_section(browser, docs_page, base, [base])[base]
+    for label in LABELS:
+        menu, code = choose_sample(browser, base, label, sources[label])
+        assert menu[: len(LABELS)] == LABELS, f"language menu of {operation['operationId']}: {menu}"
+        assert code, f"{label} sample of {operation['operationId']} not visible"
+        assert code.rstrip() == sources[label].rstrip()
+        assert all(value in code for value in sample_values(RAW_SPEC).values())  # production URL, placeholders
+    browser.evaluate(f"{language_menu(base)}.click()")  # open, so the screenshot shows every language
+    browser.screenshot(REPORTS / f"docs-samples-{operation['operationId']}.png")
+    browser.evaluate(f"{language_menu(base)}.click()")
+
+
+@pytest.mark.browser
+def test_samples_copied_from_the_served_docs_carry_its_values_and_run(docs_page):
+    """The served page, read in a browser, shows each sample with the simulator's values; curl runs as copied
+    (tests/test_docs_samples.py runs every sample of the served page)."""
+    own = {
+        "TVX_AUTH_ID": "copy_reader",
+        "TVX_API_TOKEN": "tvx_sk_test_copy_reader_000000000",
+        "TVX_CALL_UUID": "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+    }
+    operation = next(o[2] for o in OPERATIONS if o[2]["operationId"] == "sendDtmf")
+    base = route(operation)
+    with served(env=own) as found, open_browser() as browser:  # its own browser: it may use loopback
+        page = httpx.get(f"{found['TVX_BASE_URL']}/docs").text
+        sources = {label: page_samples(page)[(operation["operationId"], label)] for label in LABELS}
+        browser.navigate(f"{found['TVX_BASE_URL']}/docs#/{base}")
+        copied = {label: choose_sample(browser, base, label, sources[label])[1] for label in LABELS}
+        browser.screenshot(REPORTS / "docs-samples-served.png")
+        placeholders = sample_values(RAW_SPEC).values()
+        for label, code in copied.items():
+            assert code.rstrip() == sources[label].rstrip()  # what a reader copies is what test_docs_samples runs
+            assert all(found[name] in code for name in own) and found["TVX_BASE_URL"] in code, label
+            assert not [p for p in placeholders if p in code], f"{label}: {code}"
+        ran = subprocess.run(
+            ["sh"], input=copied["curl"], capture_output=True, text=True, timeout=30, env={"PATH": os.environ["PATH"]}
+        )
+        assert ran.stdout.startswith("HTTP/1.1 202 "), ran.stdout + ran.stderr
 
 
 @pytest.mark.browser

@@ -4,7 +4,7 @@ from uuid import UUID
 
 import pytest
 
-from tryvox_sim.calls import TIMELINE_LEN
+from tryvox_sim.calls import MAX_RECORDINGS, TIMELINE_LEN
 from tryvox_sim.clock import MANUAL_START, Clock
 from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
 from tryvox_sim.domain import DEFAULT_CALL_UUID as CALL
@@ -179,6 +179,19 @@ def test_recordings_are_kept_30_days(world):
     world.advance(1)
     assert details(world, call.uuid)["recordings"] == []
     assert "recording.expired" in types(world, call.uuid)
+
+
+def test_a_call_keeps_its_latest_recordings_within_the_specs_1000(world):
+    call = world.new_call(ME)
+    first = record(world, call.uuid)["recording_uuid"]
+    world.stop_recording(ME, call.uuid)
+    for _ in range(MAX_RECORDINGS):
+        record(world, call.uuid)
+        world.stop_recording(ME, call.uuid)
+    running = record(world, call.uuid)["recording_uuid"]
+    recordings = details(world, call.uuid)["recordings"]
+    assert len(recordings) == 1000 and recordings[-1]["recording_uuid"] == running
+    assert first not in {r["recording_uuid"] for r in recordings}
 
 
 def test_hangup_stops_the_recording_and_sends_urls_in_the_webhook(world):

@@ -51,8 +51,9 @@ class Browser:
         self._profile = tempfile.mkdtemp(prefix="tryvox-chromium-")
         flags = [*CHROMIUM_FLAGS, f"--user-data-dir={self._profile}", f"--window-size={width},{height}"]
         if offline:
-            # Every host name fails to resolve: the page must work with no network at all.
-            flags.append("--host-resolver-rules=MAP * ~NOTFOUND")
+            # Every host name fails to resolve: the page must work with no network at all. Loopback stays
+            # reachable, where a test serves the page from a simulator.
+            flags.append("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
 

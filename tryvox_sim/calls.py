@@ -23,6 +23,9 @@ SPEECH_SECONDS_PER_CHAR = 0.060
 RECORDING_TTL = 30 * 86400.0
 CALL_TTL = 3600.0
 TIMELINE_LEN = 50  # events kept per call; small so 10k busy calls stay well under 100 MB
+# Stopped recordings kept per call, the oldest dropped first: with a running one, the 1000 the spec allows in a
+# call's details (a call recorded again and again within 30 days would break the spec, and memory, without it).
+MAX_RECORDINGS = 999
 MAX_DTMF_PENDING = 100  # DTMF sends in flight per call; beyond it the earliest is cut short (bounds memory)
 TRANSFER_OUTCOMES = {
     "+15005550001": (1.0, "answered"),
@@ -256,6 +259,8 @@ class Call:
         self.recording = None
         rec.stopped_at = min(at, rec.ends_at)
         self.recordings.append(rec.pack())
+        if len(self.recordings) > MAX_RECORDINGS:
+            del self.recordings[0]
         self.log(rec.stopped_at, "recording.stopped", rec.uuid, reason)
         return rec
 

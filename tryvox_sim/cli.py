@@ -45,7 +45,8 @@ class Version(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         spec_version = load_yaml(CALL_ACTIONS_SPEC)["info"]["version"]
-        parser.exit(message=f"tryvox-sim {__version__} (Call Actions API spec {spec_version})\n")
+        print(f"tryvox-sim {__version__} (Call Actions API spec {spec_version})")  # stdout, as argparse's own
+        parser.exit()
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -66,6 +67,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="POST webhooks to loopback receivers only (default), to any host, or record them only",
     )  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
+    serve.add_argument(
+        "--public-url", default=os.environ.get("TVX_SIM_PUBLIC_URL") or None,
+        help="the TVX_BASE_URL to print when clients reach it at another address, e.g. a published container port",
+    )  # fmt: skip
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     args = parser.parse_args(argv)
@@ -103,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = build_app(args)
 
     def ready(host: str, port: int) -> None:  # a parent process reads these lines to know the server is up
-        print(format_exports(f"http://{host}:{port}", *app.world.seed), end="", flush=True)
+        app.base_url = args.public_url or f"http://{host}:{port}"  # where clients reach it (/docs samples use it)
+        print(format_exports(app.base_url, *app.world.seed), end="", flush=True)
+        if args.public_url:  # the printed URL is not the bound address: say both
+            print(f"tryvox-sim: listening on {host}:{port}; clients use {args.public_url}", file=sys.stderr, flush=True)
 
     try:
         server.run(app, args.host, args.port, on_ready=ready)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .clock import iso
+from .docs import served_page
 from .domain import DEFAULT_FROM
 from .problems import DocsNotBuilt
 from .reply import Reply
@@ -37,7 +38,7 @@ def get_spec_json(app: App, params: Params, query: Params, body: Body) -> Reply:
 
 def get_docs(app: App, params: Params, query: Params, body: Body) -> Reply:
     try:
-        return Reply(200, DOCS_HTML.read_bytes(), "text/html; charset=utf-8")
+        return Reply(200, served_page(DOCS_HTML, app), "text/html; charset=utf-8")
     except OSError:
         raise DocsNotBuilt("build/docs/index.html is missing: run `make docs` first.") from None
 

@@ -11,6 +11,7 @@ then the domain rules (409/422). Every refusal is a `Problem` raised where it is
 
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from itertools import islice
@@ -113,13 +114,24 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is out of range")
+    return value
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        if "64-bit" not in str(exc):  # orjson refuses huge integers; the stdlib parser takes them
+        # orjson refuses integers past 64 bits ("infinity" past a double's range); the stdlib parser takes them
+        if "64-bit" not in str(exc) and "infinity" not in str(exc):
             raise ValueError(str(exc)) from None
-    return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 class App:
@@ -149,6 +161,7 @@ class App:
         self.spec_json = orjson.dumps(self.spec.actions_doc)
         self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
+        self.base_url: str | None = None  # where clients reach it, once served: /docs fills its samples with it
 
     def reset(self) -> None:
         self.world.reset()

@@ -451,11 +451,12 @@ class CallMemory:
 
 
 def parse_json(raw: bytes | str | None) -> Any:
+    """The JSON in `raw`, or NO_BODY when there is none (or it is not JSON, or nested too deeply to read)."""
     if not raw:
         return NO_BODY
     try:
         return json.loads(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return NO_BODY
 
 

@@ -146,6 +146,18 @@ class MethodNotAllowed(Problem):
     status, code, title = 405, "method_not_allowed", "Method not allowed"
 
 
+class RequestTimeout(Problem):
+    status, code, title = 408, "request_timeout", "Request timeout"
+
+
+class UriTooLong(Problem):
+    status, code, title = 414, "uri_too_long", "URI too long"
+
+
+class HeaderFieldsTooLarge(Problem):
+    status, code, title = 431, "header_fields_too_large", "Request header fields too large"
+
+
 class InternalError(Problem):
     status, code, title = 500, "internal_error", "Internal error"
 

@@ -3,29 +3,47 @@
 `App.handle` is synchronous and takes tens of microseconds, so each request is answered straight from
 the parser callback: no ASGI messages, no task per request. That keeps the server's cost per request
 close to the handler's own (uvicorn's ASGI cycle cost several times the handler; see bench/results.md).
-HTTP/1.1 keep-alive and pipelining (answers in order), chunked request bodies, `Expect: 100-continue`,
-bodies over the limit (413 without reading them), malformed requests (400, then close), idle and slow
-connections (closed by a sweep), and back-pressure from slow readers are handled here.
+HTTP/1.1 keep-alive and pipelining (answers in order), chunked request bodies and `Expect: 100-continue`
+are handled here, and so is what production servers guard against: request heads over the limits (414,
+431), bodies over the limit (413), malformed requests (400) and stalled ones (408) are refused with a
+problem, then the connection is drained and closed (a lingering close, so the client reads the answer
+instead of a reset); idle connections are closed; a client that does not read its answers stops being
+read (back-pressure), so no connection holds more than a bounded amount of memory.
 """
 
 import asyncio
 import logging
+import resource
 import signal
 import threading
 import time
+from collections import deque
+from functools import partial
 from http import HTTPStatus
 
 import httptools
 
 from .http import MAX_BODY, App
-from .problems import MalformedHttp, Problem
+from .problems import HeaderFieldsTooLarge, MalformedHttp, Problem, RequestTimeout, UriTooLong
 from .reply import Reply
 
 log = logging.getLogger("tryvox_sim")
 IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle
-REQUEST_TIMEOUT = 10.0  # seconds a started request may take to arrive in full
-SWEEP_EVERY = 1.0  # seconds between looks for idle or stalled connections
+REQUEST_TIMEOUT = 10.0  # seconds a started request may take to arrive in full (then 408)
+SWEEP_EVERY = 1.0  # seconds between looks for idle, stalled or lingering connections
 SETTLE_EVERY = 0.1  # seconds between background settles (timed rules and webhooks fire without a request)
+# Request head limits, as production servers set them (nginx's large_client_header_buffers is 8 KiB per line).
+MAX_TARGET = 8 * 1024  # bytes of request target; over it, 414
+MAX_HEADERS = 16 * 1024  # bytes of header block (each field counted as `name: value\r\n`); over it, 431
+MAX_FIELDS = 100  # header fields; over it, 431
+# httptools holds a header name or value whole until it ends, so a head spanning reads is also capped by
+# the bytes read for it: a head within the limits above stays under this.
+MAX_HEAD_READ = MAX_TARGET + MAX_HEADERS + 1024
+# After a refusal, what the client still sends is read and dropped for this long or this much, then the
+# connection closes (nginx's lingering close): closing with unread bytes would reset it before the client
+# reads the answer.
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
 REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
 
 
@@ -39,12 +57,38 @@ def encode(status: int, headers, data: bytes, keep_alive: bool, head: bool = Fal
 
 
 def problem_response(problem: Problem) -> bytes:
-    return encode(*Reply.problem(problem).encode(), keep_alive=False)
+    """A refusal made by the server itself (the request never reached `App.handle`); the connection closes."""
+    status, headers, body = Reply.problem(problem).encode()
+    return encode(status, headers, body, keep_alive=False)
+
+
+class Refused(Exception):
+    """Raised in a parser callback to stop parsing at once; `answer()` makes the refusal's response."""
+
+    def __init__(self, answer):
+        self.answer = answer
+
+
+class Drain:
+    """Takes the parser's place once a request is refused: what the client still sends is counted and dropped,
+    up to LINGER_BYTES, for LINGER_SECONDS (the sweep closes it then)."""
+
+    __slots__ = ("transport", "left", "until")
+
+    def __init__(self, transport):
+        self.transport = transport
+        self.left = LINGER_BYTES
+        self.until = time.monotonic() + LINGER_SECONDS
+
+    def feed_data(self, data):
+        self.left -= len(data)
+        if self.left < 0:
+            self.transport.close()
 
 
 class Connection(asyncio.Protocol):
-    __slots__ = ("app", "connections", "transport", "parser", "url", "headers", "body", "size", "skip",
-                 "started", "last_active", "paused")  # fmt: skip
+    __slots__ = ("app", "connections", "transport", "parser", "url", "headers", "body", "size", "fields",
+                 "header_bytes", "head_read", "started", "last_active", "paused", "waiting", "ended")  # fmt: skip
 
     def __init__(self, app: App, connections: set):
         self.app = app
@@ -52,7 +96,10 @@ class Connection(asyncio.Protocol):
         self.transport = None
         self.parser = httptools.HttpRequestParser(self)
         self.started = None  # monotonic time the current request began, None between requests
-        self.paused = False
+        self.head_read = None  # bytes read for a head that spans reads; None when no head is being read
+        self.paused = False  # the client is not reading its answers: stop reading its requests
+        self.waiting = deque()  # answers owed while paused, in request order: (make the response, keep alive)
+        self.ended = False  # the answer that ends the connection was sent: nothing more is
 
     # -- asyncio.Protocol
     def connection_made(self, transport):
@@ -62,81 +109,146 @@ class Connection(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.connections.discard(self)
+        self.waiting.clear()
 
     def data_received(self, data):
         self.last_active = time.monotonic()
+        if self.head_read is not None:  # a head began in an earlier read: count this read towards it
+            self.head_read += len(data)
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self.transport.close()  # no protocol upgrades here; the request itself was answered
+        except httptools.HttpParserUpgrade:  # no protocol upgrades here: answer the request, drop the rest
+            self._refuse(lambda: b"")
         except httptools.HttpParserError as exc:
-            if not self.transport.is_closing():
+            if isinstance(exc.__context__, Refused):
+                self._refuse(exc.__context__.answer)
+            else:
                 detail = f"The request is not valid HTTP/1.1: {str(exc)[:200]}"
-                self.transport.write(problem_response(MalformedHttp(detail)))
-                self.transport.close()
+                self._refuse(partial(problem_response, MalformedHttp(detail)))
+        else:
+            if self.head_read is not None and self.head_read > MAX_HEAD_READ:
+                self._refuse(partial(head_too_large, f"The header block is over {MAX_HEADERS} bytes."))
 
-    def pause_writing(self):  # a client that does not read its answers stops being read
+    def pause_writing(self):  # the answers pile up unread: read no more requests until they drain
         self.paused = True
         self.transport.pause_reading()
 
     def resume_writing(self):
         self.paused = False
-        self.transport.resume_reading()
+        while self.waiting and not self.paused:
+            make, keep_alive = self.waiting.popleft()
+            self._send(make(), keep_alive)
+        if not self.paused and not self.transport.is_closing():
+            self.transport.resume_reading()
 
-    # -- httptools callbacks
+    # -- httptools callbacks (a callback that raises Refused stops the parser at once)
     def on_message_begin(self):
-        self.url, self.headers, self.body, self.size, self.skip = b"", {}, [], 0, False
+        self.url, self.headers, self.body, self.size, self.fields, self.header_bytes = b"", {}, [], 0, 0, 0
         self.started = time.monotonic()
+        self.head_read = 0
 
     def on_url(self, url):
+        if len(self.url) + len(url) > MAX_TARGET:
+            detail = f"The request target is over {MAX_TARGET} bytes."
+            raise Refused(partial(problem_response, UriTooLong(detail)))
         self.url += url
 
     def on_header(self, name, value):
+        self.fields += 1
+        self.header_bytes += len(name) + len(value) + 4
+        if self.fields > MAX_FIELDS or self.header_bytes > MAX_HEADERS:
+            detail = f"The header block is over {MAX_HEADERS} bytes."
+            if self.fields > MAX_FIELDS:
+                detail = f"The request has over {MAX_FIELDS} header fields."
+            raise Refused(partial(head_too_large, detail))
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
     def on_headers_complete(self):
+        self.head_read = None
         length = self.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY:
-            self.skip = True  # answer 413 now, never read the body
-            self._respond(keep_alive=False)
-        elif self.headers.get("expect", "").lower() == "100-continue":
+        if length.isdigit() and int(length) > MAX_BODY:  # the handler says 413 from the header: read no body
+            raise Refused(self._request(keep_alive=False))
+        if self.headers.get("expect", "").lower() == "100-continue" and not self.waiting:  # never ahead of owed answers
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk):
-        if self.size <= MAX_BODY:  # keep at most MAX_BODY + 1 bytes: enough for the handler to say 413
-            self.body.append(chunk)
         self.size += len(chunk)
+        if self.size > MAX_BODY:  # chunked, so no Content-Length said so: the handler sees one byte too many
+            self.body.append(chunk[: MAX_BODY + 1 - (self.size - len(chunk))])
+            raise Refused(self._request(keep_alive=False))
+        self.body.append(chunk)
 
     def on_message_complete(self):
-        if not self.skip:
-            self._respond(keep_alive=self.parser.should_keep_alive())
         self.started = None
+        keep_alive = self.parser.should_keep_alive()
+        if self.paused or self.waiting:  # answer once the client has read what it was sent
+            self.waiting.append((self._request(keep_alive), keep_alive))
+        else:
+            method = self.parser.get_method().decode("latin-1")
+            self._send(self._answer(method, self._target(), self.headers, self.body, keep_alive), keep_alive)
 
-    # -- answering
-    def _respond(self, keep_alive: bool):
-        if self.transport.is_closing():
-            return
-        method = self.parser.get_method().decode("latin-1")
+    def _target(self):
         try:
-            url = httptools.parse_url(self.url)
-            path = url.path.decode("latin-1")
-            query = (url.query or b"").decode("latin-1")
+            return httptools.parse_url(self.url)
         except httptools.HttpParserInvalidURLError:
-            self.transport.write(problem_response(MalformedHttp("The request target is invalid.")))
-            self.transport.close()
+            detail = "The request target is invalid."
+            raise Refused(partial(problem_response, MalformedHttp(detail))) from None
+
+    def _request(self, keep_alive: bool):
+        """The request read so far, as the call that answers it when its turn comes."""
+        url, method = self._target(), self.parser.get_method().decode("latin-1")
+        return partial(self._answer, method, url, self.headers, self.body, keep_alive)
+
+    # -- answering: every response leaves through _send, in request order
+    def _answer(self, method: str, url, headers: dict, body: list, keep_alive: bool) -> bytes:
+        path = url.path.decode("latin-1")
+        query = (url.query or b"").decode("latin-1")
+        status, out_headers, data = self.app.handle(method, path, query, headers, b"".join(body))
+        return encode(status, out_headers, data, keep_alive, head=method == "HEAD")
+
+    def _send(self, response: bytes, keep_alive: bool):
+        if self.ended or self.transport.is_closing():
             return
-        # With `skip` the body stays unread: the handler answers 413 from the Content-Length header.
-        body = b"".join(self.body)[: MAX_BODY + 1]
-        status, headers, data = self.app.handle(method, path, query, self.headers, body)
-        self.transport.write(encode(status, headers, data, keep_alive, head=method == "HEAD"))
-        if not keep_alive:
+        self.transport.write(response)
+        if keep_alive:
+            return
+        self.ended = True
+        if isinstance(self.parser, Drain):  # the request may still be arriving: send FIN, read on, then close
+            self.transport.write_eof()
+        else:
             self.transport.close()
+
+    def _refuse(self, answer):
+        """Stop parsing and keeping this connection's input; answer once earlier answers are out, then drain."""
+        self.parser = Drain(self.transport)
+        self.started = self.head_read = None
+        self.url, self.headers, self.body = b"", {}, []
+        if self.paused or self.waiting:
+            self.waiting.append((answer, False))
+        else:
+            self._send(answer(), False)
+
+
+def head_too_large(detail: str) -> bytes:
+    return problem_response(HeaderFieldsTooLarge(detail))
+
+
+def raise_fd_limit() -> int:
+    """Lift the soft limit on open files to the hard one (each connection holds a descriptor); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):  # e.g. a sandbox refusing it: serve with the soft limit
+            pass
+    return soft
 
 
 async def _housekeeping(app: App, connections: set):
-    """Settle due timers (so webhooks fire without a request) and close idle or stalled connections."""
+    """Settle due timers (so webhooks fire without a request); close idle, stalled or drained connections."""
     world, last_sweep = app.world, 0.0
     while True:  # ends when the server stops (task cancelled)
         await asyncio.sleep(SETTLE_EVERY)
@@ -151,8 +263,13 @@ async def _housekeeping(app: App, connections: set):
         if now - last_sweep >= SWEEP_EVERY:
             last_sweep = now
             for conn in list(connections):
-                stalled = conn.started is not None and now - conn.started > REQUEST_TIMEOUT
-                if stalled or (conn.started is None and now - conn.last_active > IDLE_TIMEOUT):
+                if conn.started is not None and now - conn.started > REQUEST_TIMEOUT:
+                    detail = f"The request did not arrive in full within {REQUEST_TIMEOUT:g} s."
+                    conn._refuse(partial(problem_response, RequestTimeout(detail)))
+                elif isinstance(conn.parser, Drain):
+                    if now > conn.parser.until:
+                        conn.transport.close()
+                elif conn.started is None and now - conn.last_active > IDLE_TIMEOUT:
                     conn.transport.close()
 
 
@@ -161,7 +278,7 @@ async def serve(app: App, host: str, port: int, on_ready=None, stop: asyncio.Eve
     the socket listens."""
     loop = asyncio.get_running_loop()
     connections: set = set()
-    server = await loop.create_server(lambda: Connection(app, connections), host, port, backlog=1024)
+    server = await loop.create_server(lambda: Connection(app, connections), host, port, backlog=4096)
     stop = stop or asyncio.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -183,6 +300,7 @@ async def serve(app: App, host: str, port: int, on_ready=None, stop: asyncio.Eve
 
 
 def run(app: App, host: str, port: int, on_ready=None) -> None:
+    log.info("up to %d open files (connections and the rest)", raise_fd_limit())
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is pinned, but the server works without it

@@ -1,0 +1,34 @@
+# Distributions and the container image: tryvox-sim (the root pyproject.toml, hatchling) and
+# tryvox-call-actions-client (generated/, pdm-backend), built with the pinned backends of .venv.
+.PHONY: dist dist-test image image-test
+
+DIST_DIR := dist
+
+dist: $(VENV_STAMP) ## Build sdist + wheel of tryvox-sim and of the generated client into dist/; twine check --strict
+	rm -rf $(DIST_DIR)
+	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) .
+	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) $(CLIENT_DIR)
+	$(BIN)/twine check --strict $(DIST_DIR)/*
+
+dist-test: dist ## Install both wheels in a fresh venv outside the repo: serve + six operations, a foreign pytest file
+	$(CLEAN_ENV) TRYVOX_DIST_DIR=$(CURDIR)/$(DIST_DIR) $(PY) -m pytest -q -p no:cacheprovider tests/test_dist.py
+
+# The container image. Its wheels are built here (`pip wheel`, the lock's versions, binary only) and installed
+# in the image with --no-index. image-test builds a local Debian base when BASE_IMAGE cannot be pulled.
+SIM_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+IMAGE ?= tryvox-sim:$(SIM_VERSION)
+BASE_IMAGE ?= python:3.11-slim
+WHEELHOUSE := build/image/wheels
+
+image: dist ## Build the container image tryvox-sim:<version> (BASE_IMAGE=… to change the base, default python:3.11-slim)
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip wheel --quiet --only-binary=:all: --constraint requirements.lock --wheel-dir $(WHEELHOUSE) \
+	  $(DIST_DIR)/tryvox_sim-$(SIM_VERSION)-py3-none-any.whl
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --tag $(IMAGE) .
+	@# Untagged leftovers of earlier builds (the legacy builder also keeps the install stage): removed.
+	docker image prune --force --filter label=tryvox-sim.stage=install >/dev/null
+	docker image prune --force --filter label=org.opencontainers.image.title=tryvox-sim >/dev/null
+
+image-test: $(VENV_STAMP) ## Build and run the image, wait until healthy, make contract against it, stop it (needs Docker)
+	base="$$($(PY) -m tools.image_test base $(BASE_IMAGE))" && $(MAKE) --no-print-directory image BASE_IMAGE="$$base"
+	$(CLEAN_ENV) $(PY) -m tools.image_test run $(IMAGE)

@@ -1,0 +1,57 @@
+"""The generated client's README (the page a package index shows) is written for this API and runs as written.
+
+Its Python blocks run in order, in one namespace, against a served simulator; each `print(...)  # expected`
+comment is checked against the line printed (… stands for anything).
+"""
+
+import os
+import re
+from pathlib import Path
+
+from tryvox_sim.testing import served
+
+README = (Path(__file__).resolve().parents[1] / "generated" / "README.md").read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+OPERATIONS = ("transfer_call", "start_recording", "stop_recording", "play_audio", "speak_text", "send_dtmf")
+
+
+def expected_lines(code: str) -> list[str]:
+    return [line.split("  # ", 1)[1] for line in code.splitlines() if "print(" in line and "  # " in line]
+
+
+def matches(expected: str, printed: str) -> bool:
+    pattern = ".*".join(re.escape(part) for part in expected.split("…"))
+    return re.fullmatch(pattern, printed) is not None
+
+
+def test_readme_is_written_for_this_api():
+    for placeholder in ("MyDataModel", "my_tag", "api.example.com", "SuperSecretToken"):
+        assert placeholder not in README
+    assert 'os.environ.get("TVX_BASE_URL", "https://api.tryvox.io")' in README
+    assert "Authorization: Bearer" in README
+    code = "\n".join(BLOCKS)
+    assert "isinstance(again, Problem)" in code and "await asyncio.gather(" in code
+    for operation in OPERATIONS:
+        assert f"{operation}.sync(" in code or f"{operation}.asyncio(" in code, operation
+
+
+def test_readme_examples_run_against_a_served_simulator(monkeypatch, capsys):
+    assert len(BLOCKS) >= 4
+    with served() as sim:
+        for name in ("TVX_BASE_URL", "TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID"):
+            monkeypatch.setitem(os.environ, name, sim[name])
+        namespace: dict = {"__name__": "readme"}
+        for code in BLOCKS:
+            exec(compile(code, "generated/README.md", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    expected = [line for code in BLOCKS for line in expected_lines(code)]
+    assert len(expected) >= 8
+    assert len(printed) == len(expected), printed
+    for want, got in zip(expected, printed, strict=True):
+        assert matches(want, got), f"README says {want!r}, the client printed {got!r}"
+
+
+def test_expected_output_comments_are_checked_strictly():
+    assert matches("stopped https://recordings.tryvox.io/….wav", "stopped https://recordings.tryvox.io/ab-1.wav")
+    assert not matches("stopped https://recordings.tryvox.io/….wav", "stopped https://recordings.tryvox.io/ab.mp3")
+    assert not matches("409 no_active_recording", "409 no_active_recording ")

@@ -1,0 +1,237 @@
+"""The built distributions, used as someone outside this repository would use them.
+
+A fresh venv in a temporary directory outside the repository gets only the two wheels (their dependencies come
+from the package index, held to the versions of requirements.lock) and pytest; nothing of the checkout is on its
+`sys.path`. `make dist-test` runs this file on the wheels `make dist` wrote (TRYVOX_DIST_DIR); run alone it
+builds them first. Not part of `make unit`: it installs packages.
+"""
+
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+import tomllib
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tryvox_sim.control_client import parse_exports, ready
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
+SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
+SIM_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+PINS = {normalize(name): version for name, version in LOCK.items()}
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    if os.environ.get("TRYVOX_DIST_DIR"):
+        return Path(os.environ["TRYVOX_DIST_DIR"])
+    out = tmp_path_factory.mktemp("dist")
+    for source in (ROOT, ROOT / "generated"):
+        build = [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", str(out), str(source)]
+        subprocess.run(build, check=True, capture_output=True)
+    return out
+
+
+def built(dist: Path, pattern: str) -> Path:
+    found = sorted(dist.glob(pattern))
+    assert len(found) == 1, f"expected one {pattern} in {dist}, found {[p.name for p in found]}"
+    return found[0]
+
+
+def metadata(wheel: Path):
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return Parser().parsestr(archive.read(name).decode())
+
+
+def test_the_wheel_carries_the_spec_files_byte_for_byte(dist):
+    with zipfile.ZipFile(built(dist, "tryvox_sim-*.whl")) as archive:
+        packaged = {n: archive.read(n) for n in archive.namelist() if n.startswith("tryvox_sim/openapi/")}
+    assert packaged == {
+        f"tryvox_sim/openapi/{name}": (ROOT / "openapi" / name).read_bytes()
+        for name in ("call-actions.yaml", "simulator.yaml")
+    }
+
+
+def test_the_wheels_add_no_generic_top_level_names(dist):
+    for package in ("tryvox_sim", "tryvox_call_actions_client"):
+        with zipfile.ZipFile(built(dist, f"{package}-*.whl")) as archive:
+            tops = {n.split("/")[0] for n in archive.namelist() if ".dist-info/" not in n}
+        assert tops == {package}
+
+
+def test_metadata_is_complete_and_pinned(dist):
+    sim = metadata(built(dist, "tryvox_sim-*.whl"))
+    client = metadata(built(dist, "tryvox_call_actions_client-*.whl"))
+    for meta in (sim, client):
+        assert meta["License-Expression"] == "Apache-2.0" and meta["License-File"] == "LICENSE"
+        assert meta["Requires-Python"] == ">=3.11"
+        assert meta["Description-Content-Type"] == "text/markdown" and len(meta.get_payload()) > 1000
+        urls = dict(url.split(", ", 1) for url in meta.get_all("Project-URL"))
+        assert {"Homepage", "Source", "Issues", "Changelog"} <= set(urls)
+        classifiers = meta.get_all("Classifier")
+        assert "Programming Language :: Python :: 3.11" in classifiers and len(classifiers) >= 8
+    assert client["Version"] == SPEC_VERSION  # the client's version follows the spec's info.version
+    runtime = [r for r in sim.get_all("Requires-Dist") if "extra ==" not in r]
+    assert not any(tool in r for r in runtime for tool in ("schemathesis", "openapi-python-client", "pytest"))
+    for requirement in runtime:  # exact pins, the versions of requirements.lock
+        name, version = re.match(r"([A-Za-z0-9_.-]+)==([^;\s]+)", requirement).groups()
+        assert PINS[normalize(name)] == version, requirement
+    assert f"tryvox-call-actions-client=={client['Version']}; extra == 'client'" in sim.get_all("Requires-Dist")
+
+
+# -- installed in a fresh venv outside the repository
+
+
+@pytest.fixture(scope="module")
+def venv(dist, tmp_path_factory):
+    home = tmp_path_factory.mktemp("user-project")
+    assert ROOT not in home.parents
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home / "venv")], check=True)
+    python = home / "venv" / "bin" / "python"
+    wheels = [built(dist, "tryvox_sim-*.whl"), built(dist, "tryvox_call_actions_client-*.whl")]
+    # This venv's pip installs into the new one (--python): the user's venv gets no pip, only what is asked.
+    install = [
+        sys.executable,
+        "-m",
+        "pip",
+        "--python",
+        str(python),
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ]
+    install += ["--constraint", str(ROOT / "requirements.lock"), *map(str, wheels), f"pytest=={LOCK['pytest']}"]
+    subprocess.run(install, check=True, cwd=home, env=clean_env(home))
+    return home, python
+
+
+def clean_env(home: Path) -> dict:
+    """No repository path anywhere: PATH has the new venv's bin and the system's, no PYTHONPATH, no TVX_*."""
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TVX_", "PYTHON", "VIRTUAL_ENV"))}
+    return {**keep, "PATH": f"{home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
+
+
+def run(venv, *args, env_extra=None, check=False) -> subprocess.CompletedProcess:
+    home, _ = venv
+    env = {**clean_env(home), **(env_extra or {})}
+    return subprocess.run(args, cwd=home, env=env, capture_output=True, text=True, timeout=120, check=check)
+
+
+PROBE = """
+import json, sys
+import tryvox_call_actions_client, tryvox_sim
+try:
+    import simulator
+    generic = simulator.__file__
+except ModuleNotFoundError:
+    generic = None
+print(json.dumps({"path": sys.path, "prefix": sys.prefix, "sim": tryvox_sim.__file__,
+                  "client": tryvox_call_actions_client.__file__, "simulator": generic}))
+"""
+
+
+def test_installed_packages_come_from_the_venv_alone(venv):
+    home, python = venv
+    found = json.loads(run(venv, str(python), "-c", PROBE, check=True).stdout)
+    assert not [entry for entry in found["path"] if entry.startswith(str(ROOT))]
+    assert found["prefix"] == str(home / "venv")
+    for module in ("sim", "client"):
+        assert Path(found[module]).is_relative_to(home / "venv" / "lib"), found[module]
+    assert found["simulator"] is None  # `import simulator` fails: no generic top-level names
+    version = run(venv, "tryvox-sim", "--version", check=True).stdout
+    assert version.strip() == f"tryvox-sim {SIM_VERSION} (Call Actions API spec {SPEC_VERSION})"
+
+
+SIX_OPERATIONS = """
+import json, os
+from tryvox_call_actions_client import AuthenticatedClient
+from tryvox_call_actions_client.api.call_actions import (
+    play_audio, send_dtmf, speak_text, start_recording, stop_recording, transfer_call)
+from tryvox_call_actions_client.models import (
+    DtmfRequest, PlayRequest, RecordRequest, RecordRequestFormat, SpeakRequest, TransferRequest)
+
+client = AuthenticatedClient(base_url=os.environ["TVX_BASE_URL"], token=os.environ["TVX_API_TOKEN"])
+ids = (os.environ["TVX_AUTH_ID"], os.environ["TVX_CALL_UUID"])
+results = [
+    start_recording.sync(*ids, client=client, body=RecordRequest(format_=RecordRequestFormat.WAV)),
+    play_audio.sync(*ids, client=client, body=PlayRequest(url="https://cdn.example.com/hold.mp3")),
+    speak_text.sync(*ids, client=client, body=SpeakRequest(text="Hello from outside the repository")),
+    send_dtmf.sync(*ids, client=client, body=DtmfRequest(digits="42#")),
+    stop_recording.sync(*ids, client=client),
+    transfer_call.sync(*ids, client=client, body=TransferRequest(to="+15005550001", caller_id="+14155551234")),
+]
+print(json.dumps([[type(r).__name__, r.to_dict()] for r in results]))
+"""
+
+
+def serve(venv) -> tuple[subprocess.Popen, dict]:
+    """`tryvox-sim serve --port 0` from the venv's bin; returns the process and the export lines it printed."""
+    home, _ = venv
+    command = [str(home / "venv" / "bin" / "tryvox-sim"), "serve", "--port", "0"]
+    with open(home / "serve.log", "wb") as log:
+        process = subprocess.Popen(command, cwd=home, env=clean_env(home), stdout=subprocess.PIPE, stderr=log)
+    output, deadline = b"", time.monotonic() + 30
+    while not ready(found := parse_exports(output.decode())) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        if select.select([process.stdout], [], [], 0.5)[0]:
+            output += os.read(process.stdout.fileno(), 4096)
+    assert ready(found), f"tryvox-sim serve printed {output!r}; log: {(home / 'serve.log').read_text()}"
+    return process, found
+
+
+def test_the_served_simulator_answers_all_six_operations_of_the_installed_client(venv):
+    home, python = venv
+    process, exports = serve(venv)
+    try:
+        assert exports["TVX_BASE_URL"].startswith("http://127.0.0.1:")
+        (home / "six_operations.py").write_text(SIX_OPERATIONS)
+        done = run(venv, str(python), "six_operations.py", env_extra=exports)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert [(kind, body["status"]) for kind, body in results] == [
+        ("RecordingStartedResponse", "recording"),
+        ("PlayResponse", "playing"),
+        ("SpeakResponse", "speaking"),
+        ("DtmfResponse", "sent"),
+        ("RecordingStoppedResponse", "stopped"),
+        ("TransferResponse", "transferring"),
+    ]
+    assert results[4][1]["url"].endswith(".wav") and results[3][1]["digits"] == "42#"
+    assert process.returncode == 0  # stopped cleanly by SIGTERM
+
+
+def readme_test_file() -> str:
+    """The README's test file for "your own tests": the tryvox_sim fixture and simulated_api()."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    found = [code for code in blocks if "(tryvox_sim):" in code and "with simulated_api(" in code]
+    assert len(found) == 1, "expected one README python block using the tryvox_sim fixture and simulated_api()"
+    return found[0]
+
+
+def test_the_readme_test_file_passes_in_a_foreign_project(venv):
+    home, python = venv
+    (home / "test_calls.py").write_text(readme_test_file())
+    done = run(venv, str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calls.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout

@@ -1,0 +1,66 @@
+"""The rendered docs as this simulator serves them (/docs): code samples that run against it as they are.
+
+`make docs` writes every code sample with production values: the spec's server URL, each path
+parameter's example (`your_auth_id`, a call UUID) and a placeholder token. Served, the page gets this
+simulator's base URL, account, token and seeded call in their place, everywhere on the page (samples,
+parameter examples, the server shown beside each operation), so a sample copied from it works
+unchanged. The file is read again only when it changes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache, reduce
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .http import App
+
+TOKEN = "tvx_sk_test_YOUR_API_KEY"  # the API token the static page's samples send
+METHODS = ("get", "put", "post", "delete", "patch")
+# A value lands in HTML, in a JSON string inside a <script> and in shell, Python and JS string literals:
+# only characters that mean nothing in any of them are put in; others leave the placeholder in place.
+SAFE = re.compile(r"[A-Za-z0-9_.:/+-]+")
+
+
+def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        node = reduce(lambda parent, key: parent[key], node["$ref"].removeprefix("#/").split("/"), spec)
+    return node
+
+
+def sample_values(spec: dict[str, Any]) -> dict[str, str]:
+    """What the static samples carry: `base_url`, `token`, and by name the example of each path parameter."""
+    values = {"base_url": spec.get("servers", [{}])[0].get("url"), "token": TOKEN}
+    for item in spec.get("paths", {}).values():
+        for operation in [item, *(item[m] for m in METHODS if m in item)]:
+            for parameter in map(lambda p: _deref(spec, p), operation.get("parameters", [])):
+                if parameter["in"] == "path" and "example" in parameter:
+                    example = str(parameter["example"])
+                    if values.setdefault(parameter["name"], example) != example:
+                        raise ValueError(f"path parameter {parameter['name']} has two examples: samples need one")
+    return values
+
+
+def served_page(path: Path, app: App) -> bytes:
+    """The page at `path` with the samples' values replaced by this simulator's (`app`)."""
+    auth_id, token, call_uuid = app.world.seed
+    ours = {"base_url": app.base_url, "token": token, "auth_id": auth_id, "call_uuid": call_uuid}
+    theirs = sample_values(app.spec.actions_doc)
+    pairs = tuple((theirs[k], v) for k, v in ours.items() if theirs.get(k) and v and SAFE.fullmatch(v))
+    stat = path.stat()
+    return _filled(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, pairs)
+
+
+@lru_cache(maxsize=2)
+def _filled(path: Path, inode: int, mtime_ns: int, size: int, pairs: tuple[tuple[str, str], ...]) -> bytes:
+    return fill(path.read_bytes(), dict(pairs))
+
+
+def fill(page: bytes, replacements: dict[str, str]) -> bytes:
+    """Replace every placeholder in one pass (a value that contains another placeholder stays as it is)."""
+    if not replacements:
+        return page
+    pattern = re.compile(b"|".join(re.escape(k.encode()) for k in sorted(replacements, key=len, reverse=True)))
+    return pattern.sub(lambda m: replacements[m.group().decode()].encode(), page)
