@@ -109,14 +109,16 @@ def status_answer(status: int, op: Operation, caller: Caller, call: str, request
 
 
 def rate_limited(op: Operation, caller: Caller, control):
-    """A 429: an account whose own limit is 1 request a minute, asked twice (the limit is per token)."""
+    """A 429: an account whose own limit is 1 request a minute, asked again (the limit is per token)."""
     account = control.create_account(f"limited_{uuid.uuid4().hex[:12]}", rate_limit="1/min")
     call = control.create_call(auth_id=account["auth_id"])["call_uuid"]
     with httpx.Client(timeout=10, **client_args(retry=False)) as http:  # the 429 is what this test wants
         limited = Caller(caller.target, http)
         limited.auth_id, limited.token = account["auth_id"], account["token"]
-        limited.send(op, call)
-        response = limited.send(op, call)
+        for _ in range(3):  # on a real clock the minute may turn between two requests: the third is refused then
+            response = limited.send(op, call)
+            if response.status_code == 429:
+                break
     assert int(response.headers.get("retry-after", "0")) >= 1, "a 429 says when to retry"
     return response
 
