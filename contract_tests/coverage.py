@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = Path(__file__).with_name("coverage.toml")
 README = ROOT / "README.md"
 TABLE_START, TABLE_END = "<!-- notes-table: generated from contract_tests/coverage.toml -->", "<!-- notes-table end -->"
-PHASES = ("preflight", "examples", "coverage", "fuzzing", "stateful")
+SENDERS = ("preflight", "examples", "coverage", "fuzzing", "stateful")  # who sent a request, besides tests
 KEYWORDS = ("minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
             "enum", "format")  # fmt: skip
 SIZE_FORMATS = {"int32", "int64", "float", "double"}  # OpenAPI size hints: no validator checks them
@@ -268,8 +268,8 @@ def read_junit_cases(path: Path) -> list[JunitCase]:
 
 
 def _by(sources: Counter[str]) -> str:
-    phases = [f"{name} {sources[name]}" for name in PHASES if sources[name]]
-    tests = sorted(name for name in sources if name not in PHASES)
+    phases = [f"{name} {sources[name]}" for name in SENDERS if sources[name]]
+    tests = sorted(name for name in sources if name not in SENDERS)
     if tests:
         shown = ", ".join(tests[:2]) + (f" (+{len(tests) - 2} more)" if len(tests) > 2 else "")
         phases.append(f"tests: {shown}")
