@@ -204,7 +204,8 @@ class App:
         # In-process, an exception inside the simulator (a failed self-check too) reaches the caller,
         # as Starlette's test client does; served, it is logged and answered with a 500 problem.
         self.raise_server_exceptions = raise_server_exceptions
-        self.limiter = RateLimiter(*parse_rate(rate_limit), self.world.clock) if rate_limit else None
+        self.rate_limit = parse_rate(rate_limit) if rate_limit else None  # per token; an account may set its own
+        self.limiter = RateLimiter(self.world.clock)
         self.spec_json = orjson.dumps(self.spec.actions_doc)
         self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
@@ -213,8 +214,7 @@ class App:
     def reset(self) -> None:
         self.world.reset()
         self.webhooks.clear()
-        if self.limiter:
-            self.limiter = RateLimiter(self.limiter.limit, self.limiter.window, self.world.clock)
+        self.limiter = RateLimiter(self.world.clock)
 
     # -- entry point
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
@@ -277,12 +277,12 @@ class App:
             challenge = 'Bearer realm="tryvox"' + (', error="invalid_token"' if token else "")
             raise Unauthorized(detail, headers=[("WWW-Authenticate", challenge)])
         limits: list[Header] = []
-        if self.limiter is not None:
-            allowed, limits = self.limiter.check(token)
+        rate = account.rate_limit or self.rate_limit
+        if rate is not None:
+            allowed, limits = self.limiter.check(token, *rate)
             if not allowed:
                 raise RateLimited(
-                    f"Rate limit of {self.limiter.limit} requests per {self.limiter.window} s reached; retry after "
-                    f"{limits[-1][1]} s.",
+                    f"Rate limit of {rate[0]} requests per {rate[1]} s reached; retry after {limits[-1][1]} s.",
                     headers=limits,
                 )
         auth_id, call_uuid = params["auth_id"], params["call_uuid"]
