@@ -62,11 +62,13 @@ def markdown(results: dict) -> str:
         f"Load: `bench/loadgen.py` (closed loop, keep-alive, uvloop + httptools) on the same machine, "
         f"{s['seconds']} s per cell, after a {s['warmup_seconds']} s warm-up; each connection drives its "
         "own in-progress call. The simulator serves as `tryvox-sim serve` does (validation, auth and "
-        "state on, self-check off); Prism is `prism mock` on the same spec. Reproduce with `make bench`.",
+        "state on, self-check off); Prism is `prism mock` on the same spec; the proxy is `tryvox-sim proxy` in "
+        "front of a simulator of its own. Reproduce with `make bench`.",
         "",
     ]
     out += _summary(results)
     out += _throughput(results)
+    out += _proxy(results)
     out += _startup(results.get("startup"))
     out += _journal(results.get("journal"))
     out += _memory(results.get("memory"))
@@ -124,7 +126,7 @@ def _throughput(results: dict) -> list[str]:
             "|---|" + "---:|" * len(conns),
         ]
         for kind, per_conn in cpu.items():
-            cells = [per_conn.get(str(c), {"share": 0, "us_per_request": 0}) for c in conns]
+            cells = [per_conn.get(str(c), {"share": 0, "us_per_request": 0}) for c in conns]  # proxy: its own CPU
             out.append(
                 f"| {kind} | " + " | ".join(f"{x['share']:.2f}, {x['us_per_request']:.0f}" for x in cells) + " |"
             )
@@ -134,6 +136,34 @@ def _throughput(results: dict) -> list[str]:
         for c in conns:
             for op, r in peer.get(str(c), {}).items():
                 out.append(f"| {c} | {op} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
+    return out + [""]
+
+
+def _proxy(results: dict) -> list[str]:
+    overhead = results.get("proxy_overhead")
+    if not overhead:
+        return []
+    sim, proxy = results["throughput"]["simulator"], results["throughput"]["proxy"]
+    out = [
+        "## The validating proxy's overhead",
+        "",
+        "The same load through `tryvox-sim proxy` (in front of a simulator of its own) and direct to the simulator, "
+        "in the same run; ratio = through the proxy ÷ direct. The proxy checks every exchange (the request, the "
+        "answer, every invariant with the call's state) and keeps it for its HAR. The load generator, the proxy and "
+        "its simulator share the machine's cores, so the ratio is the whole cost on this machine; the proxy's own "
+        "CPU per request is in the CPU table above.",
+        "",
+        "| conns | operation | direct req/s | proxy req/s | req/s ratio | direct p50 ms | proxy p50 ms "
+        "| direct p99 ms | proxy p99 ms | p50 ratio | p99 ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in sorted(overhead, key=int):
+        for op, r in overhead[c].items():
+            a, b = sim[c][op], proxy[c][op]
+            out.append(
+                f"| {c} | {op} | {a['rps']:.0f} | {b['rps']:.0f} | {r['rps']:.2f}× | {a['p50_ms']:.2f} "
+                f"| {b['p50_ms']:.2f} | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} | {r['p50']:.2f}× | {r['p99']:.2f}× |"
+            )
     return out + [""]
 
 
@@ -239,6 +269,11 @@ def _summary(results: dict) -> list[str]:
                 f"median {jr['median_ratio']:.3f}; full: {jr['full_journal_mib']:.1f} MiB",
             )
         )
+    via = results.get("proxy_overhead", {}).get("32")
+    if via:
+        r, p99 = sorted(x["rps"] for x in via.values()), sorted(x["p99"] for x in via.values())
+        rows.append(("req/s through the proxy ÷ direct, 32 conns", "–", f"median {statistics.median(r):.2f}× "
+                     f"({r[0]:.2f}×–{r[-1]:.2f}×); p99 {p99[0]:.1f}×–{p99[-1]:.1f}× direct"))  # fmt: skip
     mem = results.get("memory")
     if mem and "rss_mib" in mem:
         rows.append(

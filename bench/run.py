@@ -1,5 +1,5 @@
-"""`make bench`: throughput and latency of the simulator beside Prism, launch time, memory after
-a million actions, and the cost of `make contract`. Writes results.md and results.json.
+"""`make bench`: throughput and latency of the simulator beside Prism and through the validating proxy, launch
+time, memory after a million actions, and the cost of `make contract`. Writes results.md and results.json.
 
     python -m bench.run                      # everything (about 5 minutes with the defaults)
     python -m bench.run --seconds 0.5 --connections 1 --cells dtmf --targets simulator \\
@@ -40,8 +40,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--targets",
         type=_csv(str),
-        default=["simulator", "prism", "peer"],
-        help="of simulator,prism,peer (peer = trivial fixed-answer server: the generator's ceiling)",
+        default=["simulator", "proxy", "prism", "peer"],
+        help="of simulator,proxy,prism,peer (proxy = tryvox-sim proxy in front of a simulator; peer = trivial "
+        "fixed-answer server: the generator's ceiling)",
     )
     ap.add_argument("--launches", type=int, default=5, help="launches per target for the ready time (0 skips)")
     ap.add_argument(
@@ -59,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = ap.parse_args(argv)
     bad = [c for c in args.cells if c not in ops.CELLS] + [
-        t for t in args.targets if t not in ("simulator", "prism", "peer")
+        t for t in args.targets if t not in ("simulator", "proxy", "prism", "peer")
     ]
     if bad:
         ap.error(f"unknown cell or target: {', '.join(bad)}")
@@ -112,6 +113,7 @@ def main(argv=None) -> int:
         results["throughput"][kind], results["server_cpu"][kind] = per_conn, cpu
         results["errors"] += errors
     results["ratios_vs_prism"] = throughput.ratios(results["throughput"])
+    results["proxy_overhead"] = throughput.proxy_overhead(results["throughput"])
     if args.launches:
         log("bench: launch to ready")
         results["startup"] = startup([t for t in args.targets if t != "peer"], args.launches, workdir)

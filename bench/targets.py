@@ -1,7 +1,8 @@
 """Start and stop the servers under test; read their readiness, RSS and CPU time.
 
 Every server binds to 127.0.0.1, logs to a file under the run's work directory, and is killed by
-its own process group id when the run ends.
+its own process group id when the run ends. `proxy` is `tryvox-sim proxy` in front of a simulator of its
+own: load goes through the proxy, and its CPU and readiness are the proxy's alone.
 """
 
 import os
@@ -33,12 +34,13 @@ class LaunchError(RuntimeError):
 
 @dataclass
 class Server:
-    kind: str  # simulator | prism | peer
+    kind: str  # simulator | prism | peer | proxy
     proc: subprocess.Popen
     target: Target
     ready_s: float
     log: Path
     control: ControlClient | None = None  # the simulator's control plane; None for the others
+    upstream: "Server | None" = None  # the simulator behind a proxy
 
     def new_calls(self, n: int) -> list[str]:
         """In-progress calls to aim load at: real ones on the simulator, any UUID elsewhere."""
@@ -52,10 +54,17 @@ class Server:
     def cpu_s(self) -> float:
         return proc_cpu_s(self.proc.pid)
 
+    def violations(self) -> int:
+        """Violations a proxy has reported so far (GET /_tvx/violations)."""
+        assert self.control is not None
+        return self.control.http.get("/_tvx/violations").json()["violations_total"]
+
     def stop(self):
         if self.control is not None:
             self.control.close()
         stop_group(self.proc)
+        if self.upstream is not None:
+            self.upstream.stop()
 
 
 def proc_rss_kib(pid: int) -> int:
@@ -95,14 +104,18 @@ def _command(kind: str, extra: list[str]) -> list[str]:
         return [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(SPEC)]
     if kind == "peer":
         return [sys.executable, "-m", "bench.peer", "--port", "0", "--lifetime", "3600"]
-    raise ValueError(f"unknown target {kind!r}: use simulator, prism or peer")
+    if kind == "proxy":  # extra: --upstream URL
+        return [str(SIM), "proxy", "--host", "127.0.0.1", "--port", "0", *extra]
+    raise ValueError(f"unknown target {kind!r}: use simulator, prism, peer or proxy")
 
 
-def _parse_ready(kind: str, text: str) -> Target | None:
+def _parse_ready(kind: str, text: str, upstream: "Server | None" = None) -> Target | None:
     if kind == "prism":
         m = PRISM_READY.search(text)
         return m and Target("127.0.0.1", int(m.group(1)), "your_auth_id", "tvx_sk_test_prism")
     env = parse_exports(text)
+    if upstream is not None and "TVX_BASE_URL" in env:  # a proxy prints its URL; the account is its upstream's
+        env = {**parse_exports(upstream.log.read_text(errors="replace")), "TVX_BASE_URL": env["TVX_BASE_URL"]}
     if not ready(env):
         return None
     host_port = env["TVX_BASE_URL"].removeprefix("http://")
@@ -112,8 +125,12 @@ def _parse_ready(kind: str, text: str) -> Target | None:
 
 def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None) -> Server:
     """Start a server (`command` replaces the usual one, e.g. to run it under a profiler); `ready_s` is the
-    time from spawn until it printed that it is ready."""
+    time from spawn until it printed that it is ready (for a proxy: once its simulator is up)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
+    upstream = None
+    if kind == "proxy":
+        upstream = launch("simulator", workdir)
+        extra = ["--upstream", f"http://{upstream.target.host}:{upstream.target.port}", *extra]
     log = workdir / f"{kind}-{time.time_ns()}.log"
     with open(log, "wb") as out:
         began = time.perf_counter()
@@ -126,14 +143,17 @@ def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), comman
             start_new_session=True,  # own process group, so stop() reaches node's children too
         )
     while time.perf_counter() - began < READY_TIMEOUT_S:
-        target = _parse_ready(kind, log.read_text(errors="replace"))
+        target = _parse_ready(kind, log.read_text(errors="replace"), upstream)
         if target:
             ready_s = time.perf_counter() - began
-            control = ControlClient(f"http://{target.host}:{target.port}", timeout=30) if kind == "simulator" else None
-            return Server(kind, proc, target, ready_s, log, control)
+            has_control = kind in ("simulator", "proxy")  # a proxy passes the control plane through
+            control = ControlClient(f"http://{target.host}:{target.port}", timeout=30) if has_control else None
+            return Server(kind, proc, target, ready_s, log, control, upstream)
         if proc.poll() is not None:
             break
         time.sleep(0.005)
     stop_group(proc)
+    if upstream is not None:
+        upstream.stop()
     tail = log.read_text(errors="replace")[-2000:]
     raise LaunchError(f"{kind} did not become ready within {READY_TIMEOUT_S} s (exit {proc.poll()}):\n{tail}")

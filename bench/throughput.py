@@ -52,6 +52,10 @@ def measure(kind: str, cells, connections, seconds, warmup, workdir, log) -> tup
                 "share": round(statistics.mean(shares), 2),
                 "us_per_request": round(statistics.mean(costs), 1),
             }
+        if kind == "proxy":  # the load is valid traffic: the proxy must have found nothing wrong with it
+            found = server.violations()
+            log(f"  {kind:9} reported {found} violations")
+            errors += [f"proxy reported {found} violations on valid traffic (see {server.log})"] if found else []
     finally:
         server.stop()
     return results, cpu, errors
@@ -66,4 +70,20 @@ def ratios(throughput: dict) -> dict:
             p = prism.get(c, {}).get(op)
             if p and p["rps"]:
                 out.setdefault(c, {})[op] = round(r["rps"] / p["rps"], 2)
+    return out
+
+
+def proxy_overhead(throughput: dict) -> dict:
+    """Through the proxy ÷ direct to the simulator, per connection count and operation: req/s, p50 and p99."""
+    sim, proxy = throughput.get("simulator", {}), throughput.get("proxy", {})
+    out = {}
+    for c, per_op in proxy.items():
+        for op, through in per_op.items():
+            direct = sim.get(c, {}).get(op)
+            if direct and direct["rps"] and direct["p50_ms"] and direct["p99_ms"]:
+                out.setdefault(c, {})[op] = {
+                    "rps": round(through["rps"] / direct["rps"], 2),
+                    "p50": round(through["p50_ms"] / direct["p50_ms"], 2),
+                    "p99": round(through["p99_ms"] / direct["p99_ms"], 2),
+                }
     return out

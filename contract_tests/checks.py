@@ -3,17 +3,23 @@
 Registered when schemathesis loads contract_tests.hooks (make contract) or contract_tests.conftest
 (pytest contract_tests), so they run on every response of every phase and fail under their own names
 (`tvx_problem_status`, `tvx_stop_after_stop`, ...). The state rules follow each call across the run.
-The behaviour tests run the same invariants through their client (contract_tests/conftest.py).
+The behaviour tests run the same invariants through their client (contract_tests/conftest.py), whose hook
+also writes each exchange to the run's journal (contract_tests/journal.py). Each process journals, when it
+ends, how many answers each invariant was checked on and broken by (the coverage report adds them up).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 from functools import cache
 from urllib.parse import urlsplit
 
 import httpx
 import schemathesis
 
+from contract_tests import journal
+from contract_tests.polite import PoliteTransport
 from tryvox_sim import invariants
 from tryvox_sim.invariants import Observer
 
@@ -25,7 +31,9 @@ def observer() -> Observer:
     """One per process: its memory follows the calls across every phase of the run."""
     from tryvox_sim.spec import Spec
 
-    return Observer(Spec())
+    found = Observer(Spec())
+    atexit.register(lambda: journal.record(by="invariants", checked=found.checked, broken=found.broken))
+    return found
 
 
 # Each response is evaluated once (every named check reads the result): the state rules must see it once.
@@ -67,6 +75,18 @@ def check_invariants(response: httpx.Response) -> None:
     response.read()
     request = response.request
     headers = {name.lower(): value for name, value in response.headers.items()}
+    journal.record(
+        by="behaviour",
+        test=current_test(),
+        method=request.method,
+        path=request.url.path,
+        url=str(request.url),
+        headers={k: "[Filtered]" if k.lower() == "authorization" else v for k, v in request.headers.items()},
+        body=journal.body_text(request.content),
+        status=response.status_code,
+        answer=journal.body_text(response.content[:4096]),
+        answer_type=headers.get("content-type", ""),
+    )
     found = observer().observe(
         request.method, request.url.path, request.content, response.status_code, headers, response.content
     )
@@ -74,4 +94,16 @@ def check_invariants(response: httpx.Response) -> None:
         raise InvariantBroken(f"{request.method} {request.url.path}: " + "; ".join(f"Invariant {b}" for b in found))
 
 
+def current_test() -> str:
+    """The running test as `file::name[params]` (pytest sets PYTEST_CURRENT_TEST), or '' outside a test."""
+    running = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return running.rsplit(" (", 1)[0].removeprefix("contract_tests/")
+
+
 HOOKS = {"response": [check_invariants]}
+
+
+def client_args(retry: bool = True) -> dict:
+    """httpx arguments for the behaviour tests' clients: the invariant checks and journal, the pace of
+    TVX_RATE_LIMIT and, with `retry`, a 429 waited out (contract_tests/polite.py)."""
+    return {"event_hooks": HOOKS, "transport": PoliteTransport(retry=retry)}

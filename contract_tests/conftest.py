@@ -11,7 +11,7 @@ from schemathesis.config import SchemathesisConfig
 from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import stop
-from contract_tests.checks import HOOKS
+from contract_tests.checks import client_args
 from contract_tests.target import ROOT, Target, TargetError, open_target
 from tryvox_sim.control_client import ControlClient
 
@@ -55,15 +55,15 @@ def control(target: Target):
     if not target.is_simulator:
         pytest.skip(NEEDS_CONTROL_PLANE)
     env = target.env
-    with ControlClient(env["TVX_CONTROL_URL"], auth_id=env["TVX_AUTH_ID"], event_hooks=HOOKS) as client:
+    with ControlClient(env["TVX_CONTROL_URL"], auth_id=env["TVX_AUTH_ID"], **client_args()) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
 def api(target: Target):
-    """The generated client, authenticated as TVX_API_TOKEN."""
+    """The generated client, authenticated as TVX_API_TOKEN (invariants checked, journalled, polite)."""
     with AuthenticatedClient(
-        base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10, httpx_args={"event_hooks": HOOKS}
+        base_url=target.base_url, token=target.env["TVX_API_TOKEN"], timeout=10, httpx_args=client_args()
     ) as client:
         yield client
 

@@ -1,7 +1,8 @@
 """A fault-injecting HTTP proxy: forwards to a real API and bends one thing on the way back.
 
 Used by tests/test_drift.py to prove the contract suite fails when an API drifts from the spec.
-The control plane (`/_sim/...`) passes through untouched, so the hooks still create fresh calls.
+The control plane (`/_sim/...`) passes through untouched, so the hooks still create fresh calls; with
+`control_plane=False` it answers 404 instead, so the simulator behind looks like a deployment.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ class Exchange:
 class FaultProxy:
     """`with FaultProxy(upstream, before=..., after=...) as url:`; both hooks take an Exchange."""
 
-    def __init__(self, upstream: str, before=None, after=None):
+    def __init__(self, upstream: str, before=None, after=None, control_plane: bool = True):
         self.upstream = upstream.rstrip("/")
         self.before = before or (lambda exchange: None)
         self.after = after or (lambda exchange: None)
+        self.control_plane = control_plane
         self.client = httpx.Client(timeout=15)
         proxy = self
 
@@ -79,6 +81,8 @@ class FaultProxy:
         api = exchange.path.startswith("/v1/")
         if api:
             self.before(exchange)
+        elif not self.control_plane:
+            exchange.status, exchange.headers, exchange.body = 404, {"content-type": "text/plain"}, b"Not Found"
         if not exchange.status:  # `before` may answer by itself
             headers = {k: v for k, v in exchange.request_headers.items() if k.lower() not in HOP_BY_HOP}
             try:

@@ -1,10 +1,14 @@
-"""Schemathesis hooks: give each case a live in-progress call and keep live targets safe.
+"""Schemathesis hooks: give each case a live in-progress call, keep live targets safe, keep the pace, and
+write what was sent and answered to the run's journal (contract_tests/journal.py, read by coverage.py).
 
 schemathesis.toml binds `call_uuid` to a placeholder most of the time. Before a request goes out,
 the placeholder is replaced by a call created just now through the simulator's control plane
 (TVX_CONTROL_URL set), or by TVX_CALL_UUID against a live target (no control plane there).
 Live targets: a schema-valid transfer dials a real number, so `to` is forced to TVX_SAFE_TRANSFER_TO
 (the runner leaves transferCall out entirely when that is not set).
+Every request waits for its turn under TVX_RATE_LIMIT (contract_tests/polite.py). Each answer, retried 429s
+included, is journalled with the phase that sent it; a CLI event handler journals the links the stateful
+phase followed and each failed check (its curl line), which the answers alone do not show.
 """
 
 from __future__ import annotations
@@ -13,10 +17,15 @@ import atexit
 import functools
 import os
 import re
+from urllib.parse import urlsplit
 
 import schemathesis
+from schemathesis import cli
+from schemathesis.engine import events
 
 import contract_tests.checks  # noqa: F401  (registers the invariant checks)
+from contract_tests import journal
+from contract_tests.polite import pace
 from tryvox_sim.control_client import ControlClient
 from tryvox_sim.domain import DEFAULT_CALL_UUID
 
@@ -42,6 +51,7 @@ def fresh_call(control_url: str, auth_id: str) -> str:
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    pace()
     params = case.path_parameters
     if params is None:
         return
@@ -55,6 +65,19 @@ def before_call(context, case, kwargs):
         guard_transfer(case)
 
 
+@schemathesis.hook
+def after_call(context, case, response):
+    request = response.request
+    journal.record(
+        by=case.meta.phase.name.value if case.meta else "schemathesis",
+        case=case.id,
+        method=request.method,
+        path=urlsplit(request.url).path,
+        body=journal.body_text(request.body),
+        status=response.status_code,
+    )
+
+
 def guard_transfer(case) -> None:
     """Never let a transfer dial a real number on a live target."""
     if os.environ.get("TVX_CONTROL_URL"):
@@ -65,3 +88,25 @@ def guard_transfer(case) -> None:
         raise RuntimeError("refusing to send a transfer to a live target: set TVX_SAFE_TRANSFER_TO")
     if isinstance(case.body, dict) and E164.match(str(case.body.get("to", ""))):
         case.body["to"] = safe_to
+
+
+@cli.handler()
+class JournalHandler(cli.EventHandler):
+    """Journals what only schemathesis' engine knows: the links followed (stateful phase) and each failure."""
+
+    def handle_event(self, ctx, event) -> None:
+        if not isinstance(event, events.ScenarioFinished) or event.is_final:
+            return  # a final scenario replays a failure already recorded
+        recorder = event.recorder
+        for case_id, node in recorder.cases.items():
+            if node.transition is not None and node.is_transition_applied:
+                journal.record(by="link", case=case_id, link=node.transition.id)
+        for case_id, checks in recorder.checks.items():
+            for check in checks:
+                info = check.failure_info
+                if info is not None:
+                    failure = info.failure
+                    journal.record(
+                        by="failure", case=case_id, check=check.name, code=failure.code, title=failure.title,
+                        message=failure.message, operation=failure.operation, curl=info.code_sample,
+                    )  # fmt: skip

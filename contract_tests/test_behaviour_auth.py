@@ -8,7 +8,7 @@ import pytest
 from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import expect, play
-from contract_tests.checks import HOOKS
+from contract_tests.checks import client_args
 from tryvox_sim.domain import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's second seeded account
 
 
@@ -16,7 +16,7 @@ from tryvox_sim.domain import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's seco
 def test_no_valid_token_is_401(target, auth_id, call_uuid, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     url = f"{target.base_url}/v1/voice/accounts/{auth_id}/calls/{call_uuid}/dtmf"
-    with httpx.Client(timeout=10, event_hooks=HOOKS) as http:
+    with httpx.Client(timeout=10, **client_args()) as http:
         response = http.post(url, json={"digits": "1"}, headers=headers)
     assert response.status_code == 401, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -29,8 +29,9 @@ def test_a_token_on_another_accounts_auth_id_is_403(api, call_uuid):
 
 
 def test_another_accounts_token_on_my_auth_id_is_403(target, auth_id, control, call_uuid):
-    hooks = {"event_hooks": HOOKS}
-    with AuthenticatedClient(base_url=target.base_url, token=OTHER_TOKEN, timeout=10, httpx_args=hooks) as other:
+    with AuthenticatedClient(
+        base_url=target.base_url, token=OTHER_TOKEN, timeout=10, httpx_args=client_args()
+    ) as other:
         expect(play(other, auth_id, call_uuid), 403, code="forbidden")
 
 

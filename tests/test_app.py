@@ -95,7 +95,10 @@ def test_without_raising_an_exception_is_a_500_internal_error(monkeypatch):
 
 def test_a_response_that_breaks_the_spec_raises_or_is_a_500_self_check_failed(monkeypatch):
     monkeypatch.setattr(World, "call_view", lambda self, call: {"call_uuid": call.uuid})
-    with simulated_api() as sim, pytest.raises(SelfCheckError, match="getCall -> 200: body breaks the schema"):
+    with (
+        simulated_api() as sim,
+        pytest.raises(SelfCheckError, match="getCall -> 200: response-body: expected a body valid against the schema"),
+    ):
         sim.http.get(f"/_sim/calls/{sim.call_uuid}")
     with simulated_api(raise_server_exceptions=False) as sim:
         response = sim.http.get(f"/_sim/calls/{sim.call_uuid}")

@@ -1,5 +1,5 @@
-"""The bench harness and the soak end to end with tiny bounds: they start the simulator (and the trivial
-peer), drive it, and write results. No timing is asserted."""
+"""The bench harness and the soak end to end with tiny bounds: they start the simulator, the proxy in front of
+one and the trivial peer, drive them, run a small memory pass, and write results. No timing is asserted."""
 
 import json
 import subprocess
@@ -28,7 +28,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     (tmp_path / "results.md").write_text("# Benchmark results\n\nan earlier run\n" + soaked)
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
-        "--targets", "simulator,peer", "--launches", "1", "--actions", "120", "--calls", "4",
+        "--targets", "simulator,proxy,peer", "--launches", "1", "--actions", "120", "--calls", "4",
         "--no-contract", "--no-journal", "--out", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
@@ -41,6 +41,10 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
         assert op["requests"] > 0 and op["non_2xx"] == 0 and op["p50_ms"] > 0
     assert abs(sim["startRecording"]["requests"] - sim["stopRecording"]["requests"]) <= 1
     assert results["throughput"]["peer"]["1"]["stopRecording"]["requests"] > 0
+    through = results["throughput"]["proxy"]["1"]  # the same load through the validating proxy: nothing broke
+    assert all(op["requests"] > 0 and op["non_2xx"] == 0 for op in through.values())
+    assert set(results["proxy_overhead"]["1"]) == {"startRecording", "stopRecording"}
+    assert results["startup"]["proxy"]["median_s"] > 0
 
     assert results["startup"]["simulator"]["median_s"] > 0
     memory = results["memory"]
@@ -51,6 +55,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "| 1 | startRecording |" in table and "## Memory after a million actions" in table
     assert "an earlier run" not in table and table.endswith(soaked)  # what make soak appended stays
+    assert "## The validating proxy's overhead" in table
 
 
 def test_bad_arguments_are_refused_by_name(tmp_path):

@@ -1,18 +1,26 @@
-"""The contract runner's guard rails: clear refusals, live-key safety, what a deployment skips."""
+"""The contract runner's guard rails (clear refusals, live-key safety, what a deployment skips) and, against a
+simulator behind contract_tests/fault_proxy.py, its preflight (unreachable, token refused), its polite pace and
+429 retries, and what it reports when the API drifts: the gate, the HTML page, the CI job summary."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+from contract_tests.fault_proxy import Exchange, FaultProxy
 from contract_tests.runner import read_junit
 from contract_tests.target import TargetError, from_environment, start_simulator
 from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
+from tryvox_sim.problems import RateLimited, Unauthorized
+from tryvox_sim.reply import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens, the control-plane probe fails fast
@@ -24,11 +32,14 @@ COMPLETE = {
 }
 
 
-def run_runner(**env) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TVX_")}
+RUN_INPUTS = ("MIN_COVERAGE", "PHASES", "MAX_EXAMPLES", "SEED", "PYTEST_ADDOPTS", "GITHUB_STEP_SUMMARY", "REPORT_DIR")
+
+
+def run_runner(timeout: float = 60, **env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TVX_") and k not in RUN_INPUTS}
     return subprocess.run(
         [sys.executable, "-m", "contract_tests.runner"],
-        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
 
@@ -96,3 +107,137 @@ def test_junit_counts_and_skip_reasons(tmp_path):
     assert (counts["tests"], counts["failures"], counts["skipped"]) == (3, 1, 1)
     assert counts["skip_reasons"] == ["needs the control plane"]
     assert counts["failed_tests"] == ["m::b"]
+
+
+# -- against a simulator behind the fault-injecting proxy
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    target = start_simulator()
+    yield target
+    target.stop()
+
+
+def through(simulator, proxy_url: str, reports: Path, **env) -> dict[str, str]:
+    """The runner's environment for the simulator behind a proxy, writing its reports to `reports`."""
+    call = simulator.control.create_call()["call_uuid"]
+    values = {name: simulator.env[name] for name in ("TVX_API_TOKEN", "TVX_AUTH_ID")}
+    return {**values, "TVX_BASE_URL": proxy_url, "TVX_CALL_UUID": call, "REPORT_DIR": str(reports), "SEED": "7", **env}
+
+
+# A short run: the examples phase and the DTMF behaviour tests (PYTEST_ADDOPTS reaches the runner's pytest).
+SHORT = {"PHASES": "examples", "MAX_EXAMPLES": "1", "PYTEST_ADDOPTS": "-k test_behaviour_dtmf"}
+
+
+def test_an_unreachable_target_stops_at_the_preflight_within_seconds(tmp_path):
+    started = time.monotonic()
+    result = run_runner(**COMPLETE, REPORT_DIR=str(tmp_path))
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert result.stderr.strip() == "contract: preflight: http://127.0.0.1:9 is not reachable: ConnectError: " + (
+        "[Errno 111] Connection refused"
+    )
+    assert "Schemathesis" not in result.stdout and not (tmp_path / "schemathesis.json").exists(), "nothing generated"
+    assert time.monotonic() - started < 30
+
+
+def answer_problem(exchange: Exchange, problem) -> None:
+    """Answer `exchange` as the simulator answers a problem (tryvox_sim's one serialiser)."""
+    exchange.status, headers, exchange.body = Reply.problem(problem).encode()
+    exchange.headers = dict(headers)
+
+
+def refuse_every_token(exchange: Exchange) -> None:
+    challenge = [("WWW-Authenticate", 'Bearer realm="tryvox"')]
+    answer_problem(exchange, Unauthorized("The API token is not valid.", headers=challenge))
+
+
+def test_a_refused_token_stops_at_the_preflight(simulator, tmp_path):
+    with FaultProxy(simulator.base_url, before=refuse_every_token) as url:
+        result = run_runner(**through(simulator, url, tmp_path))
+    assert result.returncode == 2, result.stdout[-2000:]
+    assert "contract: preflight: TVX_API_TOKEN is refused by" in result.stderr
+    assert "unauthorized The API token is not valid." in result.stderr
+    assert not (tmp_path / "schemathesis.json").exists()
+
+
+class RateLimiter:
+    """Before the simulator: every 10th request with the API token is answered 429 (Retry-After: 1), as a
+    per-token limiter would; the time of every request that reaches the API is kept."""
+
+    def __init__(self, token: str) -> None:
+        self.token, self.lock = token, threading.Lock()
+        self.seen, self.refused, self.times = 0, 0, []
+
+    def __call__(self, exchange: Exchange) -> None:
+        with self.lock:
+            self.times.append(time.monotonic())
+            if exchange.request_headers.get("Authorization") != f"Bearer {self.token}":
+                return
+            self.seen += 1
+            if self.seen % 10:
+                return
+            self.refused += 1
+        limits = [
+            ("RateLimit-Limit", "9"),
+            ("RateLimit-Remaining", "0"),
+            ("RateLimit-Reset", "1"),
+            ("Retry-After", "1"),
+        ]
+        answer_problem(exchange, RateLimited("Retry after 1 s.", headers=limits))
+
+
+def test_a_polite_run_keeps_the_pace_and_waits_out_each_429(simulator, tmp_path):
+    limiter = RateLimiter(simulator.env["TVX_API_TOKEN"])
+    with FaultProxy(simulator.base_url, before=limiter) as url:
+        env = through(simulator, url, tmp_path, TVX_RATE_LIMIT="20", MIN_COVERAGE="0", **SHORT)
+        result = run_runner(timeout=180, **env)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert limiter.refused >= 3, "the run met the limiter"
+    assert f"{limiter.refused} requests retried after a 429 (Retry-After honoured)" in result.stdout
+    assert "at most 20 requests/s (TVX_RATE_LIMIT)" in result.stdout
+    assert json.loads((tmp_path / "coverage.json").read_text())["retries_after_429"] == limiter.refused
+    times = limiter.times
+    assert len(times) > 40, "enough requests for the pace to matter"
+    busiest = max(sum(1 for t in times if start <= t < start + 1) for start in times)
+    assert busiest <= 20 + 1, f"{busiest} requests in one second"  # +1: a request delayed on its way
+
+
+def answers_201(exchange: Exchange) -> None:
+    if exchange.operation == "POST dtmf" and exchange.status == 202:
+        exchange.status = 201  # the spec says 202
+
+
+def test_a_drifting_api_fails_with_the_gate_an_html_page_and_the_job_summary(simulator, tmp_path):
+    step_summary = tmp_path / "step-summary.md"
+    step_summary.write_text("earlier steps\n")
+    with FaultProxy(simulator.base_url, after=answers_201) as url:
+        result = run_runner(
+            timeout=180, **through(simulator, url, tmp_path, GITHUB_STEP_SUMMARY=str(step_summary), **SHORT)
+        )
+    out = result.stdout
+    assert result.returncode == 1, out[-4000:]
+    assert "Result:      FAILED: schemathesis; behaviour tests; coverage of statuses" in out
+    assert "every dimension must reach 100% (simulator)" in out
+    assert "not reached: statuses: transferCall 413" in out and "not reached: links:" in out
+    summary = step_summary.read_text()
+    assert summary.startswith("earlier steps\n## Contract coverage (simulator)")
+    assert "| Documented statuses answered |" in summary and "Gate: FAILED" in summary
+    report = json.loads((tmp_path / "coverage.json").read_text())
+    assert report["passed"] is False and report["dimensions"]["statuses"]["percent"] < 100
+    page = (tmp_path / "contract.html").read_text()
+    assert "ST103 Undocumented status code" in page and "status_code_conformance" in page
+    assert "curl -X POST" in page and "HTTP 201" in page
+    assert "test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed" in page
+    assert simulator.env["TVX_API_TOKEN"] not in page + (tmp_path / "behaviour-junit.xml").read_text(), "no token"
+
+
+def test_against_a_deployment_min_coverage_sets_the_threshold(simulator, tmp_path):
+    with FaultProxy(simulator.base_url, control_plane=False) as url:  # no /_sim: it looks like a deployment
+        result = run_runner(timeout=180, **through(simulator, url, tmp_path, MIN_COVERAGE="50", **SHORT))
+    out = result.stdout
+    assert result.returncode == 1, out[-4000:]
+    assert "deployment (no control plane)" in out and "every dimension must reach 50% (deployment)" in out
+    assert "Result:      FAILED: coverage of statuses" in out and "schemathesis;" not in out, "only the gate failed"
+    assert "not reached: statuses: sendDtmf 429" in out
+    assert "Left out:" in out and "needs the simulator's control plane" in out, "what a deployment cannot reach"

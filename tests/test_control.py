@@ -118,6 +118,29 @@ def test_accounts_can_be_added_and_used(sim):
     assert sim.http.post("/_sim/accounts", json={"auth_id": "bad id"}).status_code == 422
 
 
+def test_an_account_can_have_its_own_rate_limit(sim):
+    created = sim.http.post("/_sim/accounts", json={"auth_id": "slow", "rate_limit": "2/min"}).json()
+    assert created["rate_limit"] == "2/min"
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    call = sim.new_call(auth_id="slow")  # an account with no number gets calls too
+    answers = [sim.http.post(sim.path("dtmf", call, "slow"), json={"digits": "1"}, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "2" and answers[2].headers["RateLimit-Remaining"] == "0"
+    assert 1 <= int(answers[2].headers["Retry-After"]) <= 60
+    assert sim.http.post(sim.path("dtmf"), json={"digits": "1"}, headers=AUTH).status_code == 202, "others unlimited"
+    assert "ratelimit-limit" not in sim.http.post(sim.path("dtmf"), json={"digits": "1"}, headers=AUTH).headers
+    sim.clock.advance(60)  # the next window
+    assert sim.http.post(sim.path("dtmf", call, "slow"), json={"digits": "1"}, headers=headers).status_code == 202
+    accounts = {a["auth_id"]: a["rate_limit"] for a in sim.http.get("/_sim/accounts").json()["accounts"]}
+    assert accounts == {"sim_account": None, "other_account": None, "slow": "2/min"}
+
+
+@pytest.mark.parametrize("rate", ["0/s", "2/hour", "2", "-1/s", "1000000/s"])
+def test_a_rate_limit_out_of_its_schema_is_refused(sim, rate):
+    response = sim.http.post("/_sim/accounts", json={"auth_id": "slow", "rate_limit": rate})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/rate_limit"
+
+
 def test_reset_gives_fresh_seeded_state(sim):
     sim.new_call()
     sim.hangup()

@@ -2,10 +2,20 @@
 rules assert only what they saw; the spec's own examples keep every invariant."""
 
 import dataclasses
+from collections import Counter
 
 import pytest
 
-from tryvox_sim.invariants import NO_BODY, RULES, STATE_RULES, CallMemory, Contract, Exchange, exchange_breaches
+from tryvox_sim.invariants import (
+    NO_BODY,
+    RULES,
+    STATE_RULES,
+    CallMemory,
+    Contract,
+    Exchange,
+    Observer,
+    exchange_breaches,
+)
 from tryvox_sim.testing import shared_spec
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"
@@ -104,6 +114,19 @@ def test_every_rule_is_proved_broken_here_and_has_a_source():
         assert invariant.source and invariant.promise
     for invariant in STATE_RULES.values():
         assert invariant.source and invariant.promise
+
+
+def test_each_rule_counts_only_the_exchanges_it_looks_at():
+    checked: Counter[str] = Counter()
+    for exchange in GOOD:
+        assert exchange_breaches(exchange, CONTRACT, checked) == []
+    problems = 6  # the 409, the two 422s, the 401, the 429 and the 500
+    assert checked == {
+        "problem-status": problems, "problem-type": problems,
+        "problem-code": problems - 1, "problem-title": problems - 1,  # the 500 is not documented: nothing to compare
+        "validation-errors": 2, "auth-challenge": 1, "rate-limit-remaining": 1, "echo": 1,
+        "recording-format": 3, "recording-url": 1, "new-action-id": 5,
+    }  # fmt: skip
 
 
 def test_the_contract_is_read_from_the_spec():
@@ -206,6 +229,38 @@ def test_a_call_seen_completed_refuses_actions():
     mem.call_seen(CALL, "completed")
     assert [b.rule for b in mem.observe(GOOD[0])] == ["completed-call"]
     assert mem.observe(GOOD[1]) == []  # the 409 is right
+
+
+def test_the_memory_counts_the_situations_it_checked():
+    mem, checked = memory(), Counter()
+
+    def send(operation, status, body=None, request=None):
+        return mem.observe(ex(operation, request or {}, status, body), checked)
+
+    rec = {"recording_uuid": REC, "status": "recording", "format": "mp3"}
+    stopped = {"recording_uuid": REC, "status": "stopped", "duration": 1, "url": f"https://r.example/{REC}.mp3"}
+    conflict = problem(409, "recording_already_running", "Recording already running")
+    assert send("startRecording", 202, rec) == [] and send("startRecording", 409, conflict) == []
+    assert send("stopRecording", 200, stopped) == []
+    assert send("stopRecording", 409, problem(409, "no_active_recording", "No active recording")) == []
+    mem.call_seen(CALL, "completed")
+    assert send("sendDtmf", 409, NOT_IN_PROGRESS) == []
+    assert checked == {
+        "start-while-recording": 1, "stop-names-recording": 1, "stop-url-format": 1, "stop-duration": 1,
+        "stop-after-stop": 1, "completed-call": 1,
+    }  # fmt: skip
+
+
+def test_the_observer_counts_what_it_checked_and_what_broke():
+    observer = Observer(shared_spec())
+    path = f"/v1/voice/accounts/sim_account/calls/{CALL}/dtmf"
+    answer = b'{"dtmf_uuid": "%s", "status": "sent", "digits": "1"}' % REC.encode()
+    json = {"content-type": "application/json"}
+    assert observer.observe("POST", path, b'{"digits": "1"}', 202, json, answer) == []
+    [breach] = observer.observe("POST", path, b'{"digits": "2"}', 202, json, answer)
+    assert breach.rule == "echo"
+    assert observer.checked["echo"] == 2 and observer.checked["new-action-id"] == 2
+    assert observer.broken == {"echo": 1}
 
 
 def test_the_memory_is_bounded():

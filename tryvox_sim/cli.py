@@ -1,4 +1,5 @@
-"""`tryvox-sim serve`: run the simulator on loopback (tryvox_sim/server.py: httptools + uvloop)."""
+"""`tryvox-sim serve`: run the simulator on loopback (tryvox_sim/server.py: httptools + uvloop).
+`tryvox-sim proxy`: the validating proxy (tryvox_sim/proxy.py)."""
 
 import argparse
 import logging
@@ -8,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__, server
+from . import __version__, proxy, server
 from .clock import Clock
 from .control_client import format_exports
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
@@ -50,6 +51,13 @@ class Version(argparse.Action):
         parser.exit()
 
 
+def journal_size(text: str) -> int:
+    size = int(text)
+    if size < 0:
+        raise argparse.ArgumentTypeError("must be 0 (off) or more")
+    return size
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
     parser.add_argument("--version", action=Version)
@@ -69,7 +77,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )  # fmt: skip
     serve.add_argument("--seed", type=int, default=None, help="make generated ids and fault draws repeat run to run")
     serve.add_argument(
-        "--journal-size", type=int, default=DEFAULT_SIZE, metavar="N",
+        "--journal-size", type=journal_size, default=DEFAULT_SIZE, metavar="N",
         help=f"requests the journal (/_sim/requests) keeps (default {DEFAULT_SIZE}; 0 turns it off)",
     )  # fmt: skip
     serve.add_argument(
@@ -78,12 +86,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )  # fmt: skip
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    proxy.add_parser(sub)
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
-    if args.journal_size < 0:
-        parser.error("--journal-size must be 0 (off) or more")
-    if args.rate_limit:
+    if getattr(args, "rate_limit", None):
         try:
             parse_rate(args.rate_limit)
         except ValueError as exc:
@@ -113,6 +120,8 @@ def build_app(args: argparse.Namespace) -> App:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "proxy":
+        return proxy.main(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(args)
 

@@ -107,7 +107,7 @@ def list_accounts(app: App, params: Params, query: Params, body: Body) -> Reply:
 
 
 def create_account(app: App, params: Params, query: Params, body: Body) -> Reply:
-    account = app.world.add_account(body["auth_id"], body.get("token"), body.get("numbers", ()))
+    account = app.world.add_account(body["auth_id"], body.get("token"), body.get("numbers", ()), body.get("rate_limit"))
     return Reply(201, account.details())
 
 

@@ -135,10 +135,14 @@ class ControlClient:
     def list_accounts(self) -> list[JSON]:
         return self._json("GET", "/_sim/accounts")["accounts"]
 
-    def create_account(self, auth_id: str, token: str | None = None, numbers: Iterable[str] = ()) -> JSON:
+    def create_account(
+        self, auth_id: str, token: str | None = None, numbers: Iterable[str] = (), rate_limit: str | None = None
+    ) -> JSON:
         body: JSON = {"auth_id": auth_id, "numbers": list(numbers)}
         if token is not None:
             body["token"] = token
+        if rate_limit is not None:
+            body["rate_limit"] = rate_limit
         return self._json("POST", "/_sim/accounts", json=body)
 
     def list_webhooks(self) -> list[JSON]:

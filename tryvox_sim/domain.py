@@ -37,6 +37,7 @@ from .problems import (
     RecordingAlreadyRunning,
     TokenInUse,
 )
+from .ratelimit import parse_rate
 
 # The seeded world (README: "Seeded state"); tests, the contract suite and the bench import these.
 DEFAULT_AUTH_ID = "sim_account"
@@ -64,15 +65,17 @@ class Ids:
 
 
 class Account:
-    __slots__ = ("auth_id", "token", "numbers")
+    __slots__ = ("auth_id", "token", "numbers", "rate_limit")
 
-    def __init__(self, auth_id: str, token: str, numbers: Iterable[str]) -> None:
+    def __init__(self, auth_id: str, token: str, numbers: Iterable[str], rate_limit: str | None = None) -> None:
         self.auth_id = auth_id
         self.token = token
         self.numbers = list(numbers)
+        self.rate_limit = parse_rate(rate_limit) if rate_limit else None  # its own, instead of the server's
 
     def details(self) -> dict[str, Any]:
-        return {"auth_id": self.auth_id, "token": self.token, "numbers": list(self.numbers)}
+        rate = f"{self.rate_limit[0]}/{'s' if self.rate_limit[1] == 1 else 'min'}" if self.rate_limit else None
+        return {"auth_id": self.auth_id, "token": self.token, "numbers": list(self.numbers), "rate_limit": rate}
 
 
 def call_not_found(auth_id: str, call_uuid: str) -> CallNotFound:
@@ -106,14 +109,16 @@ class World:
             self.add_account(OTHER_AUTH_ID, OTHER_TOKEN, OTHER_NUMBERS)
             self.new_call(auth_id, DEFAULT_FROM, DEFAULT_NUMBERS[0], call_uuid=call_uuid)
 
-    def add_account(self, auth_id: str, token: str | None = None, numbers: Iterable[str] = ()) -> Account:
+    def add_account(
+        self, auth_id: str, token: str | None = None, numbers: Iterable[str] = (), rate_limit: str | None = None
+    ) -> Account:
         with self.lock:
             if auth_id in self.accounts:
                 raise AccountExists(f"Account {auth_id} exists.", pointer="/auth_id")
             token = token or "tvx_sk_test_" + secrets.token_hex(12)
             if token in self.tokens:
                 raise TokenInUse("Another account has this token.", pointer="/token")
-            account = Account(auth_id, token, numbers)
+            account = Account(auth_id, token, numbers, rate_limit)
             self.accounts[auth_id] = account
             self.tokens[token] = account
             return account
@@ -135,8 +140,8 @@ class World:
             account = self.accounts.get(auth_id)
             if account is None:
                 raise AccountNotFound(f"No account {auth_id}.", pointer="/auth_id")
-            call = Call(call_uuid or self.new_uuid(), auth_id, from_, to or account.numbers[0], status, hangup_url,
-                        self.clock.now())  # fmt: skip
+            to = to or (account.numbers or DEFAULT_NUMBERS)[0]  # an account may own no number
+            call = Call(call_uuid or self.new_uuid(), auth_id, from_, to, status, hangup_url, self.clock.now())
             self.calls[call.uuid] = call
             return call
 

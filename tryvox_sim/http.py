@@ -25,7 +25,7 @@ import orjson
 from . import canned, control
 from .domain import World
 from .faults import Faults
-from .invariants import Observer
+from .invariants import NO_BODY, Breach, Observer
 from .journal import DEFAULT_SIZE, Journal
 from .problems import (
     CallNotFound,
@@ -140,6 +140,54 @@ def parse_json(body: bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+def read_body(op: Operation, headers: Mapping[str, str], body: bytes) -> Any:
+    """The parsed, schema-valid request body ({} when an optional body is absent), or the Problem it breaks
+    (413/415/400/422). The simulator answers with it; the validating proxy (verifier.py) reports it."""
+    length = headers.get("content-length", "")
+    if len(body) > MAX_BODY or (length.isdigit() and int(length) > MAX_BODY):
+        size = length if length.isdigit() else f"over {MAX_BODY}"
+        raise PayloadTooLarge(f"The body is {size} bytes; the limit is {MAX_BODY}.")
+    if not body and not op.body_required:
+        return {}
+    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media != JSON:
+        raise UnsupportedMediaType(f"Send the body as application/json, not {media[:100] or 'without a Content-Type'}.")
+    try:
+        data = parse_json(body)
+    except ValueError as exc:  # also invalid UTF-8
+        raise InvalidJson(f"The body is not valid JSON: {str(exc)[:300]}") from None
+    if op.body is not None and not op.body.is_valid(data):
+        raise ValidationFailed("The request body is invalid.", errors=field_errors(op.body.iter_errors(data)))
+    return data
+
+
+def response_breaches(op: Operation, status: int, media: str, data: Any, headers: Mapping[str, str]) -> list[Breach]:
+    """What the spec declares of an answer of `op` that this one breaks: its status, media type, body schema and
+    headers. `data` is the parsed body, or NO_BODY to leave the body unchecked; `headers` has lower-case names.
+    The simulator's self-check raises the first; the validating proxy (verifier.py) reports them all."""
+    declared = op.responses.get(status)
+    if declared is None:
+        return [Breach("response-status", f"a status the spec declares ({sorted(op.responses)})", str(status))]
+    found: list[Breach] = []
+    if declared.content:
+        if media not in declared.content:
+            found.append(Breach("response-content-type", f"one of {list(declared.content)}", media or "none"))
+        elif (
+            (validator := declared.content[media]) is not None and data is not NO_BODY and not validator.is_valid(data)
+        ):
+            messages = [e.message[:300] for e in islice(validator.iter_errors(data), 5)]
+            found.append(Breach("response-body", "a body valid against the schema", "; ".join(messages)))
+    for name, (required, validator) in declared.headers.items():
+        if name not in headers:
+            if required:
+                found.append(Breach("response-header", f"required header {name}", "missing"))
+            continue
+        value = headers[name]
+        if not (validator.is_valid(value) or (value.lstrip("-").isdigit() and validator.is_valid(int(value)))):
+            found.append(Breach("response-header", f"header {name} valid against its schema", repr(value[:200])))
+    return found
+
+
 class App:
     def __init__(
         self,
@@ -166,7 +214,8 @@ class App:
         # In-process, an exception inside the simulator (a failed self-check too) reaches the caller,
         # as Starlette's test client does; served, it is logged and answered with a 500 problem.
         self.raise_server_exceptions = raise_server_exceptions
-        self.limiter = RateLimiter(*parse_rate(rate_limit), self.world.clock) if rate_limit else None
+        self.rate_limit = parse_rate(rate_limit) if rate_limit else None  # per token; an account may set its own
+        self.limiter = RateLimiter(self.world.clock)
         self.spec_json = orjson.dumps(self.spec.actions_doc)
         self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
@@ -179,8 +228,7 @@ class App:
         self.journal.clear()
         if self.observer is not None:
             self.observer.memory.calls.clear()
-        if self.limiter:
-            self.limiter = RateLimiter(self.limiter.limit, self.limiter.window, self.world.clock)
+        self.limiter = RateLimiter(self.world.clock)
 
     # -- entry point
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
@@ -275,12 +323,12 @@ class App:
             challenge = 'Bearer realm="tryvox"' + (', error="invalid_token"' if token else "")
             raise Unauthorized(detail, headers=[("WWW-Authenticate", challenge)])
         limits: list[Header] = []
-        if self.limiter is not None:
-            allowed, limits = self.limiter.check(token)
+        rate = account.rate_limit or self.rate_limit
+        if rate is not None:
+            allowed, limits = self.limiter.check(token, *rate)
             if not allowed:
                 raise RateLimited(
-                    f"Rate limit of {self.limiter.limit} requests per {self.limiter.window} s reached; retry after "
-                    f"{limits[-1][1]} s.",
+                    f"Rate limit of {rate[0]} requests per {rate[1]} s reached; retry after {limits[-1][1]} s.",
                     headers=limits,
                 )
         auth_id, call_uuid = params["auth_id"], params["call_uuid"]
@@ -290,32 +338,11 @@ class App:
             if not op.params["call_uuid"].is_valid(call_uuid):
                 raise CallNotFound(f"No call {call_uuid[:64]} in account {auth_id}.")
             self.world.check_call(auth_id, call_uuid)
-            data = {**op.defaults, **self._body(op, headers, body)} if op.body_types else {}  # defaults: the spec's
+            data = {**op.defaults, **read_body(op, headers, body)} if op.body_types else {}  # defaults: the spec's
             result = self.handlers[op.op_id](auth_id, call_uuid, **data)
         except Problem as problem:
             return Reply.problem(problem, limits)
         return Reply(op.success, result, JSON, limits)
-
-    def _body(self, op: Operation, headers: Mapping[str, str], body: bytes) -> Any:
-        """The parsed, schema-valid request body ({} when an optional body is absent)."""
-        length = headers.get("content-length", "")
-        if len(body) > MAX_BODY or (length.isdigit() and int(length) > MAX_BODY):
-            size = length if length.isdigit() else f"over {MAX_BODY}"
-            raise PayloadTooLarge(f"The body is {size} bytes; the limit is {MAX_BODY}.")
-        if not body and not op.body_required:
-            return {}
-        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media != JSON:
-            raise UnsupportedMediaType(
-                f"Send the body as application/json, not {media[:100] or 'without a Content-Type'}."
-            )
-        try:
-            data = parse_json(body)
-        except ValueError as exc:  # also invalid UTF-8
-            raise InvalidJson(f"The body is not valid JSON: {str(exc)[:300]}") from None
-        if op.body is not None and not op.body.is_valid(data):
-            raise ValidationFailed("The request body is invalid.", errors=field_errors(op.body.iter_errors(data)))
-        return data
 
     # -- control plane
     def _control(
@@ -333,7 +360,7 @@ class App:
                         f"Query parameter {name} is invalid.", errors=[FieldError(pointer="", message=message)]
                     )
                 args[name] = value
-        data = self._body(op, headers, body) if op.body_types else {}
+        data = read_body(op, headers, body) if op.body_types else {}
         with self.world.lock:
             reply: Reply = self.handlers[op.op_id](self, params, args, data)
         return reply
@@ -350,24 +377,8 @@ class App:
             raise SelfCheckError(f"{op.op_id} -> {reply.status}: " + "; ".join(f"invariant {b}" for b in breaches))
 
     def _check(self, op: Operation, reply: Reply) -> None:
-        declared = op.responses.get(reply.status)
-        where = f"{op.op_id} -> {reply.status}"
-        if declared is None:
-            raise SelfCheckError(f"{where}: status not declared (declared: {sorted(op.responses)})")
-        media = reply.ctype.split(";", 1)[0]
-        if declared.content:
-            if media not in declared.content:
-                raise SelfCheckError(f"{where}: content type {media} not declared ({list(declared.content)})")
-            validator = declared.content[media]
-            if validator is not None and not isinstance(reply.data, bytes) and not validator.is_valid(reply.data):
-                messages = [e.message for e in islice(validator.iter_errors(reply.data), 5)]
-                raise SelfCheckError(f"{where}: body breaks the schema: {messages}")
         sent = {name.lower(): value for name, value in reply.headers}
-        for name, (required, validator) in declared.headers.items():
-            if name not in sent:
-                if required:
-                    raise SelfCheckError(f"{where}: required header {name} missing")
-                continue
-            value = sent[name]
-            if not (validator.is_valid(value) or (value.lstrip("-").isdigit() and validator.is_valid(int(value)))):
-                raise SelfCheckError(f"{where}: header {name}={value!r} breaks the schema")
+        data = NO_BODY if isinstance(reply.data, bytes) else reply.data
+        breaches = response_breaches(op, reply.status, reply.ctype.split(";", 1)[0], data, sent)
+        if breaches:
+            raise SelfCheckError(f"{op.op_id} -> {reply.status}: {breaches[0]}")

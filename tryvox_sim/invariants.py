@@ -5,11 +5,13 @@ from. Three places run them, from this module only: the contract suite (schemath
 contract_tests/checks.py), the validating proxy (`tryvox-sim proxy`) on real traffic, and the simulator's
 self-check, which refuses to emit an answer that breaks one.
 
-- `exchange_breaches(exchange, contract)` checks one request and its answer (`RULES`).
+- `exchange_breaches(exchange, contract)` checks one request and its answer (`RULES`); each rule says which
+  exchanges it applies to, so a check that ran is told from one that had nothing to look at.
 - `CallMemory` learns each call's state from the exchanges it sees and checks what that state implies
   (`STATE_RULES`). It only asserts what it saw: a state it does not know is never a breach.
 - `Observer` does both for exchanges given as HTTP bytes (the proxy, the contract suite's clients), and
-  learns from the simulator's control plane too (a call seen completed, the clock moved).
+  learns from the simulator's control plane too (a call seen completed, the clock moved). It counts, per
+  invariant, the answers it applied to and the answers that broke it (the contract suite's coverage report).
 
 They take plain data, so they know nothing of HTTP servers or clients.
 """
@@ -18,14 +20,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from .spec import Operation, Spec
 
 ERRORS_BASE = "https://docs.tryvox.io/errors/"
 ECHOES = {"transferCall": "to", "playAudio": "url", "speakText": "text", "sendDtmf": "digits"}
@@ -102,14 +104,22 @@ class Contract:
 # ------------------------------------------------------------------------------ one exchange
 
 Check = Callable[[Exchange, Contract], Breach | None]
+Applies = Callable[[Exchange, Contract], bool]
 RULES: dict[str, tuple[Invariant, Check]] = {}
+SCOPES: dict[str, Applies] = {}  # rule -> which exchanges it looks at
 SPEC = "openapi/call-actions.yaml"
 DOCS = "docs page (openapi/source/public-docs-page.txt)"
 
 
-def rule(name: str, source: str, promise: str) -> Callable[[Check], Check]:
+def rule(name: str, source: str, promise: str, applies: Applies) -> Callable[[Check], Check]:
+    """Register a check; it runs only on the exchanges `applies` selects (RULES holds both, composed)."""
+
     def register(check: Check) -> Check:
-        RULES[name] = (Invariant(name, source, promise), check)
+        def checked(ex: Exchange, contract: Contract) -> Breach | None:
+            return check(ex, contract) if applies(ex, contract) else None
+
+        RULES[name] = (Invariant(name, source, promise), checked)
+        SCOPES[name] = applies
         return check
 
     return register
@@ -119,45 +129,57 @@ def _problem(ex: Exchange) -> dict[str, Any] | None:
     return ex.body if ex.status >= 400 and isinstance(ex.body, dict) else None
 
 
+def _is_problem(ex: Exchange, contract: Contract) -> bool:
+    return _problem(ex) is not None
+
+
+def _success(operations: Iterable[str]) -> Applies:
+    """A 2xx answer with a JSON object body, of one of `operations`."""
+    names = frozenset(operations)
+    return lambda ex, contract: ex.operation in names and ex.status < 300 and isinstance(ex.body, dict)
+
+
 @rule("problem-status", f"RFC 9457 §3.1.3; {SPEC} Problem.status and each error response's status const",
-      "a problem's `status` member equals the HTTP status of the answer")  # fmt: skip
+      "a problem's `status` member equals the HTTP status of the answer", _is_problem)  # fmt: skip
 def _problem_status(ex: Exchange, contract: Contract) -> Breach | None:
-    problem = _problem(ex)
-    if problem is not None and "status" in problem and problem["status"] != ex.status:
+    problem = ex.body
+    if "status" in problem and problem["status"] != ex.status:
         return Breach("problem-status", f"status {ex.status} (the HTTP status)", repr(problem["status"]))
     return None
 
 
 @rule("problem-type", f"{SPEC} Problem.type; every problem example",
-      "a problem's `type` is https://docs.tryvox.io/errors/ + its `code` with - for _")  # fmt: skip
+      "a problem's `type` is https://docs.tryvox.io/errors/ + its `code` with - for _",
+      lambda ex, contract: _is_problem(ex, contract) and isinstance(ex.body.get("code"), str))  # fmt: skip
 def _problem_type(ex: Exchange, contract: Contract) -> Breach | None:
-    problem = _problem(ex)
-    if problem is None or not isinstance(problem.get("code"), str) or "type" not in problem:
-        return None
+    problem = ex.body
     expected = ERRORS_BASE + problem["code"].replace("_", "-")
-    if problem["type"] != expected:
+    if "type" in problem and problem["type"] != expected:
         return Breach("problem-type", f"type {expected}", repr(problem["type"]))
     return None
 
 
 @rule("problem-code", f"{SPEC} each error response's code enum and examples",
-      "a problem's `code` is one the spec documents for that operation and status")  # fmt: skip
+      "a problem's `code` is one the spec documents for that operation and status",
+      lambda ex, contract: _is_problem(ex, contract) and (ex.operation, ex.status) in contract.codes)  # fmt: skip
 def _problem_code(ex: Exchange, contract: Contract) -> Breach | None:
-    problem = _problem(ex)
-    documented = contract.codes.get((ex.operation, ex.status))
-    if problem is None or documented is None or problem.get("code") in documented:
-        return None
-    return Breach("problem-code", f"one of {sorted(documented)} for {ex.status}", repr(problem.get("code")))
+    documented = contract.codes[(ex.operation, ex.status)]
+    if ex.body.get("code") not in documented:
+        return Breach("problem-code", f"one of {sorted(documented)} for {ex.status}", repr(ex.body.get("code")))
+    return None
+
+
+def _titled(ex: Exchange, contract: Contract) -> bool:
+    code = ex.body.get("code") if _is_problem(ex, contract) else None
+    return isinstance(code, str) and code in contract.titles
 
 
 @rule("problem-title", f"RFC 9457 §3.1.2; {SPEC} Problem.title and the problem examples",
-      "a problem's `title` is the one documented for its `code`")  # fmt: skip
+      "a problem's `title` is the one documented for its `code`", _titled)  # fmt: skip
 def _problem_title(ex: Exchange, contract: Contract) -> Breach | None:
-    problem = _problem(ex)
-    code = problem.get("code") if problem is not None else None
-    title = contract.titles.get(code) if isinstance(code, str) else None
-    if title is not None and problem is not None and problem.get("title") != title:
-        return Breach("problem-title", repr(title), repr(problem.get("title")))
+    title = contract.titles[ex.body["code"]]
+    if ex.body.get("title") != title:
+        return Breach("problem-title", repr(title), repr(ex.body.get("title")))
     return None
 
 
@@ -176,12 +198,10 @@ def _parent_exists(document: Any, pointer: str) -> bool:
 
 
 @rule("validation-errors", f"{SPEC} info.description (Errors), FieldError.pointer, the 422 examples",
-      "a 422 lists each offending field, as a JSON pointer into the request body")  # fmt: skip
+      "a 422 lists each offending field, as a JSON pointer into the request body",
+      lambda ex, contract: ex.status == 422 and _is_problem(ex, contract))  # fmt: skip
 def _validation_errors(ex: Exchange, contract: Contract) -> Breach | None:
-    problem = _problem(ex)
-    if problem is None or ex.status != 422:
-        return None
-    errors = problem.get("errors")
+    errors = ex.body.get("errors")
     if not isinstance(errors, list) or not errors:
         return Breach("validation-errors", "a non-empty `errors` list", repr(errors))
     if ex.request is NO_BODY:
@@ -194,10 +214,8 @@ def _validation_errors(ex: Exchange, contract: Contract) -> Breach | None:
 
 
 @rule("auth-challenge", f"RFC 9110 §15.5.2; {SPEC} Unauthorized.headers.WWW-Authenticate (required)",
-      "a 401 carries a WWW-Authenticate Bearer challenge")  # fmt: skip
+      "a 401 carries a WWW-Authenticate Bearer challenge", lambda ex, contract: ex.status == 401)  # fmt: skip
 def _auth_challenge(ex: Exchange, contract: Contract) -> Breach | None:
-    if ex.status != 401:
-        return None
     challenge = ex.headers.get("www-authenticate", "")
     if not challenge.lower().startswith("bearer"):
         return Breach("auth-challenge", "WWW-Authenticate: Bearer ...", repr(challenge or None))
@@ -210,11 +228,11 @@ def _int_header(ex: Exchange, name: str) -> int | None:
 
 
 @rule("rate-limit-remaining", f"{SPEC} components.headers RateLimit-Limit / RateLimit-Remaining",
-      "RateLimit-Remaining never exceeds RateLimit-Limit, and is 0 on a 429")  # fmt: skip
+      "RateLimit-Remaining never exceeds RateLimit-Limit, and is 0 on a 429",
+      lambda ex, contract: _int_header(ex, "ratelimit-remaining") is not None)  # fmt: skip
 def _rate_limit_remaining(ex: Exchange, contract: Contract) -> Breach | None:
     limit, remaining = _int_header(ex, "ratelimit-limit"), _int_header(ex, "ratelimit-remaining")
-    if remaining is None:
-        return None
+    assert remaining is not None  # the rule applies only when it is there
     if limit is not None and remaining > limit:
         return Breach("rate-limit-remaining", f"RateLimit-Remaining <= {limit}", str(remaining))
     if ex.status == 429 and remaining != 0:
@@ -222,22 +240,25 @@ def _rate_limit_remaining(ex: Exchange, contract: Contract) -> Breach | None:
     return None
 
 
-@rule("echo", f"{DOCS}: each example response repeats the request's to / url / text / digits",
-      "transfer, play, speak and DTMF answers repeat the value sent (to, url, text, digits)")  # fmt: skip
-def _echo(ex: Exchange, contract: Contract) -> Breach | None:
+def _echoes(ex: Exchange, contract: Contract) -> bool:
     key = ECHOES.get(ex.operation)
-    if key is None or ex.status >= 300 or not isinstance(ex.body, dict) or not isinstance(ex.request, dict):
-        return None
-    if key in ex.request and ex.body.get(key) != ex.request[key]:
+    sent = ex.request
+    return key is not None and _success(ECHOES)(ex, contract) and isinstance(sent, dict) and key in sent
+
+
+@rule("echo", f"{DOCS}: each example response repeats the request's to / url / text / digits",
+      "transfer, play, speak and DTMF answers repeat the value sent (to, url, text, digits)", _echoes)  # fmt: skip
+def _echo(ex: Exchange, contract: Contract) -> Breach | None:
+    key = ECHOES[ex.operation]
+    if ex.body.get(key) != ex.request[key]:
         return Breach("echo", f"{key} {ex.request[key]!r} as sent", repr(ex.body.get(key)))
     return None
 
 
 @rule("recording-format", f"{DOCS} Start Recording (format, default mp3); {SPEC} RecordRequest.format.default",
-      "start recording answers the format sent, or the spec's default when none was sent")  # fmt: skip
+      "start recording answers the format sent, or the spec's default when none was sent",
+      _success(["startRecording"]))  # fmt: skip
 def _recording_format(ex: Exchange, contract: Contract) -> Breach | None:
-    if ex.operation != "startRecording" or ex.status >= 300 or not isinstance(ex.body, dict):
-        return None
     sent = ex.request if isinstance(ex.request, dict) else {}
     expected = sent.get("format", contract.defaults.get("startRecording", {}).get("format"))
     if expected is not None and ex.body.get("format") != expected:
@@ -245,34 +266,41 @@ def _recording_format(ex: Exchange, contract: Contract) -> Breach | None:
     return None
 
 
+def _stopped(ex: Exchange, contract: Contract) -> bool:
+    return ex.operation == "stopRecording" and ex.status == 200 and isinstance(ex.body, dict)
+
+
 @rule("recording-url", f"{DOCS} Stop Recording example (url = https://recordings.tryvox.io/<recording_uuid>.mp3)",
-      "a stopped recording's URL names that recording: its file is <recording_uuid>.<format>")  # fmt: skip
+      "a stopped recording's URL names that recording: its file is <recording_uuid>.<format>",
+      lambda ex, contract: _stopped(ex, contract) and isinstance(ex.body.get("url"), str)
+      and isinstance(ex.body.get("recording_uuid"), str))  # fmt: skip
 def _recording_url(ex: Exchange, contract: Contract) -> Breach | None:
-    if ex.operation != "stopRecording" or ex.status != 200 or not isinstance(ex.body, dict):
-        return None
-    url, rec = ex.body.get("url"), ex.body.get("recording_uuid")
-    if not isinstance(url, str) or not isinstance(rec, str):
-        return None
+    url, rec = ex.body["url"], ex.body["recording_uuid"]
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     if name.rsplit(".", 1)[0] != rec:
         return Breach("recording-url", f"a URL whose file is {rec}.<format>", repr(url))
     return None
 
 
-@rule("new-action-id", f"{DOCS}: every action answers its own *_uuid",
-      "an action's new id is not the call's id")  # fmt: skip
+@rule("new-action-id", f"{DOCS}: every action answers its own *_uuid", "an action's new id is not the call's id",
+      lambda ex, contract: _success(ACTION_IDS)(ex, contract) and ex.call_uuid is not None)  # fmt: skip
 def _new_action_id(ex: Exchange, contract: Contract) -> Breach | None:
-    key = ACTION_IDS.get(ex.operation)
-    if key is None or ex.status >= 300 or not isinstance(ex.body, dict) or ex.call_uuid is None:
-        return None
+    key = ACTION_IDS[ex.operation]
+    assert ex.call_uuid is not None
     if str(ex.body.get(key, "")).lower() == ex.call_uuid.lower():
         return Breach("new-action-id", f"{key} other than the call's id", repr(ex.body.get(key)))
     return None
 
 
-def exchange_breaches(ex: Exchange, contract: Contract) -> list[Breach]:
-    """Every per-exchange invariant this exchange breaks."""
-    return [breach for _, check in RULES.values() if (breach := check(ex, contract)) is not None]
+def exchange_breaches(ex: Exchange, contract: Contract, checked: Counter[str] | None = None) -> list[Breach]:
+    """Every per-exchange invariant this exchange breaks; `checked` counts the rules that applied to it."""
+    breaches = []
+    for name, (_, check) in RULES.items():
+        if checked is not None and SCOPES[name](ex, contract):
+            checked[name] += 1
+        if (breach := check(ex, contract)) is not None:
+            breaches.append(breach)
+    return breaches
 
 
 # ------------------------------------------------------------------------------ state per call
@@ -325,12 +353,13 @@ class CallMemory:
     max_calls: int = 10_000
     calls: OrderedDict[str, _Call] = field(default_factory=OrderedDict)
 
-    def observe(self, ex: Exchange) -> list[Breach]:
-        """Check `ex` against what was learned of its call, then learn from it."""
+    def observe(self, ex: Exchange, checked: Counter[str] | None = None) -> list[Breach]:
+        """Check `ex` against what was learned of its call, then learn from it; `checked` counts the rules
+        whose situation it was (a start while a recording runs, a stop after a stop, ...)."""
         if ex.call_uuid is None:
             return []
         call = self._call(ex.call_uuid)
-        breaches = list(self._check(call, ex))
+        breaches = list(self._check(call, ex, Counter() if checked is None else checked))
         self._learn(call, ex)
         return breaches
 
@@ -365,27 +394,40 @@ class CallMemory:
             return None  # it may have stopped by itself
         return rec
 
-    def _check(self, call: _Call, ex: Exchange) -> Iterable[Breach]:
+    def _check(self, call: _Call, ex: Exchange, checked: Counter[str]) -> Iterable[Breach]:
         ok = 200 <= ex.status < 300
-        if call.completed and ok:
-            yield Breach("completed-call", "a 409: the call was seen completed", f"{ex.status}")
-        if ex.operation == "startRecording" and ok and (rec := self._running(call)) is not None:
-            yield Breach("start-while-recording", f"a 409: recording {rec.uuid} still runs", f"{ex.status}")
-        if ex.operation != "stopRecording" or ex.status != 200 or not isinstance(ex.body, dict):
+        if call.completed:
+            checked["completed-call"] += 1
+            if ok:
+                yield Breach("completed-call", "a 409: the call was seen completed", f"{ex.status}")
+        if ex.operation == "startRecording" and (rec := self._running(call)) is not None:
+            checked["start-while-recording"] += 1
+            if ok:
+                yield Breach("start-while-recording", f"a 409: recording {rec.uuid} still runs", f"{ex.status}")
+        if ex.operation != "stopRecording":
             return
         rec = call.recording
         if rec is None:
             if call.stopped:
-                yield Breach("stop-after-stop", "a 409 no_active_recording", "200")
+                checked["stop-after-stop"] += 1
+                if ex.status == 200:
+                    yield Breach("stop-after-stop", "a 409 no_active_recording", "200")
             return
+        if ex.status != 200 or not isinstance(ex.body, dict):
+            return
+        checked["stop-names-recording"] += 1
         if ex.body.get("recording_uuid") != rec.uuid:
             yield Breach("stop-names-recording", f"recording_uuid {rec.uuid}", repr(ex.body.get("recording_uuid")))
         url = ex.body.get("url")
-        if rec.format is not None and isinstance(url, str) and not url.endswith("." + rec.format):
-            yield Breach("stop-url-format", f"a URL ending in .{rec.format}", repr(url))
+        if rec.format is not None:
+            checked["stop-url-format"] += 1
+            if isinstance(url, str) and not url.endswith("." + rec.format):
+                yield Breach("stop-url-format", f"a URL ending in .{rec.format}", repr(url))
         duration = ex.body.get("duration")
-        if rec.max_length is not None and isinstance(duration, int) and duration > rec.max_length:
-            yield Breach("stop-duration", f"duration <= max_length {rec.max_length}", str(duration))
+        if rec.max_length is not None:
+            checked["stop-duration"] += 1
+            if isinstance(duration, int) and duration > rec.max_length:
+                yield Breach("stop-duration", f"duration <= max_length {rec.max_length}", str(duration))
 
     def _learn(self, call: _Call, ex: Exchange) -> None:
         body = ex.body if isinstance(ex.body, dict) else {}
@@ -428,6 +470,8 @@ class Observer:
     def __init__(self, spec: Spec, now: Callable[[], float] = time.time) -> None:
         self.spec = spec
         self.memory = CallMemory(Contract.from_spec(spec), now)
+        self.checked: Counter[str] = Counter()  # invariant -> answers it applied to
+        self.broken: Counter[str] = Counter()  # invariant -> answers that broke it
 
     @property
     def contract(self) -> Contract:
@@ -443,12 +487,22 @@ class Observer:
             return []
         is_json = "json" in headers.get("content-type", "")
         answer = parse_json(body) if is_json else None
-        answer = None if answer is NO_BODY else answer
+        return self.observe_operation(op, params, request_body, status, headers, None if answer is NO_BODY else answer)
+
+    def observe_operation(
+        self, op: Operation, params: Mapping[str, str], request_body: bytes | None, status: int,
+        headers: Mapping[str, str], answer: Any,
+    ) -> list[Breach]:  # fmt: skip
+        """`observe` once the operation is known and the answer parsed (None: no JSON answer); the validating
+        proxy (verifier.py) has both already."""
         if op.source != "actions":
             self._learn_control(op.op_id, status, answer)
             return []
         exchange = Exchange(op.op_id, params.get("call_uuid"), parse_json(request_body), status, headers, answer)
-        return exchange_breaches(exchange, self.contract) + self.memory.observe(exchange)
+        breaches = exchange_breaches(exchange, self.contract, self.checked)
+        breaches += self.memory.observe(exchange, self.checked)
+        self.broken.update(breach.rule for breach in breaches)
+        return breaches
 
     def _learn_control(self, op_id: str, status: int, answer: Any) -> None:
         if status >= 300:

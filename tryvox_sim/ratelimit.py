@@ -1,4 +1,5 @@
-"""Optional per-token rate limit: a fixed window on the simulator clock."""
+"""Per-token rate limits: a fixed window on the simulator clock. The limit is the server's (`--rate-limit`)
+or the account's own (`POST /_sim/accounts {rate_limit}`)."""
 
 import math
 
@@ -20,27 +21,26 @@ def parse_rate(text: str) -> tuple[int, int]:
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window: int, clock: Clock) -> None:
-        self.limit = limit
-        self.window = window
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._windows: dict[str, list[float]] = {}  # token -> [window start, count]
 
-    def check(self, token: str) -> tuple[bool, list[tuple[str, str]]]:
-        """Count one request; returns (allowed, RateLimit-* headers, plus Retry-After when refused)."""
+    def check(self, token: str, limit: int, window: int) -> tuple[bool, list[tuple[str, str]]]:
+        """Count one request against `limit` per `window` seconds; returns (allowed, RateLimit-* headers, plus
+        Retry-After when refused)."""
         now = self.clock.now()
-        start = math.floor(now / self.window) * self.window
+        start = math.floor(now / window) * window
         slot = self._windows.get(token)
         if slot is None or slot[0] != start:
             if len(self._windows) > 10_000:  # bound memory: tokens are few in practice
                 self._windows.clear()
             slot = self._windows[token] = [start, 0]
         slot[1] += 1
-        reset = max(1, math.ceil(start + self.window - now))
-        allowed = slot[1] <= self.limit
+        reset = max(1, math.ceil(start + window - now))
+        allowed = slot[1] <= limit
         headers = [
-            ("RateLimit-Limit", str(self.limit)),
-            ("RateLimit-Remaining", str(max(0, self.limit - slot[1]))),
+            ("RateLimit-Limit", str(limit)),
+            ("RateLimit-Remaining", str(max(0, limit - slot[1]))),
             ("RateLimit-Reset", str(reset)),
         ]
         if not allowed:

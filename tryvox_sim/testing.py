@@ -218,3 +218,35 @@ def served(*args: str, timeout: float = 10.0, env: dict[str, str] | None = None)
         yield found
     finally:
         stop_server(process, timeout)
+
+
+def start_proxy(
+    upstream: str, *args: str, output: str | None = None, timeout: float = 10.0
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """Start `tryvox-sim proxy --upstream UPSTREAM --host 127.0.0.1 --port 0 *args` and wait until it listens.
+
+    Returns (process, its base URL, the file its output goes to: one line per violation, then its summary).
+    Stop it with `stop_server` (SIGTERM: it writes its reports, and its exit code says whether anything broke).
+    """
+    import os
+    import sys
+    import tempfile
+    import time
+    from pathlib import Path
+
+    if output is None:
+        handle, output = tempfile.mkstemp(prefix="tryvox-proxy-", suffix=".log")
+        os.close(handle)
+    command = [sys.executable, "-m", "tryvox_sim.cli", "proxy", "--upstream", upstream, "--host", "127.0.0.1",
+               "--port", "0", *args]  # fmt: skip
+    with open(output, "wb") as sink:  # a file, not a pipe: a pipe nobody reads would stall the proxy
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+    printed = Path(output)
+    deadline = time.monotonic() + timeout
+    while "TVX_BASE_URL" not in (exports := parse_exports(printed.read_text(errors="replace"))):
+        if time.monotonic() > deadline or process.poll() is not None:
+            stop_server(process)
+            tail = printed.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the proxy did not start within {timeout:.0f} s (output {output}):\n{tail}")
+        time.sleep(0.02)
+    return process, exports["TVX_BASE_URL"], output
