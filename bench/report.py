@@ -70,6 +70,7 @@ def markdown(results: dict) -> str:
     out += _throughput(results)
     out += _proxy(results)
     out += _startup(results.get("startup"))
+    out += _journal(results.get("journal"))
     out += _memory(results.get("memory"))
     out += _contract(results.get("contract"))
     return "\n".join(out) + "\n"
@@ -179,6 +180,31 @@ def _startup(st: dict | None) -> list[str]:
     ]
 
 
+def _journal(j: dict | None) -> list[str]:
+    if not j:
+        return []
+    out = [
+        "## The request journal",
+        "",
+        f"Two simulators, one with the journal at its default size (no fault defined), one with "
+        f"`--journal-size 0`, driven in turn at {j['connections']} connections, {j['rounds']} rounds alternating "
+        "which goes first; medians. On ÷ off is the journal's cost (target: at most 5% lower, ≥ 0.95).",
+        "",
+        "| cell | journal on req/s | journal off req/s | on ÷ off |",
+        "|---|---:|---:|---:|",
+    ]
+    out += [f"| {cell} | {r['on_rps']} | {r['off_rps']} | {r['ratio']:.3f} |" for cell, r in j["cells"].items()]
+    rss = j["rss_after_load_mib"]
+    out += [
+        "",
+        f"A full journal ({j['full_journal_entries']:,} entries of real DTMF requests and answers) holds "
+        f"{j['full_journal_mib']:.1f} MiB, {j['bytes_per_entry']} bytes an entry. RSS after the same load: "
+        f"{rss['journal on']:.1f} MiB with the journal, {rss['journal off']:.1f} MiB without.",
+        "",
+    ]
+    return out
+
+
 def _memory(mem: dict | None) -> list[str]:
     if not mem:
         return []
@@ -233,6 +259,15 @@ def _summary(results: dict) -> list[str]:
         a, b = cpu["simulator"]["32"]["us_per_request"], cpu["prism"]["32"]["us_per_request"]
         rows.append(
             ("CPU per request at 32 conns", "–", f"simulator {a:.0f} µs, Prism {b:.0f} µs ({_ratio(b, a)} less)")
+        )
+    jr = results.get("journal")
+    if jr:
+        rows.append(
+            (
+                "req/s, journal on ÷ off",
+                "≥ 0.95",
+                f"median {jr['median_ratio']:.3f}; full: {jr['full_journal_mib']:.1f} MiB",
+            )
         )
     via = results.get("proxy_overhead", {}).get("32")
     if via:

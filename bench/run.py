@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import contract, memory, ops, report, targets, throughput
+from bench import contract, journal, memory, ops, report, targets, throughput
 
 
 def _csv(kind):
@@ -53,6 +53,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     ap.add_argument("--calls", type=int, default=10_000, help="calls the memory run spreads its actions over")
     ap.add_argument("--contract", action=argparse.BooleanOptionalAction, default=True, help="time `make contract`")
+    ap.add_argument(
+        "--journal", action=argparse.BooleanOptionalAction, default=True,
+        help="req/s with the request journal on vs --journal-size 0, and a full journal's memory",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = ap.parse_args(argv)
     bad = [c for c in args.cells if c not in ops.CELLS] + [
@@ -113,6 +117,10 @@ def main(argv=None) -> int:
     if args.launches:
         log("bench: launch to ready")
         results["startup"] = startup([t for t in args.targets if t != "peer"], args.launches, workdir)
+    if args.journal:
+        log("bench: the request journal, on against off")
+        results["journal"] = journal.measure(args.seconds, workdir, log)
+        results["errors"] += [f"journal: {e}" for e in results["journal"]["errors"]]
     if args.actions:
         log(f"bench: memory after {args.actions:,} actions over {args.calls:,} calls")
         results["memory"] = memory.measure(args.actions, args.calls, workdir, log)

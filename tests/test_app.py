@@ -58,9 +58,9 @@ def spec_with_an_extra_operation(tmp_path: Path, which: str, path: str, op_id: s
         ),
         (
             "simulator.yaml",
-            "/_sim/faults",
-            "listFaults",
-            r"listFaults \(GET /_sim/faults\) has no handler: add tryvox_sim\.control\.list_faults",
+            "/_sim/snapshots",
+            "listSnapshots",
+            r"listSnapshots \(GET /_sim/snapshots\) has no handler: add tryvox_sim\.control\.list_snapshots",
         ),
     ],
 )

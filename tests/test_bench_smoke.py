@@ -29,7 +29,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
         "--targets", "simulator,proxy,peer", "--launches", "1", "--actions", "120", "--calls", "4",
-        "--no-contract", "--out", str(tmp_path),
+        "--no-contract", "--no-journal", "--out", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "results.json").read_text())

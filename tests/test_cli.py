@@ -39,7 +39,10 @@ def test_env_vars_seed_the_account_and_call():
         assert response.status_code == 202
 
 
-@pytest.mark.parametrize("argv", [["serve", "--port", "70000"], ["serve", "--rate-limit", "fast"], ["nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [["serve", "--port", "70000"], ["serve", "--rate-limit", "fast"], ["serve", "--journal-size", "-1"], ["nope"]],
+)
 def test_bad_arguments_exit_with_a_message(argv, capsys):
     with pytest.raises(SystemExit) as info:
         parse_args(argv)

@@ -143,7 +143,7 @@ def test_an_unreachable_target_stops_at_the_preflight_within_seconds(tmp_path):
 
 def answer_problem(exchange: Exchange, problem) -> None:
     """Answer `exchange` as the simulator answers a problem (tryvox_sim's one serialiser)."""
-    exchange.status, headers, exchange.body = Reply.problem(problem).encode()
+    exchange.status, headers, exchange.body, _ = Reply.problem(problem).encode()
     exchange.headers = dict(headers)
 
 

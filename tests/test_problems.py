@@ -82,6 +82,7 @@ def test_a_pointer_becomes_the_one_field_error():
 
 def test_a_reply_carries_the_problems_headers_then_the_extra_ones():
     problem = MethodNotAllowed("PUT is not allowed.", headers=[("Allow", "GET")])
-    status, headers, body = Reply.problem(problem, [("RateLimit-Limit", "5")]).encode()
+    status, headers, body, fault = Reply.problem(problem, [("RateLimit-Limit", "5")]).encode()
     assert (status, headers) == (405, [("content-type", PROBLEM), ("Allow", "GET"), ("RateLimit-Limit", "5")])
+    assert fault is None
     assert body.startswith(b'{"type":"https://docs.tryvox.io/errors/method-not-allowed"')

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tryvox_sim.testing import served
+from tryvox_sim.testing import served, simulated_api
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
@@ -39,3 +39,14 @@ def test_in_process_example_runs():
 def test_first_screen_gives_the_two_commands(command):
     first_screen = "\n".join(README.splitlines()[:20])
     assert command in first_screen
+
+
+def test_the_retry_example_passes_with_the_fixture():
+    namespace: dict = {}
+    exec(compile(block("def test_my_app_retries_a_429_after_retry_after"), "README.md", "exec"), namespace)
+    with simulated_api() as sim:
+        namespace["test_my_app_retries_a_429_after_retry_after"](sim)
+    with simulated_api() as sim:  # and it would catch an app that does not retry
+        sim.inject("sendDtmf", status=429, times=3)
+        with pytest.raises(RuntimeError, match="still rate limited"):
+            namespace["press_keys"](sim.client, sim.auth_id, sim.call_uuid, "1", sleep=lambda s: None)

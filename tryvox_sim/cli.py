@@ -14,6 +14,7 @@ from .clock import Clock
 from .control_client import format_exports
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
+from .journal import DEFAULT_SIZE
 from .ratelimit import parse_rate
 from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
 from .webhooks import Webhooks
@@ -50,6 +51,13 @@ class Version(argparse.Action):
         parser.exit()
 
 
+def journal_size(text: str) -> int:
+    size = int(text)
+    if size < 0:
+        raise argparse.ArgumentTypeError("must be 0 (off) or more")
+    return size
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
     parser.add_argument("--version", action=Version)
@@ -67,7 +75,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--deliver-webhooks", choices=["loopback", "all", "none"], default="loopback",
         help="POST webhooks to loopback receivers only (default), to any host, or record them only",
     )  # fmt: skip
-    serve.add_argument("--seed", type=int, default=None, help="make generated ids repeat run to run")
+    serve.add_argument("--seed", type=int, default=None, help="make generated ids and fault draws repeat run to run")
+    serve.add_argument(
+        "--journal-size", type=journal_size, default=DEFAULT_SIZE, metavar="N",
+        help=f"requests the journal (/_sim/requests) keeps (default {DEFAULT_SIZE}; 0 turns it off)",
+    )  # fmt: skip
     serve.add_argument(
         "--public-url", default=os.environ.get("TVX_SIM_PUBLIC_URL") or None,
         help="the TVX_BASE_URL to print when clients reach it at another address, e.g. a published container port",
@@ -101,6 +113,8 @@ def build_app(args: argparse.Namespace) -> App:
         raise_server_exceptions=False,  # served: a failure is logged and answered 500 (or self_check_failed)
         rate_limit=args.rate_limit,
         webhooks=Webhooks(deliver=args.deliver_webhooks),
+        journal_size=args.journal_size,
+        seed=args.seed,
     )
 
 

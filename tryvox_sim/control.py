@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import canned
 from .clock import iso
 from .docs import served_page
 from .domain import DEFAULT_FROM
-from .problems import DocsNotBuilt
+from .problems import DocsNotBuilt, FaultNotFound, ValidationFailed
 from .reply import Reply
 
 if TYPE_CHECKING:  # the shell calls these functions; they only read and drive what it holds
@@ -117,3 +118,44 @@ def list_webhooks(app: App, params: Params, query: Params, body: Body) -> Reply:
 def reset_world(app: App, params: Params, query: Params, body: Body) -> Reply:
     app.reset()
     return Reply(200, {"status": "reset"})
+
+
+# -- faults (tryvox_sim/faults.py): the API misbehaving on demand
+def list_faults(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"faults": [fault.view() for fault in app.faults.list()]})
+
+
+def create_fault(app: App, params: Params, query: Params, body: Body) -> Reply:
+    operation = body["operation"]
+    actions = [op for op in app.spec.operations.values() if op.source == "actions"]
+    ops = actions if operation == "*" else [app.spec.operations[operation]]
+    refused = canned.check_fault(ops, body.get("status"), body.get("example"))
+    if refused is not None:
+        pointer, why = refused
+        raise ValidationFailed(f"The fault cannot be answered: {why}.", pointer=pointer)
+    return Reply(201, app.faults.add(body).view())
+
+
+def clear_faults(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"removed": app.faults.clear()})
+
+
+def delete_fault(app: App, params: Params, query: Params, body: Body) -> Reply:
+    fault = app.faults.remove(params["fault_id"])
+    if fault is None:
+        raise FaultNotFound(f"No fault {params['fault_id']}.")
+    return Reply(200, fault.view())
+
+
+# -- the request journal (tryvox_sim/journal.py)
+def list_requests(app: App, params: Params, query: Params, body: Body) -> Reply:
+    status, limit = query.get("status"), query.get("limit")
+    found = app.journal.entries(
+        operation=query.get("operation"), auth_id=query.get("auth_id"), call_uuid=query.get("call_uuid"),
+        status=int(status) if status else None, limit=int(limit) if limit else None,
+    )  # fmt: skip
+    return Reply(200, {"requests": found, "size": app.journal.size, "dropped": app.journal.dropped})
+
+
+def clear_requests(app: App, params: Params, query: Params, body: Body) -> Reply:
+    return Reply(200, {"removed": app.journal.clear()})

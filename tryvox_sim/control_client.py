@@ -150,3 +150,25 @@ class ControlClient:
 
     def reset_world(self) -> JSON:
         return self._json("POST", "/_sim/reset")
+
+    # -- faults and the request journal
+    def create_fault(self, operation: str = "*", **fields: Any) -> JSON:
+        """Inject a fault (fields: status, example, delay_ms, fault, times, probability, auth_id, call_uuid)."""
+        return self._json("POST", "/_sim/faults", json={"operation": operation, **fields})
+
+    def list_faults(self) -> list[JSON]:
+        return self._json("GET", "/_sim/faults")["faults"]
+
+    def delete_fault(self, fault_id: str) -> JSON:
+        return self._json("DELETE", f"/_sim/faults/{fault_id}")
+
+    def clear_faults(self) -> JSON:
+        return self._json("DELETE", "/_sim/faults")
+
+    def list_requests(self, **filters: Any) -> list[JSON]:
+        """The journal, oldest first (filters: operation, auth_id, call_uuid, status, limit)."""
+        query = {name: str(value) for name, value in filters.items() if value is not None}
+        return self._json("GET", "/_sim/requests", params=query)["requests"]
+
+    def clear_requests(self) -> JSON:
+        return self._json("DELETE", "/_sim/requests")

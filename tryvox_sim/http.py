@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import re
+import time
 from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
@@ -21,9 +22,11 @@ from urllib.parse import parse_qsl
 import jsonschema_rs
 import orjson
 
-from . import control
+from . import canned, control
 from .domain import World
+from .faults import Faults
 from .invariants import NO_BODY, Breach, Observer
+from .journal import DEFAULT_SIZE, Journal
 from .problems import (
     CallNotFound,
     FieldError,
@@ -42,7 +45,7 @@ from .problems import (
     ValidationFailed,
 )
 from .ratelimit import RateLimiter, parse_rate
-from .reply import JSON, Reply, Response
+from .reply import JSON, MODELLED, OUTSIDE_CONTRACT, Answer, Reply
 from .spec import Operation, Spec, escape
 from .webhooks import Webhooks
 
@@ -50,7 +53,10 @@ log = logging.getLogger("tryvox_sim")
 MAX_BODY = 64 * 1024
 MAX_ERRORS = 20
 _Required = jsonschema_rs.ValidationErrorKind.Required
-_Additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
+_Unexpected = (
+    jsonschema_rs.ValidationErrorKind.AdditionalProperties,
+    jsonschema_rs.ValidationErrorKind.UnevaluatedProperties,
+)
 
 
 class SelfCheckError(AssertionError):
@@ -91,7 +97,7 @@ def field_errors(errors: Any) -> list[FieldError]:
         names: list[str | None]
         if isinstance(kind, _Required):
             names = [kind.property]
-        elif isinstance(kind, _Additional):
+        elif isinstance(kind, _Unexpected):
             names = list(kind.unexpected)
         else:
             names = [None]
@@ -192,11 +198,15 @@ class App:
         raise_server_exceptions: bool = True,
         rate_limit: str | None = None,
         webhooks: Webhooks | None = None,
+        journal_size: int = DEFAULT_SIZE,
+        seed: int | None = None,
     ) -> None:
         self.spec = spec or Spec()
         self.world = world or World()
         self.handlers = handlers(self.spec, self.world)
         self.webhooks = webhooks or Webhooks()
+        self.faults = Faults(seed)
+        self.journal = Journal(journal_size)
         self.self_check = self_check
         # Self-check also refuses answers that break an invariant across fields (tryvox_sim/invariants.py),
         # with the call state followed on the simulator's own clock.
@@ -214,12 +224,16 @@ class App:
     def reset(self) -> None:
         self.world.reset()
         self.webhooks.clear()
+        self.faults.clear()
+        self.journal.clear()
+        if self.observer is not None:
+            self.observer.memory.calls.clear()
         self.limiter = RateLimiter(self.world.clock)
 
     # -- entry point
-    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Response:
-        """headers: lower-case names. Returns (status, [(name, value)], body bytes)."""
-        op = None
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
+        """headers: lower-case names. Returns (status, [(name, value)], body bytes, fault to carry out)."""
+        op, params = None, dict[str, str]()
         try:
             try:
                 route, params = self.spec.match(path)
@@ -237,9 +251,10 @@ class App:
                     reply = self._control(op, params, query, headers, body)
             except Problem as problem:
                 reply = Reply.problem(problem)
-            if op is not None and self.self_check:
+            if op is not None and self.self_check and reply.origin != OUTSIDE_CONTRACT:
                 self._check(op, reply)
-                self._check_invariants(op, method, path, body, reply)
+                if reply.origin == MODELLED:  # canned examples (Prefer, faults) say nothing of the calls
+                    self._check_invariants(op, method, path, body, reply)
         except SelfCheckError as exc:
             if self.raise_server_exceptions:
                 raise
@@ -253,7 +268,25 @@ class App:
             reply = Reply.problem(InternalError("The simulator failed; see its log."))
         if self.world.outbox:
             self.flush_outbox()
-        return reply.encode()
+        answer = reply.encode()
+        if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
+            self._record(method, path, query, headers, body, op, params, reply)
+        return answer
+
+    def _record(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, op: Operation | None,
+        params: dict[str, str], reply: Reply,
+    ) -> None:  # fmt: skip
+        fault = reply.fault
+        prefer = None
+        if "prefer" in headers:
+            prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
+        self.journal.record(
+            self.world.clock.now(), time.time(), method, f"{path}?{query}" if query else path,
+            op.op_id if op is not None else None, params, headers, body,
+            None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # no status sent
+            reply.data, None if fault is None else (fault.id, fault.status, fault.delay_ms, fault.fault), prefer,
+        )  # fmt: skip
 
     def flush_outbox(self) -> None:
         now = self.world.clock.now()
@@ -268,6 +301,19 @@ class App:
 
     # -- Call Actions
     def _action(self, op: Operation, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Reply:
+        """`Prefer` and faults first (neither touches the simulated calls), then the operation itself."""
+        prefer = headers.get("prefer")
+        if prefer is not None and (reply := canned.preferred(op, prefer)) is not None:
+            return reply
+        if self.faults:
+            fault = self.faults.match(op.op_id, params.get("auth_id"), params.get("call_uuid"))
+            if fault is not None:
+                reply = canned.faulted(op, fault) if fault.answers else self._operation(op, params, headers, body)
+                reply.fault = fault
+                return reply
+        return self._operation(op, params, headers, body)
+
+    def _operation(self, op: Operation, params: dict[str, str], headers: Mapping[str, str], body: bytes) -> Reply:
         token = bearer(headers.get("authorization"))
         account = self.world.account_for_token(token) if token else None
         if token is None or account is None:

@@ -27,6 +27,7 @@ class Problem(Exception):
     code: ClassVar[str]
     title: ClassVar[str]
     type: ClassVar[str]
+    outside_contract: ClassVar[bool] = False  # the simulator's own extension: the self-check leaves it alone
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -133,6 +134,10 @@ class DocsNotBuilt(Problem):
     status, code, title = 404, "docs_not_built", "Docs not built"
 
 
+class FaultNotFound(Problem):
+    status, code, title = 404, "fault_not_found", "Fault not found"
+
+
 # -- any route (openapi/simulator.yaml, components/examples): before an operation is chosen, or a failure
 class MalformedHttp(Problem):
     status, code, title = 400, "bad_request", "Bad request"
@@ -164,3 +169,24 @@ class InternalError(Problem):
 
 class SelfCheckFailed(Problem):
     status, code, title = 500, "self_check_failed", "Self-check failed"
+
+
+# -- the simulator's testing extensions on the API's routes: `Prefer`, and injected server errors (faults)
+class PreferNotAvailable(Problem):
+    status, code, title = 400, "prefer_not_available", "Preferred response not available"
+    outside_contract = True
+
+
+class BadGateway(Problem):
+    status, code, title = 502, "bad_gateway", "Bad gateway"
+    outside_contract = True
+
+
+class ServiceUnavailable(Problem):
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+    outside_contract = True
+
+
+class GatewayTimeout(Problem):
+    status, code, title = 504, "gateway_timeout", "Gateway timeout"
+    outside_contract = True

@@ -92,11 +92,13 @@ class Documents:
 
 
 class Response:
-    __slots__ = ("content", "headers")
+    __slots__ = ("content", "headers", "examples", "header_examples")
 
     def __init__(self) -> None:
         self.content: dict[str, Validator | None] = {}  # media type -> validator (None: no schema)
         self.headers: dict[str, tuple[bool, Validator]] = {}  # lower name -> (required, validator)
+        self.examples: dict[str, tuple[str, Any]] = {}  # example name -> (media type, value), in spec order
+        self.header_examples: dict[str, str] = {}  # header name as written -> its example
 
 
 class Operation:
@@ -228,7 +230,12 @@ class Spec:
             out.content[media] = (
                 self.documents.validator(uri, f"{ptr}/content/{escape(media)}/schema") if has_schema else None
             )
+            for name, example in media_doc.get("examples", {}).items():
+                example, _, _ = self.documents.resolve(example, uri, ptr)
+                out.examples[name] = (media, example.get("value"))
         for name, header in resp.get("headers", {}).items():
             h, huri, hptr = self.documents.resolve(header, uri, f"{ptr}/headers/{escape(name)}")
             out.headers[name.lower()] = (h.get("required", False), self.documents.validator(huri, f"{hptr}/schema"))
+            if "example" in h:
+                out.header_examples[name] = str(h["example"])
         return out

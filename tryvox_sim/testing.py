@@ -20,6 +20,7 @@ from .clock import Clock
 from .control_client import JSON, ControlClient, parse_exports, ready
 from .domain import World
 from .http import App
+from .journal import DEFAULT_SIZE
 from .spec import Spec
 from .transport import InProcessTransport
 from .webhooks import Webhooks
@@ -60,12 +61,13 @@ class SimulatedAPI:
     plane), `clock`, `world`; plus shortcuts for what tests do most, on the seeded call by default."""
 
     def __init__(
-        self, *, rate_limit: str | None = None, deliver_webhooks: bool = False, raise_server_exceptions: bool = True
-    ) -> None:
-        self.world = World(Clock(manual=True))
+        self, *, rate_limit: str | None = None, deliver_webhooks: bool = False, raise_server_exceptions: bool = True,
+        journal_size: int = DEFAULT_SIZE, seed: int | None = None,
+    ) -> None:  # fmt: skip
+        self.world = World(Clock(manual=True), id_seed=seed)
         self.app = App(
             self.world, shared_spec(), self_check=True, raise_server_exceptions=raise_server_exceptions,
-            rate_limit=rate_limit, webhooks=Webhooks(deliver=deliver_webhooks),
+            rate_limit=rate_limit, webhooks=Webhooks(deliver=deliver_webhooks), journal_size=journal_size, seed=seed,
         )  # fmt: skip
         self.transport = InProcessTransport(self.app)
         self.clock = SimClock(self.app)
@@ -111,6 +113,21 @@ class SimulatedAPI:
     def webhooks(self) -> list[JSON]:
         return self.app.webhooks.list()
 
+    # -- faults and the journal (the same control plane a served simulator has)
+    def inject(self, operation: str = "*", **fields: Any) -> InjectedFault:
+        """Make the API misbehave: `sim.inject("transferCall", status=429)`; fields as `POST /_sim/faults`
+        (status, example, delay_ms, fault, times, probability, auth_id, call_uuid). Also a context manager
+        that removes the fault on exit."""
+        return InjectedFault(self.control, self.control.create_fault(operation, **fields))
+
+    @property
+    def faults(self) -> list[JSON]:
+        return self.control.list_faults()
+
+    def requests(self, **filters: Any) -> list[JSON]:
+        """The request journal, oldest first (filters: operation, auth_id, call_uuid, status, limit)."""
+        return self.control.list_requests(**filters)
+
     def close(self) -> None:
         for client in self._clients:
             client.__exit__()
@@ -118,9 +135,28 @@ class SimulatedAPI:
         self.app.webhooks.close()
 
 
+class InjectedFault(dict[str, Any]):
+    """A fault in force (its JSON view); as a context manager it is removed on exit, if still there."""
+
+    def __init__(self, control: ControlClient, view: JSON) -> None:
+        super().__init__(view)
+        self._control = control
+
+    def remove(self) -> None:
+        if any(fault["id"] == self["id"] for fault in self._control.list_faults()):
+            self._control.delete_fault(self["id"])
+
+    def __enter__(self) -> InjectedFault:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
 @contextmanager
 def simulated_api(**options: Any) -> Iterator[SimulatedAPI]:
-    """Options: rate_limit ("50/s"), deliver_webhooks, raise_server_exceptions (default True)."""
+    """Options: rate_limit ("50/s"), deliver_webhooks, raise_server_exceptions (default True), journal_size,
+    seed (ids and fault probabilities repeat run to run)."""
     sim = SimulatedAPI(**options)
     try:
         yield sim
