@@ -321,6 +321,7 @@ async def _housekeeping(app: App, connections: set[Connection]) -> None:
                 world.settle_all()
             if world.outbox:
                 app.flush_outbox()
+            app.give_back_memory()  # when the sweep dropped many calls (or a trim is owed)
         except Exception:
             log.exception("background settle failed")
         now = time.monotonic()
