@@ -5,12 +5,16 @@ import ctypes
 import gc
 import tracemalloc
 
+import orjson
 import pytest
 
 from tryvox_sim import trim
+from tryvox_sim.clock import Clock
 from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
+from tryvox_sim.domain import World
 from tryvox_sim.testing import simulated_api
 from tryvox_sim.trim import MANY_CALLS, MIN_INTERVAL, Trimmer
+from tryvox_sim.webhooks import KEEP, Webhooks
 
 CALLS = 10_000
 BYTES_PER_CALL = 512  # an ended call with one recording takes about 300 (before packing, about 1,300)
@@ -44,6 +48,28 @@ def test_ended_calls_with_recordings_hold_bounded_bytes_and_give_them_all_back()
             tracemalloc.stop()
         assert len(world.calls) == 1  # the seeded call, still in progress
         assert left < MARGIN, f"{left:,} bytes stay after the retention"
+
+
+def test_a_kept_webhook_holds_its_payload_as_json_of_its_own_size():
+    world = World(Clock(manual=True))
+    call = world.new_call(ME, hangup_url="https://example.com/hangup")
+    for _ in range(16):
+        world.start_recording(ME, call.uuid, format="mp3", max_length=3600, trim_silence=False)
+        world.stop_recording(ME, call.uuid)
+    world.hangup(call.uuid)
+    [(url, event, payload)] = world.take_outbox()
+    sent = orjson.dumps(payload)
+    hooks = Webhooks()
+    tracemalloc.start()
+    try:
+        start = traced()
+        for _ in range(KEEP):
+            hooks.dispatch(url, event, orjson.loads(sent), world.clock.now())  # each hang-up makes its own payload
+        per_delivery = (traced() - start) / KEEP
+    finally:
+        tracemalloc.stop()
+    assert per_delivery < len(sent) + 1024, f"{per_delivery:.0f} bytes per delivery of a {len(sent)}-byte payload"
+    assert hooks.list()[-1]["payload"] == payload
 
 
 class FakeTrim:
