@@ -52,6 +52,7 @@ def measure(seconds: float, workdir, log) -> dict:
     on = targets.launch("simulator", workdir)
     off = targets.launch("simulator", workdir, extra=["--journal-size", "0"])
     rps: dict[str, dict[str, list[float]]] = {"on": {}, "off": {}}
+    cpu: dict[str, dict[str, list[float]]] = {"on": {}, "off": {}}  # server CPU µs per request: steadier
     errors: list[str] = []
     try:
         for server in (on, off):  # warm both the same way
@@ -60,9 +61,10 @@ def measure(seconds: float, workdir, log) -> dict:
             order = [("on", on), ("off", off)] if round_ % 2 == 0 else [("off", off), ("on", on)]
             for cell in CELLS:
                 for name, server in order:
-                    summary, _, errs = throughput.drive(server, cell, CONNECTIONS, seconds)
+                    summary, used, errs = throughput.drive(server, cell, CONNECTIONS, seconds)
                     errors += errs
                     rps[name].setdefault(cell, []).append(sum(r["rps"] for r in summary.values()))
+                    cpu[name].setdefault(cell, []).append(used["us_per_request"])
         rss_on, rss_off = on.rss_mib(), off.rss_mib()
     finally:
         on.stop()
@@ -72,11 +74,16 @@ def measure(seconds: float, workdir, log) -> dict:
             "on_rps": round(statistics.median(rps["on"][cell])),
             "off_rps": round(statistics.median(rps["off"][cell])),
             "ratio": round(statistics.median(rps["on"][cell]) / statistics.median(rps["off"][cell]), 3),
+            "on_cpu_us": round(statistics.median(cpu["on"][cell]), 1),
+            "off_cpu_us": round(statistics.median(cpu["off"][cell]), 1),
         }
         for cell in CELLS
     }
     for cell, row in per_cell.items():
-        log(f"  journal on {row['on_rps']}/s, off {row['off_rps']}/s on {cell}: on ÷ off {row['ratio']:.3f}")
+        log(
+            f"  journal on {row['on_rps']}/s, off {row['off_rps']}/s on {cell}: on ÷ off {row['ratio']:.3f}; "
+            f"CPU {row['on_cpu_us']} vs {row['off_cpu_us']} µs/request"
+        )
     full_mib, entries = full_journal_mib()
     log(f"  a full journal ({entries:,} entries) holds {full_mib:.1f} MiB; RSS on {rss_on:.1f} vs off {rss_off:.1f}")
     return {
@@ -84,6 +91,9 @@ def measure(seconds: float, workdir, log) -> dict:
         "rounds": ROUNDS,
         "cells": per_cell,
         "median_ratio": round(statistics.median(row["ratio"] for row in per_cell.values()), 3),
+        "cpu_ratio": round(
+            statistics.median(row["off_cpu_us"] / row["on_cpu_us"] for row in per_cell.values() if row["on_cpu_us"]), 3
+        ),
         "full_journal_mib": round(full_mib, 2),
         "full_journal_entries": entries,
         "bytes_per_entry": round(full_mib * 2**20 / entries) if entries else 0,

@@ -50,3 +50,17 @@ def test_the_retry_example_passes_with_the_fixture():
         sim.inject("sendDtmf", status=429, times=3)
         with pytest.raises(RuntimeError, match="still rate limited"):
             namespace["press_keys"](sim.client, sim.auth_id, sim.call_uuid, "1", sleep=lambda s: None)
+
+
+PACKAGE_README = (Path(__file__).resolve().parents[1] / "docs" / "tryvox-sim.md").read_text()
+
+
+@pytest.mark.parametrize("code", re.findall(r"```python\n(.*?)```", PACKAGE_README, re.S))
+def test_the_package_readme_examples_pass_with_the_fixture(code):
+    namespace: dict = {}
+    exec(compile(code, "docs/tryvox-sim.md", "exec"), namespace)
+    tests = [value for name, value in namespace.items() if name.startswith("test_")]
+    assert tests, "each example in the package README is a test a user can copy"
+    for test in tests:
+        with simulated_api() as sim:
+            test(sim)
