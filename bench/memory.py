@@ -75,7 +75,7 @@ def measure(actions_total: int, calls: int, workdir, log, conns: int = CONNECTIO
     conns = min(conns, per_wave)
     server = targets.launch("simulator", workdir)
     rss = {"after launch": server.rss_mib()}
-    highest, sent, non_2xx, actions_s, began = rss["after launch"], 0, 0, 0.0, time.perf_counter()
+    highest, sent, non_2xx, actions_s, cpu_s, began = rss["after launch"], 0, 0, 0.0, 0.0, time.perf_counter()
 
     def drive(requests: list[tuple[str, ops.Request]], per: int) -> loadgen.RunStats:
         nonlocal highest, non_2xx
@@ -88,8 +88,13 @@ def measure(actions_total: int, calls: int, workdir, log, conns: int = CONNECTIO
     try:
         for first in range(0, calls, per_wave):
             wave = server.new_calls(min(per_wave, calls - first))
+            cpu_before = server.cpu_s()
             stats = drive(actions(server.target, wave, per_call), per_call)
-            sent, actions_s = sent + stats.responses, actions_s + stats.elapsed_s
+            sent, actions_s, cpu_s = (
+                sent + stats.responses,
+                actions_s + stats.elapsed_s,
+                cpu_s + server.cpu_s() - cpu_before,
+            )
             stats.errors += drive(hangups(server.target, wave), 1).errors
             if stats.errors:
                 return {"error": f"load failed after {sent:,} actions: {stats.errors[0]}"}
@@ -124,6 +129,7 @@ def measure(actions_total: int, calls: int, workdir, log, conns: int = CONNECTIO
         "non_2xx": non_2xx,
         "elapsed_s": round(elapsed, 1),
         "actions_rps": round(sent / actions_s, 1) if actions_s else 0.0,
+        "server_us_per_action": round(cpu_s * 1e6 / sent, 1) if sent else 0.0,  # steadier on a shared machine
         "rss_mib": {k: round(v, 1) for k, v in rss.items()},
         "traced": trace,
     }

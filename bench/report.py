@@ -221,7 +221,8 @@ def _memory(mem: dict | None) -> list[str]:
         return out + [f"Not measured: {mem['error']}", ""]
     out += [
         f"{mem['actions']:,} actions over {mem['calls']:,} calls via HTTP ({mem['connections']} connections, "
-        f"mix {', '.join(mem['mix'])}) at the load generator's full speed, {mem['actions_rps']:.0f} actions/s; "
+        f"mix {', '.join(mem['mix'])}) at the load generator's full speed, {mem['actions_rps']:.0f} actions/s "
+        f"(server CPU {mem['server_us_per_action']:.0f} µs each); "
         f"after each wave of {mem['calls_per_wave']} calls they were hung up and the clock advanced "
         f"{mem['advance_per_wave_s']} s; {mem['non_2xx']} non-2xx; {mem['elapsed_s']:.0f} s in all. The journal "
         "is on at its default size, as `tryvox-sim serve` runs.",
