@@ -146,10 +146,8 @@ class _Transport:
     def is_closing(self) -> bool:
         return False
 
-    def pause_reading(self) -> None:  # pragma: no cover - one request at a time never fills a buffer
+    def close(self) -> None:
         pass
-
-    resume_reading = close = pause_reading
 
 
 class Replay:
