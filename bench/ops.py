@@ -62,19 +62,33 @@ class Target:
     token: str
 
 
-def encode(op: Operation, target: Target, call_uuid: str) -> bytes:
+Request = tuple[str, str, dict[str, str], bytes]  # method, path, headers (lower-case names), body
+
+
+def request(op: Operation, target: Target, call_uuid: str) -> Request:
+    """The parts of one request, as `App.handle` takes them (bench/memory.py replays them in-process)."""
     path = f"/v1/voice/accounts/{target.auth_id}/calls/{call_uuid}/{op.action}"
-    head = [
-        f"{op.method} {path} HTTP/1.1",
-        f"Host: {target.host}:{target.port}",
-        f"Authorization: Bearer {target.token}",
-        "Accept: application/json",
-    ]
+    headers = {"host": f"{target.host}:{target.port}", "authorization": f"Bearer {target.token}",
+               "accept": "application/json"}  # fmt: skip
     body = b""
     if op.body is not None:
         body = json.dumps(op.body, separators=(",", ":")).encode()
-        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        headers |= {"content-type": "application/json", "content-length": str(len(body))}
+    return op.method, path, headers, body
+
+
+def hangup(target: Target, call_uuid: str) -> Request:
+    """The simulator's control plane: the caller hangs up."""
+    return "POST", f"/_sim/calls/{call_uuid}/hangup", {"host": f"{target.host}:{target.port}"}, b""
+
+
+def raw(method: str, path: str, headers: dict[str, str], body: bytes) -> bytes:
+    head = [f"{method} {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def encode(op: Operation, target: Target, call_uuid: str) -> bytes:
+    return raw(*request(op, target, call_uuid))
 
 
 def cycle(names: tuple[str, ...], target: Target, call_uuid: str) -> Iterator[tuple[str, bytes]]:

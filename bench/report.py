@@ -76,11 +76,15 @@ def markdown(results: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+# Sections written by hand or by other runs (`make soak` appends one), kept after the new figures with what follows.
+KEPT = ("\n## Where the memory goes", "\n## Soak, ")
+
+
 def write(path: Path, results: dict) -> None:
-    """Write results.md; the sections `make soak` appended to it stay, after the new figures."""
+    """Write results.md; the sections KEPT stay, after the new figures."""
     old = path.read_text() if path.exists() else ""
-    soak = old.find("\n## Soak, ")
-    path.write_text(markdown(results) + (old[soak:] if soak >= 0 else ""))
+    kept = [at for at in (old.find(heading) for heading in KEPT) if at >= 0]
+    path.write_text(markdown(results) + (old[min(kept) :] if kept else ""))
 
 
 def _throughput(results: dict) -> list[str]:
@@ -217,14 +221,28 @@ def _memory(mem: dict | None) -> list[str]:
         return out + [f"Not measured: {mem['error']}", ""]
     out += [
         f"{mem['actions']:,} actions over {mem['calls']:,} calls via HTTP ({mem['connections']} connections, "
-        f"mix {', '.join(mem['mix'])}), calls hung up and the clock advanced "
-        f"{mem['advance_per_wave_s']} s after each wave of {mem['calls_per_wave']} calls; "
-        f"{mem['non_2xx']} non-2xx; {mem['elapsed_s']:.0f} s at {mem['rps']:.0f} req/s.",
+        f"mix {', '.join(mem['mix'])}) at the load generator's full speed, {mem['actions_rps']:.0f} actions/s "
+        f"(server CPU {mem['server_us_per_action']:.0f} µs each); "
+        f"after each wave of {mem['calls_per_wave']} calls they were hung up and the clock advanced "
+        f"{mem['advance_per_wave_s']} s; {mem['non_2xx']} non-2xx; {mem['elapsed_s']:.0f} s in all. The journal "
+        "is on at its default size, as `tryvox-sim serve` runs.",
         "",
         "| point | simulator RSS MiB |",
         "|---|---:|",
     ]
     out += [f"| {point} | {rss:.1f} |" for point, rss in mem["rss_mib"].items()]
+    tr = mem.get("traced")
+    if tr:
+        rss = list(mem["rss_mib"].values())
+        over = rss[-1] - rss[0] - tr["retained_mib"]
+        out += [
+            "",
+            f"The same requests in-process under tracemalloc ({tr['calls']} calls of {tr['actions_per_call']} "
+            f"actions, once the journal is full): a retained call holds {tr['bytes_per_call']:,} bytes. Once every "
+            f"retention has passed, {tr['retained_mib']:.1f} MiB more than at launch is still held (the journal's "
+            f"{tr['journal_entries']:,} entries, mostly), so RSS after the retention is {over:.1f} "
+            "MiB above launch plus what is still retained.",
+        ]
     return out + [""]
 
 
@@ -281,9 +299,11 @@ def _summary(results: dict) -> list[str]:
                      f"({r[0]:.2f}×–{r[-1]:.2f}×); p99 {p99[0]:.1f}×–{p99[-1]:.1f}× direct"))  # fmt: skip
     mem = results.get("memory")
     if mem and "rss_mib" in mem:
-        rows.append(
-            (f"simulator RSS, {mem['actions']:,} actions", "≤ ~100 MB", f"max {max(mem['rss_mib'].values()):.1f} MiB")
-        )
+        rss = list(mem["rss_mib"].values())
+        rows.append((f"simulator RSS, {mem['actions']:,} actions", "≤ 100 MB", f"max {max(rss):.1f} MiB"))
+        if "traced" in mem:
+            over = rss[-1] - rss[0] - mem["traced"]["retained_mib"]
+            rows.append(("RSS after the retention, above launch + still retained", "≤ 10 MiB", f"{over:.1f} MiB"))
     st = results.get("startup", {})
     if "simulator" in st:
         other = f" (Prism {st['prism']['median_s']:.2f} s)" if "prism" in st else ""

@@ -52,6 +52,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="actions for the memory run (0 skips; env BENCH_ACTIONS)",
     )
     ap.add_argument("--calls", type=int, default=10_000, help="calls the memory run spreads its actions over")
+    ap.add_argument(
+        "--memory-connections", type=int, default=memory.CONNECTIONS, metavar="N",
+        help=f"connections the memory run drives its actions on (default {memory.CONNECTIONS})",
+    )  # fmt: skip
     ap.add_argument("--contract", action=argparse.BooleanOptionalAction, default=True, help="time `make contract`")
     ap.add_argument(
         "--journal", action=argparse.BooleanOptionalAction, default=True,
@@ -66,8 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         ap.error(f"unknown cell or target: {', '.join(bad)}")
     if args.seconds <= 0 or args.seconds > 60 or any(c < 1 or c > 1024 for c in args.connections):
         ap.error("--seconds must be in (0, 60] and --connections in [1, 1024]")
-    if args.actions < 0 or args.calls < 1 or args.launches < 0:
-        ap.error("--actions, --launches must be >= 0 and --calls >= 1")
+    if args.actions < 0 or args.calls < 1 or args.launches < 0 or args.memory_connections < 1:
+        ap.error("--actions, --launches must be >= 0, --calls and --memory-connections >= 1")
     return args
 
 
@@ -123,7 +127,7 @@ def main(argv=None) -> int:
         results["errors"] += [f"journal: {e}" for e in results["journal"]["errors"]]
     if args.actions:
         log(f"bench: memory after {args.actions:,} actions over {args.calls:,} calls")
-        results["memory"] = memory.measure(args.actions, args.calls, workdir, log)
+        results["memory"] = memory.measure(args.actions, args.calls, workdir, log, args.memory_connections)
     if args.contract:
         log("bench: timing `make contract`")
         results["contract"] = contract.measure(log)

@@ -24,7 +24,7 @@ def bench(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 
 
 def test_harness_writes_results_with_only_2xx(tmp_path):
-    soaked = "\n## Soak, 2026-01-01 00:00 UTC\n\nkept as it was\n"
+    soaked = "\n## Where the memory goes\n\nwritten by hand\n\n## Soak, 2026-01-01 00:00 UTC\n\nkept as it was\n"
     (tmp_path / "results.md").write_text("# Benchmark results\n\nan earlier run\n" + soaked)
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
@@ -50,11 +50,13 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     memory = results["memory"]
     assert memory["actions"] == 120 and memory["non_2xx"] == 0
     assert all(mib > 0 for mib in memory["rss_mib"].values())
+    traced = memory["traced"]  # the same requests in-process, under tracemalloc
+    assert traced["non_2xx"] == 0 and traced["bytes_per_call"] > 0 and traced["journal_entries"] == 10_000
     assert results["errors"] == []
 
     table = (tmp_path / "results.md").read_text()
     assert "| 1 | startRecording |" in table and "## Memory after a million actions" in table
-    assert "an earlier run" not in table and table.endswith(soaked)  # what make soak appended stays
+    assert "an earlier run" not in table and table.endswith(soaked)  # the finding, what make soak appended: kept
     assert "## The validating proxy's overhead" in table
 
 

@@ -61,6 +61,19 @@ def test_ringing_call_is_answered_then_hung_up(sim):
     assert [e["type"] for e in sim.events(uuid)] == ["call.created", "call.answered", "call.completed"]
 
 
+def test_an_ended_calls_views_stay_as_they_were_at_the_hang_up(sim):
+    uuid = sim.new_call(hangup_url="https://example.com/hangup")
+    assert sim.http.post(sim.path("record", uuid), json={"format": "wav"}, headers=AUTH).status_code == 202
+    assert sim.http.post(sim.path("dtmf", uuid), json={"digits": "1"}, headers=AUTH).status_code == 202
+    hung_up, events = sim.hangup(uuid), sim.events(uuid)
+    later = sim.new_call()
+    sim.control.advance_clock(60)  # the ended call is kept packed: only what these views show
+    assert sim.http.get(f"/_sim/calls/{uuid}").json() == hung_up
+    assert sim.events(uuid) == events
+    assert [c["call_uuid"] for c in sim.control.list_calls()] == [sim.call_uuid, uuid, later]  # oldest first
+    assert sim.http.post(sim.path("dtmf", uuid), json={"digits": "1"}, headers=AUTH).status_code == 409
+
+
 def test_list_calls_filters(sim):
     ringing = sim.new_call(status="ringing")
     theirs = sim.new_call(auth_id=OTHER_AUTH_ID)

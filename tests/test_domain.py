@@ -293,6 +293,62 @@ def test_a_completed_call_stays_while_its_recordings_are_kept(world):
     assert refused(world.find_call, call.uuid).code == "call_not_found"
 
 
+def test_an_ended_call_is_kept_packed_and_shows_the_same(world):
+    call = world.new_call(ME, hangup_url="https://example.com/hangup")
+    record(world, call.uuid, format="wav", max_length=600, trim_silence=True)
+    world.clock.advance(3)
+    world.stop_recording(ME, call.uuid)
+    record(world, call.uuid)
+    play(world, call.uuid, "https://example.com/a.mp3", loop=0)
+    world.send_dtmf(ME, call.uuid, "12#")
+    world.clock.advance(0.25)
+    world.caller_presses(call.uuid, "9")
+    world.transfer_call(ME, call.uuid, "+15005550003")  # rings 30 s
+    ended = world.hangup(call.uuid)  # while recording, playing, sending DTMF and transferring
+    view, events = world.call_view(ended), ended.timeline()
+    assert isinstance(world.calls[call.uuid], bytes)  # what ran on it is gone: its views are all that is kept
+    assert len(world.calls[call.uuid]) < 400
+    world.advance(60)
+    kept = world.find_call(call.uuid)
+    assert world.call_view(kept) == view and kept.timeline() == events
+    assert (view["status"], view["playback"], view["transfer"], view["dtmf"]) == ("completed", None, None, [])
+    assert [r["status"] for r in view["recordings"]] == ["stopped", "stopped"]
+    assert [e["type"] for e in events[-5:]] == [
+        "recording.stopped",
+        "play.interrupted",
+        "dtmf.cancelled",
+        "transfer.cancelled",
+        "call.completed",
+    ]
+
+
+def test_an_ended_calls_recordings_expire_one_by_one(world):
+    call = world.new_call(ME)
+    first = record(world, call.uuid)["recording_uuid"]
+    world.stop_recording(ME, call.uuid)
+    world.advance(10 * 86400)
+    second = record(world, call.uuid)["recording_uuid"]
+    world.hangup(call.uuid)
+    world.advance(20 * 86400)  # the first recording's 30 days have passed
+    assert [r["recording_uuid"] for r in details(world, call.uuid)["recordings"]] == [second]
+    assert world.find_call(call.uuid).timeline()[-1] == {
+        "at": "2025-01-31T00:00:00.000Z",
+        "type": "recording.expired",
+        "recording_uuid": first,
+    }
+    assert isinstance(world.calls[call.uuid], bytes)  # packed again
+    world.advance(10 * 86400)
+    assert call.uuid not in world.calls
+
+
+def test_a_call_ended_by_an_answered_transfer_is_packed_too(world):
+    call = world.new_call(ME)
+    world.transfer_call(ME, call.uuid, "+15005550001")  # answers after 1 s: the call ends, transferred
+    world.advance(1)
+    assert isinstance(world.calls[call.uuid], bytes)
+    assert details(world, call.uuid)["hangup_cause"] == "transferred"
+
+
 def test_reset_restores_the_seeded_state(world):
     world.hangup(CALL)
     world.new_call(ME)

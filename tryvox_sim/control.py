@@ -62,7 +62,7 @@ def list_calls(app: App, params: Params, query: Params, body: Body) -> Reply:
     auth_id, status = query.get("auth_id"), query.get("status")
     calls = [
         world.call_view(c)
-        for c in world.calls.values()
+        for c in world.every_call()
         if (auth_id is None or c.auth_id == auth_id) and (status is None or c.status == status)
     ]
     return Reply(200, {"calls": calls})
@@ -99,6 +99,7 @@ def get_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
 
 def advance_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
     app.world.advance(body["seconds"])
+    app.give_back_memory()  # the clock may have carried many calls past their retention
     return _clock(app)
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # imported when a client is made: `tryvox-sim serve` prints its export lines without it (7 MiB)
+    import httpx
 
 JSON = dict[str, Any]
 # What `tryvox-sim serve` prints, one `export NAME=value` line each, once it is ready.
@@ -63,6 +64,8 @@ class ControlClient:
         auth_id: str | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
     ) -> None:
+        import httpx
+
         self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout, event_hooks=event_hooks)
         self.auth_id = auth_id
 

@@ -23,6 +23,7 @@ from .calls import (
     Playback,
     Recording,
     Transfer,
+    packed_next_due,
 )
 from .clock import Clock, iso
 from .problems import (
@@ -95,6 +96,7 @@ class World:
         self.new_uuid = Ids(id_seed)
         self.seed = (auth_id, token, call_uuid.lower())
         self.lock = threading.RLock()
+        self.dropped = 0  # calls dropped past their retention, so far
         self.reset()
 
     # -- seeding
@@ -102,7 +104,10 @@ class World:
         with self.lock:
             self.accounts: dict[str, Account] = {}
             self.tokens: dict[str, Account] = {}
-            self.calls: dict[str, Call] = {}
+            # Calls by uuid, oldest first. An ended call is kept packed (Call.pack) until its retention passes:
+            # only what its details and timeline show, in one bytes object (bench/results.md, "Where the memory goes").
+            self.calls: dict[str, Call | bytes] = {}
+            self.packed_due = NEVER  # no packed call has a change due before this
             self.outbox: Outbox = []
             auth_id, token, call_uuid = self.seed
             self.add_account(auth_id, token, DEFAULT_NUMBERS)
@@ -141,21 +146,35 @@ class World:
             if account is None:
                 raise AccountNotFound(f"No account {auth_id}.", pointer="/auth_id")
             to = to or (account.numbers or DEFAULT_NUMBERS)[0]  # an account may own no number
-            call = Call(call_uuid or self.new_uuid(), auth_id, from_, to, status, hangup_url, self.clock.now())
+            now = self.clock.now()
+            call = Call(call_uuid or self.new_uuid(), account.auth_id, from_, to, status, hangup_url, now)
             self.calls[call.uuid] = call
             return call
 
-    def _call(self, auth_id: str, call_uuid: str, now: float) -> Call:
-        """The account's call, settled to `now`; 404 for unknown, expired or other accounts' calls."""
-        call = self.calls.get(call_uuid.lower())
-        if call is None or call.auth_id != auth_id:
-            raise call_not_found(auth_id, call_uuid)
+    def _call(self, auth_id: str | None, call_uuid: str, now: float) -> Call:
+        """The account's call (None: any account's), settled to `now`; 404 for unknown, expired or other
+        accounts' calls. An ended call comes unpacked: a copy, packed again by `_keep` when it changes."""
+        key = call_uuid.lower()
+        kept = self.calls.get(key)
+        call = Call.unpack(key, kept) if isinstance(kept, bytes) else kept
+        if call is None or (auth_id is not None and call.auth_id != auth_id):
+            raise call_not_found(auth_id or "any", call_uuid)
         if call.next_due <= now:
             call.settle(now, self.outbox)
-            if call.retained_until() <= now:
-                del self.calls[call.uuid]
-                raise call_not_found(auth_id, call_uuid)
+            if not self._keep(call, now):
+                raise call_not_found(auth_id or call.auth_id, call_uuid)
         return call
+
+    def _keep(self, call: Call, now: float) -> bool:
+        """After `call` settled: drop it past its retention (False), or keep it packed if it has ended."""
+        if call.retained_until() <= now:
+            del self.calls[call.uuid]
+            self.dropped += 1
+            return False
+        if call.ended_at is not None:
+            self.calls[call.uuid] = call.pack()  # what ran on it (recording, playback, DTMF, transfer) is let go
+            self.packed_due = min(self.packed_due, call.next_due)
+        return True
 
     def _active_call(self, auth_id: str, call_uuid: str, now: float) -> Call:
         call = self._call(auth_id, call_uuid, now)
@@ -171,23 +190,38 @@ class World:
     def find_call(self, call_uuid: str) -> Call:
         """Any account's call (control plane)."""
         with self.lock:
-            call = self.calls.get(call_uuid.lower())
-            if call is None:
-                raise call_not_found("any", call_uuid)
-            return self._call(call.auth_id, call.uuid, self.clock.now())
+            return self._call(None, call_uuid, self.clock.now())
+
+    def every_call(self) -> list[Call]:
+        """Every retained call, oldest first (ended ones unpacked: copies)."""
+        with self.lock:
+            return [Call.unpack(uuid, kept) if isinstance(kept, bytes) else kept for uuid, kept in self.calls.items()]
 
     def settle_all(self) -> None:
         """Apply due timers on every call and drop calls past retention (serve mode: periodic)."""
         with self.lock:
             now = self.clock.now()
-            for call in [c for c in self.calls.values() if c.next_due <= now]:
+            dropped, sweep = self.dropped, self.packed_due <= now  # sweep: some packed call has a change due
+            due: list[Call] = []
+            for uuid, kept in self.calls.items():
+                if not isinstance(kept, bytes):
+                    if kept.next_due <= now:
+                        due.append(kept)
+                elif sweep and packed_next_due(kept) <= now:
+                    due.append(Call.unpack(uuid, kept))
+            for call in due:
                 call.settle(now, self.outbox)
-                if call.retained_until() <= now:
-                    del self.calls[call.uuid]
+                self._keep(call, now)
+            if sweep:
+                packed = (packed_next_due(kept) for kept in self.calls.values() if isinstance(kept, bytes))
+                self.packed_due = min(packed, default=NEVER)
+            if self.dropped - dropped > len(self.calls):  # a dict keeps the table of its largest size: copy it
+                self.calls = dict(self.calls)
 
     def next_due(self) -> float:
         with self.lock:
-            return min((c.next_due for c in self.calls.values()), default=NEVER)
+            live = (kept.next_due for kept in self.calls.values() if not isinstance(kept, bytes))
+            return min(min(live, default=NEVER), self.packed_due)
 
     def take_outbox(self) -> Outbox:
         with self.lock:
@@ -196,6 +230,7 @@ class World:
 
     def _reschedule(self, call: Call, now: float) -> Call:
         call.settle(now, self.outbox)  # recompute next_due (and apply zero-delay rules next request)
+        self._keep(call, now)
         return call
 
     # -- the six Call Actions, named after their operationIds

@@ -47,6 +47,7 @@ from .problems import (
 from .ratelimit import RateLimiter, parse_rate
 from .reply import JSON, MODELLED, OUTSIDE_CONTRACT, Answer, Reply
 from .spec import Operation, Spec, escape
+from .trim import Trimmer, malloc_trim
 from .webhooks import Webhooks
 
 log = logging.getLogger("tryvox_sim")
@@ -220,6 +221,7 @@ class App:
         self.spec_yaml = self.spec.actions_path.read_bytes()
         self.unexpected_errors = 0
         self.base_url: str | None = None  # where clients reach it, once served: /docs fills its samples with it
+        self.trimmer = Trimmer(malloc_trim())
 
     def reset(self) -> None:
         self.world.reset()
@@ -229,6 +231,12 @@ class App:
         if self.observer is not None:
             self.observer.memory.calls.clear()
         self.limiter = RateLimiter(self.world.clock)
+        self.give_back_memory(reset=True)
+
+    def give_back_memory(self, reset: bool = False) -> None:
+        """After a large release (the retention sweep dropped many calls, a reset) hand freed memory back to the
+        system (tryvox_sim/trim.py). Called by the server's housekeeping and the control plane, never per request."""
+        self.trimmer.after(self.world.dropped, reset)
 
     # -- entry point
     def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:

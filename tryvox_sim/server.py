@@ -52,6 +52,10 @@ MAX_HEAD_READ = MAX_TARGET + MAX_HEADERS + 1024
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
 REASONS = {status.value: status.phrase.encode() for status in HTTPStatus}
+# Header names as sent -> lower case: one str per name for every request, not one per request (the request journal
+# keeps 10,000 requests' headers), and cheaper than decoding. Bounded: names past the first 1,000 are decoded.
+HEADER_NAMES: dict[bytes, str] = {}
+MAX_HEADER_NAMES = 1000
 
 
 def encode(status: int, headers: Sequence[tuple[str, str]], data: bytes, keep_alive: bool, head: bool = False) -> bytes:
@@ -191,7 +195,11 @@ class Connection(asyncio.Protocol):
             if self.fields > MAX_FIELDS:
                 detail = f"The request has over {MAX_FIELDS} header fields."
             raise Refused(partial(head_too_large, detail))
-        key = name.decode("latin-1").lower()
+        key = HEADER_NAMES.get(name)
+        if key is None:
+            key = name.decode("latin-1").lower()
+            if len(HEADER_NAMES) < MAX_HEADER_NAMES:
+                HEADER_NAMES[name] = key
         text = value.decode("latin-1")
         self.headers[key] = f"{self.headers[key]}, {text}" if key in self.headers else text
 
@@ -321,6 +329,7 @@ async def _housekeeping(app: App, connections: set[Connection]) -> None:
                 world.settle_all()
             if world.outbox:
                 app.flush_outbox()
+            app.give_back_memory()  # when the sweep dropped many calls (or a trim is owed)
         except Exception:
             log.exception("background settle failed")
         now = time.monotonic()

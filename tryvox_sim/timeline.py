@@ -58,6 +58,17 @@ class Timeline:
         self._buf.append(len(packed))
         self._buf += packed
 
+    def packed(self) -> bytes:
+        return bytes(self._buf)
+
+    @classmethod
+    def unpacked(cls, size: int, packed: bytes, count: int) -> "Timeline":
+        """The timeline of `count` events `packed()` gave."""
+        timeline = cls(size)
+        timeline._buf += packed
+        timeline._count = count
+        return timeline
+
     def __len__(self) -> int:
         return self._count
 
