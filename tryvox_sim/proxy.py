@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import ssl
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,6 +33,7 @@ import orjson
 
 from .proxy_report import Report, Traffic
 from .reply import PROBLEM
+from .server import listen
 from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
 from .verifier import API, CLIENT, Verifier, decode_body
 
@@ -494,16 +493,8 @@ async def serve(
     stop: asyncio.Event | None = None,
 ) -> None:  # fmt: skip
     """Serve until `stop` is set or, in the main thread, SIGINT or SIGTERM; exchanges under way are finished."""
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _ClientConnection(proxy), host, port, backlog=1024)
-    stop = stop or asyncio.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    sweep = loop.create_task(_sweep(proxy))
-    bound_host, bound_port = server.sockets[0].getsockname()[:2]
-    if on_ready:
-        on_ready(bound_host, bound_port)
+    server, stop = await listen(lambda: _ClientConnection(proxy), host, port, 1024, stop, on_ready)
+    sweep = asyncio.get_running_loop().create_task(_sweep(proxy))
     try:
         await stop.wait()
     finally:

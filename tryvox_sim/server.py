@@ -349,22 +349,31 @@ async def _housekeeping(app: App, connections: set[Connection]) -> None:
 OnReady = Callable[[str, int], None]
 
 
+async def listen(
+    protocol: Callable[[], asyncio.Protocol], host: str, port: int, backlog: int, stop: asyncio.Event | None,
+    on_ready: OnReady | None,
+) -> tuple[asyncio.Server, asyncio.Event]:  # fmt: skip
+    """Listen (the simulator and the proxy alike); `stop` is set by SIGINT or SIGTERM when in the main thread;
+    `on_ready(host, port)` runs once the socket listens."""
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(protocol, host, port, backlog=backlog)
+    stop = stop or asyncio.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    if on_ready:
+        on_ready(*server.sockets[0].getsockname()[:2])
+    return server, stop
+
+
 async def serve(
     app: App, host: str, port: int, on_ready: OnReady | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Serve until `stop` is set or, in the main thread, SIGINT or SIGTERM; `on_ready(host, port)` runs once
     the socket listens."""
-    loop = asyncio.get_running_loop()
     connections: set[Connection] = set()
-    server = await loop.create_server(lambda: Connection(app, connections), host, port, backlog=4096)
-    stop = stop or asyncio.Event()
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+    server, stop = await listen(lambda: Connection(app, connections), host, port, 4096, stop, on_ready)
     housekeeping = asyncio.create_task(_housekeeping(app, connections))
-    bound_host, bound_port = server.sockets[0].getsockname()[:2]
-    if on_ready:
-        on_ready(bound_host, bound_port)
     try:
         await stop.wait()
     finally:
