@@ -4,7 +4,8 @@
 
 DIST_DIR := dist
 
-dist: $(VENV_STAMP) ## Build sdist + wheel of tryvox-sim and of the generated client into dist/; twine check --strict
+# The simulator's wheel carries the rendered docs page (hatch_build.py), so its /docs works where it is installed.
+dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs page) and of the generated client into dist/
 	rm -rf $(DIST_DIR)
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) .
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) $(CLIENT_DIR)

@@ -12,6 +12,7 @@ import re
 import select
 import subprocess
 import sys
+import tarfile
 import time
 import tomllib
 import zipfile
@@ -59,13 +60,18 @@ def metadata(wheel: Path):
         return Parser().parsestr(archive.read(name).decode())
 
 
-def test_the_wheel_carries_the_spec_files_byte_for_byte(dist):
+def test_the_wheel_carries_the_spec_files_and_the_docs_page_byte_for_byte(dist):
+    docs = ROOT / "build" / "docs" / "index.html"
+    assert docs.is_file(), "run `make docs` first: the wheel carries the rendered page (make dist-test does)"
     with zipfile.ZipFile(built(dist, "tryvox_sim-*.whl")) as archive:
         packaged = {n: archive.read(n) for n in archive.namelist() if n.startswith("tryvox_sim/openapi/")}
     assert packaged == {
-        f"tryvox_sim/openapi/{name}": (ROOT / "openapi" / name).read_bytes()
-        for name in ("call-actions.yaml", "simulator.yaml")
+        "tryvox_sim/openapi/call-actions.yaml": (ROOT / "openapi" / "call-actions.yaml").read_bytes(),
+        "tryvox_sim/openapi/simulator.yaml": (ROOT / "openapi" / "simulator.yaml").read_bytes(),
+        "tryvox_sim/openapi/call-actions.html": docs.read_bytes(),
     }
+    with tarfile.open(built(dist, "tryvox_sim-*.tar.gz")) as sdist:  # a wheel built from the sdist gets it too
+        assert sdist.extractfile(f"tryvox_sim-{SIM_VERSION}/build/docs/index.html").read() == docs.read_bytes()
 
 
 def test_the_wheels_add_no_generic_top_level_names(dist):
@@ -176,6 +182,8 @@ results = [
     stop_recording.sync(*ids, client=client),
     transfer_call.sync(*ids, client=client, body=TransferRequest(to="+15005550001", caller_id="+14155551234")),
 ]
+docs = client.get_httpx_client().get("/docs")  # the page packaged in the wheel, with this simulator's values
+assert docs.status_code == 200 and os.environ["TVX_BASE_URL"] in docs.text, (docs.status_code, docs.text[:300])
 print(json.dumps([[type(r).__name__, r.to_dict()] for r in results]))
 """
 
@@ -196,7 +204,7 @@ def serve(venv) -> tuple[subprocess.Popen, dict]:
     return process, found
 
 
-def test_the_served_simulator_answers_all_six_operations_of_the_installed_client(venv):
+def test_the_served_simulator_answers_all_six_operations_and_its_docs_page(venv):
     home, python = venv
     process, exports = serve(venv)
     try:

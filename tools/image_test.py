@@ -125,6 +125,9 @@ def run(image: str) -> int:
         if printed.get("TVX_BASE_URL") != url:
             sys.exit(f"image-test: the container printed TVX_BASE_URL={printed.get('TVX_BASE_URL')}, expected {url}")
         check_the_image(container)
+        docs = httpx.get(f"{url}/docs", timeout=10)  # the page the wheel carries, filled with the printed values
+        if docs.status_code != 200 or f"{url}/v1/voice/accounts/{printed['TVX_AUTH_ID']}/" not in docs.text:
+            sys.exit(f"image-test: /docs answered {docs.status_code} without the samples filled for {url}")
         env = {**os.environ, **{name: printed[name] for name in ("TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID")}}
         contract_started = time.monotonic()
         contract = subprocess.run(["make", "--no-print-directory", "contract", f"BASE_URL={url}"], env=env)

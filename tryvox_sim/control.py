@@ -16,11 +16,19 @@ from .docs import served_page
 from .domain import DEFAULT_FROM
 from .problems import DocsNotBuilt, FaultNotFound, ValidationFailed
 from .reply import Reply
+from .spec import OPENAPI_DIR
 
 if TYPE_CHECKING:  # the shell calls these functions; they only read and drive what it holds
     from .http import App
 
-DOCS_HTML = Path(__file__).resolve().parent.parent / "build" / "docs" / "index.html"
+
+def _docs_page() -> Path:
+    """The rendered docs: packaged in the wheel beside the spec files (hatch_build.py), or `make docs`'s."""
+    packaged = OPENAPI_DIR / "call-actions.html"
+    return packaged if packaged.is_file() else Path(__file__).resolve().parent.parent / "build" / "docs" / "index.html"
+
+
+DOCS_HTML = _docs_page()
 Params = dict[str, str]
 Body = dict[str, Any]
 
