@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import re
-import time
 from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
@@ -239,8 +238,9 @@ class App:
         self.trimmer.after(self.world.dropped, reset)
 
     # -- entry point
-    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes) -> Answer:
-        """headers: lower-case names. Returns (status, [(name, value)], body bytes, fault to carry out)."""
+    def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
+        """headers: lower-case names, a dict made for this request: the journal keeps it, the secret headers
+        taken out (a copy would cost every request). Returns (status, [(name, value)], body, fault to carry out)."""
         op, params = None, dict[str, str]()
         try:
             try:
@@ -278,23 +278,9 @@ class App:
             self.flush_outbox()
         answer = reply.encode()
         if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
-            self._record(method, path, query, headers, body, op, params, reply)
+            op_id = op.op_id if op is not None else None
+            self.journal.record(self.world.clock.now(), method, path, query, op_id, params, headers, body, reply)
         return answer
-
-    def _record(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, op: Operation | None,
-        params: dict[str, str], reply: Reply,
-    ) -> None:  # fmt: skip
-        fault = reply.fault
-        prefer = None
-        if "prefer" in headers:
-            prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
-        self.journal.record(
-            self.world.clock.now(), time.time(), method, f"{path}?{query}" if query else path,
-            op.op_id if op is not None else None, params, headers, body,
-            None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # no status sent
-            reply.data, None if fault is None else (fault.id, fault.status, fault.delay_ms, fault.fault), prefer,
-        )  # fmt: skip
 
     def flush_outbox(self) -> None:
         now = self.world.clock.now()

@@ -8,37 +8,40 @@ headers are left out before anything is stored.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .clock import iso
 
+if TYPE_CHECKING:
+    from .faults import Fault
+    from .reply import Reply
+
 DEFAULT_SIZE = 10_000
 BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
-SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 
 
 # One entry: a tuple, fields in this order. It keeps objects the request already made (the path parameters,
-# the body, the answer's data: nothing else refers to them) and a copy of the headers without the secrets;
-# it becomes JSON only when read. (Not orjson's bytes of the answer: each holds a 4 KiB buffer.)
-FIELDS = ("seq", "at", "wall", "method", "path", "operation", "params", "headers", "body", "status",
+# the body, the answer's data, the fault applied) and a copy of the headers without the secrets; it becomes
+# JSON only when read. (Not orjson's bytes of the answer: each holds a 4 KiB buffer.)
+FIELDS = ("seq", "at", "wall", "method", "path", "query", "operation", "params", "headers", "body", "status",
           "response", "fault", "prefer")  # fmt: skip
-Fault = tuple[str, int | None, int, str | None]  # id, status, delay_ms, fault
-Entry = tuple[int, float, float, str, str, str | None, Mapping[str, str], dict[str, str], bytes, int | None, Any,
-              Fault | None, str | None]  # fmt: skip
+Entry = tuple[int, float, float, str, str, str, str | None, Mapping[str, str], dict[str, str], bytes, int | None, Any,
+              "Fault | None", str | None]  # fmt: skip
 
 
 def view(entry: Entry) -> dict[str, Any]:
-    seq, at, wall, method, path, operation, params, headers, body, status, response, fault, prefer = entry
+    seq, at, wall, method, path, query, operation, params, headers, body, status, response, fault, prefer = entry
     return {
         "seq": seq,
         "at": iso(at),
         "wall_time": iso(wall),
         "method": method,
-        "path": path,
+        "path": f"{path}?{query}" if query else path,
         "operation": operation,
         "auth_id": params.get("auth_id"),
         "call_uuid": params.get("call_uuid"),
@@ -47,7 +50,9 @@ def view(entry: Entry) -> dict[str, Any]:
         "body_truncated": len(body) > BODY_LIMIT,
         "status": status,
         "response": _decoded(response, False) if isinstance(response, bytes) else response,
-        "fault": None if fault is None else dict(zip(("id", "status", "delay_ms", "fault"), fault, strict=True)),
+        "fault": None
+        if fault is None
+        else {"id": fault.id, "status": fault.status, "delay_ms": fault.delay_ms, "fault": fault.fault},
         "prefer": prefer,
     }
 
@@ -73,25 +78,27 @@ class Journal:
         self.dropped = 0
 
     def record(
-        self, at: float, wall: float, method: str, path: str, operation: str | None, params: Mapping[str, str],
-        headers: Mapping[str, str], body: bytes, status: int | None, response: Any, fault: Fault | None,
-        prefer: str | None,
+        self, at: float, method: str, path: str, query: str, operation: str | None, params: Mapping[str, str],
+        headers: dict[str, str], body: bytes, reply: Reply,
     ) -> None:  # fmt: skip
-        """Called on every API request: keep it cheap (bench/journal.py measures it)."""
+        """Called on every API request: keep it cheap (bench/journal.py measures it, make bench reports it)."""
         if not self.size:
             return
         if len(self._entries) == self.size:
             self.dropped += 1
-        kept = dict(headers)
-        for name in SECRET_HEADERS:  # copy-and-delete: several times cheaper than filtering item by item
-            if name in kept:
-                del kept[name]
+        headers.pop("authorization", None)  # the secrets are never stored (the dict is the request's own)
+        headers.pop("cookie", None)
+        headers.pop("proxy-authorization", None)
+        fault = reply.fault
+        prefer = None
+        if "prefer" in headers:
+            prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
         self._seq += 1
         self._entries.append((
-            self._seq, at, wall, method, path, operation, params, kept,
+            self._seq, at, time.time(), method, path, query, operation, params, headers,
             body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 1],  # one byte over: "truncated"
-            status,
-            response,  # the answer's JSON data as the handler made it (or bytes), serialised when read
+            None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # none was sent
+            reply.data,  # the answer's JSON data as the handler made it (or bytes), serialised when read
             fault, prefer,
         ))  # fmt: skip
 
@@ -104,10 +111,10 @@ class Journal:
         found = [
             entry
             for entry in self._entries
-            if (operation is None or entry[5] == operation)
-            and (auth_id is None or entry[6].get("auth_id") == auth_id)
-            and (call_uuid is None or entry[6].get("call_uuid", "").lower() == call_uuid)
-            and (status is None or entry[9] == status)
+            if (operation is None or entry[6] == operation)
+            and (auth_id is None or entry[7].get("auth_id") == auth_id)
+            and (call_uuid is None or entry[7].get("call_uuid", "").lower() == call_uuid)
+            and (status is None or entry[10] == status)
         ]
         if limit is not None:
             found = found[-limit:] if limit else []
