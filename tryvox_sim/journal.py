@@ -26,7 +26,7 @@ BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
 
 
 # One entry: a tuple, fields in this order. It keeps objects the request already made (the path parameters,
-# the body, the answer's data, the fault applied) and a copy of the headers without the secrets; it becomes
+# the body, the answer's data, the fault applied) and the request's headers without the secrets; it becomes
 # JSON only when read. (Not orjson's bytes of the answer: each holds a 4 KiB buffer.)
 FIELDS = ("seq", "at", "wall", "method", "path", "query", "operation", "params", "headers", "body", "status",
           "response", "fault", "prefer")  # fmt: skip
