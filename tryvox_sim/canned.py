@@ -46,13 +46,13 @@ def documented(op: Operation, status: int, example: str | None = None) -> Reply:
     name = example if example is not None else next(iter(response.examples))
     if name not in response.examples:
         raise LookupError(f"{op.op_id} documents no example {name} for {status}")
-    media, value = response.examples[name]
+    media, body = response.examples[name]
     headers = [
-        (header, value)
-        for header, value in response.header_examples.items()
+        (header, example)
+        for header, example in response.header_examples.items()
         if response.headers[header.lower()][0]  # required
     ]
-    return Reply(status, value, media, headers)
+    return Reply(status, body, media, headers)
 
 
 def preferred(op: Operation, prefer: str) -> Reply | None:
