@@ -1,6 +1,8 @@
 """Injected faults, Prism's `Prefer` header and the request journal, in-process (tests/test_server.py has the
 same faults over real sockets). Self-check is on throughout: documented answers are held to the spec."""
 
+import tracemalloc
+
 import httpx
 import pytest
 from tryvox_call_actions_client.api.call_actions import send_dtmf, start_recording, transfer_call
@@ -229,11 +231,26 @@ def test_the_journal_is_a_bounded_ring_and_can_be_off():
     with simulated_api(journal_size=3) as sim:
         for digits in "12345":
             dtmf(sim, digits)
-        assert [r["body"]["digits"] for r in sim.requests()] == ["3", "4", "5"]
+        assert [(r["seq"], r["body"]["digits"]) for r in sim.requests()] == [(3, "3"), (4, "4"), (5, "5")]
         assert sim.http.get("/_sim/requests").json()["dropped"] == 2
-    with simulated_api(journal_size=0) as sim:
-        dtmf(sim)
-        assert sim.requests() == [] and sim.http.get("/_sim/requests").json()["size"] == 0
+
+
+def test_a_journal_entry_keeps_the_answer_right_sized():
+    """orjson's bytes hold a 4 KiB buffer each: kept as they are, a DTMF request's entry would take over 5 KiB."""
+
+    def held_after(journal_size: int, requests: int = 1000) -> int:
+        with simulated_api(journal_size=journal_size) as sim:
+            for i in range(50):
+                dtmf(sim, str(i % 10))
+            tracemalloc.start()
+            try:
+                for i in range(requests):
+                    dtmf(sim, str(i % 10))
+                return tracemalloc.get_traced_memory()[0]
+            finally:
+                tracemalloc.stop()
+
+    assert 300 < (held_after(1000) - held_after(0)) / 1000 < 2048
 
 
 def test_the_journal_reproduces_a_scenario_exactly(sim):

@@ -206,7 +206,7 @@ class App:
         self.handlers = handlers(self.spec, self.world)
         self.webhooks = webhooks or Webhooks()
         self.faults = Faults(seed)
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, params=lambda path: self.spec.match(path)[1])
         self.self_check = self_check
         # Self-check also refuses answers that break an invariant across fields (tryvox_sim/invariants.py),
         # with the call state followed on the simulator's own clock.
@@ -279,7 +279,7 @@ class App:
         answer = reply.encode()
         if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
             op_id = op.op_id if op is not None else None
-            self.journal.record(self.world.clock.now(), method, path, query, op_id, params, headers, body, reply)
+            self.journal.record(self.world.clock.now(), method, path, query, op_id, headers, body, reply, answer.body)
         return answer
 
     def flush_outbox(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -25,17 +25,21 @@ DEFAULT_SIZE = 10_000
 BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
 
 
-# One entry: a tuple, fields in this order. It keeps objects the request already made (the path parameters,
-# the body, the answer's data, the fault applied) and the request's headers without the secrets; it becomes
-# JSON only when read. (Not orjson's bytes of the answer: each holds a 4 KiB buffer.)
-FIELDS = ("seq", "at", "wall", "method", "path", "query", "operation", "params", "headers", "body", "status",
-          "response", "fault", "prefer")  # fmt: skip
-Entry = tuple[int, float, float, str, str, str, str | None, Mapping[str, str], dict[str, str], bytes, int | None, Any,
-              "Fault | None", str | None]  # fmt: skip
+# One entry: a tuple, fields in this order. What an entry keeps costs about as much as the code that builds it:
+# each object in it lives through 10,000 later requests, so its memory is cold when the ring frees it and a
+# later request reuses it (bench/journal.py). So an entry holds few objects, all the request's own: the path,
+# the headers dict (secrets popped), the body, a right-sized copy of the answer's bytes (orjson's own carry a
+# 4 KiB buffer), the two times. The sequence number follows from the position, the path parameters from the
+# path (read again when the journal is read).
+FIELDS = ("at", "wall", "method", "path", "query", "operation", "headers", "body", "status", "response", "fault",
+          "prefer")  # fmt: skip
+Entry = tuple[float, float, str, str, str, str | None, dict[str, str], bytes, int | None, bytes, "Fault | None",
+              str | None]  # fmt: skip
+Params = Callable[[str], Mapping[str, str]]  # a path's parameters (auth_id, call_uuid) by the spec's routes
 
 
-def view(entry: Entry) -> dict[str, Any]:
-    seq, at, wall, method, path, query, operation, params, headers, body, status, response, fault, prefer = entry
+def view(seq: int, entry: Entry, params: Mapping[str, str]) -> dict[str, Any]:
+    at, wall, method, path, query, operation, headers, body, status, response, fault, prefer = entry
     return {
         "seq": seq,
         "at": iso(at),
@@ -49,7 +53,7 @@ def view(entry: Entry) -> dict[str, Any]:
         "body": _decoded(body[:BODY_LIMIT], len(body) > BODY_LIMIT),
         "body_truncated": len(body) > BODY_LIMIT,
         "status": status,
-        "response": _decoded(response, False) if isinstance(response, bytes) else response,
+        "response": _decoded(response, False),
         "fault": None
         if fault is None
         else {"id": fault.id, "status": fault.status, "delay_ms": fault.delay_ms, "fault": fault.fault},
@@ -69,23 +73,27 @@ def _decoded(raw: bytes, truncated: bool) -> Any:
 
 
 class Journal:
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, params: Params = lambda path: {}) -> None:
         if size < 0:
             raise ValueError("the journal size must be 0 (off) or more")
         self.size = size
+        self.params = params
         self._entries: deque[Entry] = deque(maxlen=size or 1)
-        self._seq = 0
-        self.dropped = 0
+        self._seq = 0  # entries ever recorded: the newest entry's number
+        self._cleared = 0  # self._seq when last cleared
+
+    @property
+    def dropped(self) -> int:
+        """Entries the ring let go since the last clear (counted here, not on every request)."""
+        return self._seq - self._cleared - len(self._entries)
 
     def record(
-        self, at: float, method: str, path: str, query: str, operation: str | None, params: Mapping[str, str],
-        headers: dict[str, str], body: bytes, reply: Reply,
+        self, at: float, method: str, path: str, query: str, operation: str | None, headers: dict[str, str],
+        body: bytes, reply: Reply, response: bytes,
     ) -> None:  # fmt: skip
         """Called on every API request: keep it cheap (bench/journal.py measures it, make bench reports it)."""
         if not self.size:
             return
-        if len(self._entries) == self.size:
-            self.dropped += 1
         headers.pop("authorization", None)  # the secrets are never stored (the dict is the request's own)
         headers.pop("cookie", None)
         headers.pop("proxy-authorization", None)
@@ -95,10 +103,10 @@ class Journal:
             prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
         self._seq += 1
         self._entries.append((
-            self._seq, at, time.time(), method, path, query, operation, params, headers,
+            at, time.time(), method, path, query, operation, headers,
             body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 1],  # one byte over: "truncated"
             None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # none was sent
-            reply.data,  # the answer's JSON data as the handler made it (or bytes), serialised when read
+            b"".join((response, b"")),  # a right-sized copy, the cheapest there is
             fault, prefer,
         ))  # fmt: skip
 
@@ -108,20 +116,22 @@ class Journal:
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Oldest first; `limit` keeps the most recent matching entries."""
         call_uuid = call_uuid.lower() if call_uuid else None
-        found = [
-            entry
-            for entry in self._entries
-            if (operation is None or entry[6] == operation)
-            and (auth_id is None or entry[7].get("auth_id") == auth_id)
-            and (call_uuid is None or entry[7].get("call_uuid", "").lower() == call_uuid)
-            and (status is None or entry[10] == status)
-        ]
+        first = self._seq - len(self._entries) + 1
+        found = []
+        for seq, entry in enumerate(self._entries, first):
+            if (operation is not None and entry[5] != operation) or (status is not None and entry[8] != status):
+                continue
+            params = self.params(entry[3])
+            if (auth_id is None or params.get("auth_id") == auth_id) and (
+                call_uuid is None or params.get("call_uuid", "").lower() == call_uuid
+            ):
+                found.append((seq, entry, params))
         if limit is not None:
             found = found[-limit:] if limit else []
-        return [view(entry) for entry in found]
+        return [view(*item) for item in found]
 
     def clear(self) -> int:
         removed = len(self._entries)
         self._entries.clear()
-        self.dropped = 0
+        self._cleared = self._seq
         return removed
