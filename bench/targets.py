@@ -123,9 +123,13 @@ def _parse_ready(kind: str, text: str, upstream: "Server | None" = None) -> Targ
     return Target(host, int(port), env["TVX_AUTH_ID"], env["TVX_API_TOKEN"])
 
 
-def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None) -> Server:
-    """Start a server (`command` replaces the usual one, e.g. to run it under a profiler); `ready_s` is the
-    time from spawn until it printed that it is ready (for a proxy: once its simulator is up)."""
+def launch(
+    kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None,
+    cpus: set[int] | None = None,
+) -> Server:  # fmt: skip
+    """Start a server (`command` replaces the usual one, e.g. to run it under a profiler; `cpus` pins it to
+    those CPUs); `ready_s` is the time from spawn until it printed that it is ready (for a proxy: once its
+    simulator is up)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
     upstream = None
     if kind == "proxy":
@@ -141,6 +145,7 @@ def launch(kind: str, workdir: Path | None = None, extra: list[str] = (), comman
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group, so stop() reaches node's children too
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
         )
     while time.perf_counter() - began < READY_TIMEOUT_S:
         target = _parse_ready(kind, log.read_text(errors="replace"), upstream)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import soak
+from bench import journal, report, soak
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,3 +90,18 @@ def test_soak_slope_is_least_squares_and_its_verdict_fails_on_5xx_or_self_check(
     assert soak.verdict({"5xx": 0, "self_check_failures": 0}) == 0
     assert soak.verdict({"5xx": 1, "self_check_failures": 0}) == 1
     assert soak.verdict({"5xx": 0, "self_check_failures": 2}) == 1
+
+
+def test_the_journal_is_measured_at_once_against_an_a_a_control(tmp_path):
+    """bench/journal.py with tiny bounds (a journal of 300): three simulators driven at once (pinned to one CPU
+    when there are two), measured once the journal is full; every server answered, only 2xx. No ratio is
+    asserted beyond what a working harness must give (the control's own ratio near 1)."""
+    logged: list[str] = []
+    result = journal.measure(0.5, tmp_path, logged.append, rounds=1, size=300)
+    assert result["errors"] == [] and result["rounds"] == 1
+    assert all(row["on_rps"] > 0 and row["off_rps"] > 0 for row in result["cells"].values())
+    assert 0.5 < result["control_ratio"] < 2 and 0 < result["median_ratio"] < 2
+    assert result["full_journal_entries"] == 300 and result["bytes_per_entry"] > 0
+    assert any("A/A" in line for line in logged)
+    table = "\n".join(report._journal(result))
+    assert "On ÷ off: **" in table and "A/A control" in table
