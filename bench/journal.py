@@ -113,10 +113,12 @@ def measure(seconds: float, workdir, log, rounds: int = ROUNDS, size: int = DEFA
     """`size`: the journal's (the default unless a test wants it small)."""
     server_cpus, load_cpus = split_cpus()
     extra = {"on": ["--journal-size", str(size)], "off": ["--journal-size", "0"], "control": ["--journal-size", "0"]}
-    servers = [targets.launch("simulator", workdir, extra=extra[name], cpus=server_cpus) for name in SERVERS]
+    servers: list[targets.Server] = []
     own_cpus = os.sched_getaffinity(0)
     samples: dict[str, list[list[dict]]] = {cell: [] for cell in CELLS}
     try:
+        for name in SERVERS:  # one at a time, so the finally stops those already started if one fails
+            servers.append(targets.launch("simulator", workdir, extra=extra[name], cpus=server_cpus))
         if load_cpus:
             os.sched_setaffinity(0, load_cpus)
         filled_s = _fill(servers, min(seconds, 2.0))
