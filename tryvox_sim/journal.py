@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SIZE = 10_000
 BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
+SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")  # request headers never stored or shown
 
 
 # One entry: a tuple, fields in this order. What an entry keeps costs about as much as the code that builds it:
@@ -94,9 +95,8 @@ class Journal:
         """Called on every API request: keep it cheap (bench/journal.py measures it, make bench reports it)."""
         if not self.size:
             return
-        headers.pop("authorization", None)  # the secrets are never stored (the dict is the request's own)
-        headers.pop("cookie", None)
-        headers.pop("proxy-authorization", None)
+        for name in SECRET_HEADERS:  # never stored (the dict is the request's own)
+            headers.pop(name, None)
         fault = reply.fault
         prefer = None
         if "prefer" in headers:

@@ -24,10 +24,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from .journal import SECRET_HEADERS as REQUEST_SECRETS
 from .verifier import API, API_RULES, CLIENT, CLIENT_RULES, Violation
 
 MARK = "[redacted]"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+SECRET_HEADERS = frozenset({*REQUEST_SECRETS, "set-cookie"})  # the journal's, and the answer's cookies
 SECRET_KEYS = frozenset({"token", "api_token", "access_token", "refresh_token", "secret", "client_secret", "password"})
 SECRET_KEY_BYTES = tuple(f'"{key}"'.encode() for key in SECRET_KEYS)  # what a body holding one contains
 TOKEN = re.compile(r"tvx_sk_(?:live|test)_[A-Za-z0-9_\-]+")  # the API's token format (bearerAuth)
