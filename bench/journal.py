@@ -14,15 +14,12 @@ The memory figure counts the objects a full journal holds (entries and what only
 real requests through the in-process transport, plus the RSS difference of the servers after the same load.
 """
 
-import asyncio
 import os
 import statistics
 import sys
 import time
 
-import uvloop
-
-from bench import loadgen, ops, targets
+from bench import ops, targets, throughput
 from tryvox_sim.journal import DEFAULT_SIZE
 
 ROUNDS = 3
@@ -71,30 +68,16 @@ def split_cpus() -> tuple[set[int] | None, set[int] | None]:
     return {cpus[-1]}, set(cpus[:-1])
 
 
-async def _drive_all(servers: list[targets.Server], streams: list, seconds: float) -> list[loadgen.RunStats]:
-    return await asyncio.gather(
-        *(loadgen.drive(s.target.host, s.target.port, st, seconds) for s, st in zip(servers, streams, strict=True))
-    )
-
-
 def drive_together(servers: list[targets.Server], cell: str, seconds: float) -> list[dict]:
     """Drive every server at once, CONNECTIONS each; per server: req/s, CPU µs per request, errors."""
-    calls = [s.new_calls(CONNECTIONS) for s in servers]
-    streams = [[ops.cycle(ops.CELLS[cell], s.target, u) for u in c] for s, c in zip(servers, calls, strict=True)]
-    before = [s.cpu_s() for s in servers]
-    stats = uvloop.run(_drive_all(servers, streams, seconds))
-    used = [s.cpu_s() - b for s, b in zip(servers, before, strict=True)]
-    for server, uuids in zip(servers, calls, strict=True):  # leave no load-only calls behind
-        for uuid in uuids:
-            server.control.hangup_call(uuid)
     rows = []
-    for st, cpu_s in zip(stats, used, strict=True):
-        n = sum(op.count for op in st.ops.values())
-        non_2xx = sum(op.non_2xx for op in st.ops.values())
+    for stats, cpu in throughput.drive_at_once(servers, cell, CONNECTIONS, seconds):
+        n = sum(op.count for op in stats.ops.values())
+        non_2xx = sum(op.non_2xx for op in stats.ops.values())
         rows.append({
-            "rps": n / st.elapsed_s if st.elapsed_s else 0.0,
-            "cpu_us": cpu_s * 1e6 / n if n else 0.0,
-            "errors": st.errors + ([f"{non_2xx} non-2xx answers on {cell}"] if non_2xx else []),
+            "rps": n / stats.elapsed_s if stats.elapsed_s else 0.0,
+            "cpu_us": cpu["us_per_request"],
+            "errors": stats.errors + ([f"{non_2xx} non-2xx answers on {cell}"] if non_2xx else []),
         })  # fmt: skip
     return rows
 

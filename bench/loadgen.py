@@ -139,7 +139,8 @@ class _Run:
 
 
 async def drive(host, port, streams, seconds, max_requests=10_000_000) -> RunStats:
-    """`run_load` as a coroutine, to run beside other work on one event loop (make soak)."""
+    """One closed-loop connection per request stream, for at most `seconds` and `max_requests`, as a coroutine
+    (run_at_once drives several at once; make soak runs one beside other work on its event loop)."""
     loop = asyncio.get_running_loop()
     run = _Run(seconds, max_requests)
     conns = []
@@ -165,12 +166,10 @@ async def drive(host, port, streams, seconds, max_requests=10_000_000) -> RunSta
     return run.stats
 
 
-def run_load(
-    host: str,
-    port: int,
-    streams: list[Iterator[tuple[str, bytes]]],
-    seconds: float,
-    max_requests: int = 10_000_000,
-) -> RunStats:
-    """One closed-loop connection per request stream, for at most `seconds` and `max_requests`."""
-    return uvloop.run(drive(host, port, streams, seconds, max_requests))
+def run_at_once(loads: list[tuple[str, int, list[Iterator[tuple[str, bytes]]]]], seconds: float) -> list[RunStats]:
+    """Several (host, port, streams) driven together from one event loop, for the same `seconds`."""
+
+    async def together() -> list[RunStats]:
+        return await asyncio.gather(*(drive(host, port, streams, seconds) for host, port, streams in loads))
+
+    return uvloop.run(together())

@@ -5,25 +5,39 @@ import statistics
 from bench import loadgen, ops, targets
 
 
-def drive(server: targets.Server, cell: str, connections: int, seconds: float) -> tuple[dict, dict, list[str]]:
-    """Run one cell; returns (per-operation summary, server CPU use, errors).
+def drive_at_once(
+    servers: list[targets.Server], cell: str, connections: int, seconds: float
+) -> list[tuple[loadgen.RunStats, dict]]:
+    """Run one cell against every server at once, `connections` each; per server (load stats, its CPU use).
 
     CPU use is given as a share of one core and as CPU microseconds per request: the second
     barely moves when other work shares the machine, so it compares servers more fairly.
     """
-    calls = server.new_calls(connections)
-    streams = [ops.cycle(ops.CELLS[cell], server.target, uuid) for uuid in calls]
-    cpu_before = server.cpu_s()
-    stats = loadgen.run_load(server.target.host, server.target.port, streams, seconds)
-    cpu_s = server.cpu_s() - cpu_before
-    requests = sum(op.count for op in stats.ops.values())
-    cpu = {
-        "share": cpu_s / stats.elapsed_s if stats.elapsed_s else 0.0,
-        "us_per_request": cpu_s * 1e6 / requests if requests else 0.0,
-    }
-    if server.control is not None:
-        for uuid in calls:  # leave no load-only calls behind to skew later cells
-            server.control.hangup_call(uuid)
+    calls = [server.new_calls(connections) for server in servers]
+    loads = [
+        (s.target.host, s.target.port, [ops.cycle(ops.CELLS[cell], s.target, uuid) for uuid in uuids])
+        for s, uuids in zip(servers, calls, strict=True)
+    ]
+    cpu_before = [server.cpu_s() for server in servers]
+    all_stats = loadgen.run_at_once(loads, seconds)
+    out = []
+    for server, uuids, stats, before in zip(servers, calls, all_stats, cpu_before, strict=True):
+        cpu_s = server.cpu_s() - before
+        requests = sum(op.count for op in stats.ops.values())
+        cpu = {
+            "share": cpu_s / stats.elapsed_s if stats.elapsed_s else 0.0,
+            "us_per_request": cpu_s * 1e6 / requests if requests else 0.0,
+        }
+        if server.control is not None:
+            for uuid in uuids:  # leave no load-only calls behind to skew later cells
+                server.control.hangup_call(uuid)
+        out.append((stats, cpu))
+    return out
+
+
+def drive(server: targets.Server, cell: str, connections: int, seconds: float) -> tuple[dict, dict, list[str]]:
+    """Run one cell against one server; returns (per-operation summary, server CPU use, errors)."""
+    [(stats, cpu)] = drive_at_once([server], cell, connections, seconds)
     summary = loadgen.summarise(stats)
     return {op: summary[op] for op in ops.OPERATIONS if op in summary}, cpu, stats.errors
 
