@@ -233,6 +233,9 @@ def test_the_journal_is_a_bounded_ring_and_can_be_off():
             dtmf(sim, digits)
         assert [(r["seq"], r["body"]["digits"]) for r in sim.requests()] == [(3, "3"), (4, "4"), (5, "5")]
         assert sim.http.get("/_sim/requests").json()["dropped"] == 2
+    with simulated_api(journal_size=0) as sim:
+        dtmf(sim)
+        assert sim.requests() == [] and sim.http.get("/_sim/requests").json()["size"] == 0
 
 
 def test_a_journal_entry_keeps_the_answer_right_sized():
