@@ -36,6 +36,8 @@ RUN_INPUTS = ("MIN_COVERAGE", "PHASES", "MAX_EXAMPLES", "SEED", "PYTEST_ADDOPTS"
 
 
 def run_runner(timeout: float = 60, **env) -> subprocess.CompletedProcess:
+    # Each test names its own REPORT_DIR: the runner empties it, and reports/ is `make contract`'s, maybe running now.
+    assert "REPORT_DIR" in env, "run_runner needs a REPORT_DIR of the test's own"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TVX_") and k not in RUN_INPUTS}
     return subprocess.run(
         [sys.executable, "-m", "contract_tests.runner"],
@@ -43,22 +45,22 @@ def run_runner(timeout: float = 60, **env) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def test_missing_values_get_one_clear_message():
-    result = run_runner(TVX_BASE_URL=NOWHERE, TVX_API_TOKEN="tvx_sk_test_abc")
+def test_missing_values_get_one_clear_message(tmp_path):
+    result = run_runner(TVX_BASE_URL=NOWHERE, TVX_API_TOKEN="tvx_sk_test_abc", REPORT_DIR=str(tmp_path))
     assert result.returncode == 2
     assert "TVX_AUTH_ID, TVX_CALL_UUID" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_a_live_key_is_refused_without_opt_in():
-    result = run_runner(**{**COMPLETE, "TVX_API_TOKEN": "tvx_sk_live_abc"})
+def test_a_live_key_is_refused_without_opt_in(tmp_path):
+    result = run_runner(**{**COMPLETE, "TVX_API_TOKEN": "tvx_sk_live_abc"}, REPORT_DIR=str(tmp_path))
     assert result.returncode == 2
     assert "TVX_ALLOW_LIVE=1" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_bad_seed_is_refused():
-    result = run_runner(**COMPLETE, SEED="abc")
+def test_bad_seed_is_refused(tmp_path):
+    result = run_runner(**COMPLETE, SEED="abc", REPORT_DIR=str(tmp_path))
     assert result.returncode == 2 and "whole numbers" in result.stderr
 
 

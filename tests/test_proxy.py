@@ -393,15 +393,15 @@ def test_the_request_goes_upstream_unchanged_and_the_answer_comes_back_unchanged
     ids=["timeout", "closed", "cut-short", "not-http", "unreachable"],
 )  # fmt: skip
 def test_a_failing_upstream_is_a_502_of_the_proxy_never_an_answer_of_the_api(answer, code):
+    # Refused: a port bound but not listening, held for the whole test so no test running at once can take it.
+    bound = socket.socket()
     if answer == "refused":
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            upstream = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
-        fake = None
+        bound.bind(("127.0.0.1", 0))
+        upstream, fake = f"http://127.0.0.1:{bound.getsockname()[1]}", None
     else:
         fake = FakeUpstream(answer)
         upstream = fake.url
-    with running(upstream, timeout=1.0) as (url, proxy, out):
+    with bound, running(upstream, timeout=1.0) as (url, proxy, out):
         response = httpx.post(f"{url}{ACTIONS}/dtmf", json={"digits": "1"}, headers=AUTH, timeout=10)
     if fake:
         fake.close()
