@@ -9,6 +9,7 @@ PY := $(BIN)/python
 SPEC := openapi/call-actions.yaml
 SIM_SPEC := openapi/simulator.yaml
 CLIENT_DIR := generated
+CLIENT_CHECK := build/client-check
 NPX := node_modules/.bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Tests start their own simulators: export lines pasted into the shell must not steer them.
@@ -48,13 +49,19 @@ lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Red
 spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
 	$(PY) -m pytest -q tests/test_spec.py
 
-client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
-	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
-	  --custom-template-path openapi/templates --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
+generate-client = $(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
+  --custom-template-path openapi/templates --meta pdm --output-path $(1) --overwrite --fail-on-warning
 
-check-client: client ## Fail if the committed client differs from a fresh generation
-	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
+client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
+	$(call generate-client,$(CLIENT_DIR))
+
+# A fresh generation in $(CLIENT_CHECK)/ compared with the committed one (git's index), so generated/, which the
+# tests import, is never rewritten while they run. The generator's post-hooks copy ../LICENSE: one is put beside it.
+check-client: $(VENV_STAMP) ## Fail if the committed client differs from a fresh generation
+	@rm -rf $(CLIENT_CHECK) && mkdir -p $(CLIENT_CHECK) && cp LICENSE $(CLIENT_CHECK)/
+	$(call generate-client,$(CLIENT_CHECK)/$(CLIENT_DIR))
+	@git --work-tree=$(CLIENT_CHECK) diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
+	@test -z "$$(git --no-optional-locks --work-tree=$(CLIENT_CHECK) status --porcelain -- $(CLIENT_DIR))" || { git --no-optional-locks --work-tree=$(CLIENT_CHECK) status --porcelain -- $(CLIENT_DIR); echo "generated/ lacks files a fresh generation has: run 'make client' and commit"; exit 1; }
 	@echo "generated/ is up to date with $(SPEC)"
 
 serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
