@@ -12,6 +12,9 @@ CLIENT_DIR := generated
 CLIENT_CHECK := build/client-check
 NPX := node_modules/.bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# pytest caches the modules of its plugins it rewrites (schemathesis: about 270) only where bytecode may be written;
+# otherwise every pytest process (xdist workers, the drift proofs' own runs) compiles them again, about 1 s each.
+unexport PYTHONDONTWRITEBYTECODE
 # Tests start their own simulators: export lines pasted into the shell must not steer them.
 CLEAN_ENV := env -u TVX_BASE_URL -u TVX_AUTH_ID -u TVX_API_TOKEN -u TVX_CALL_UUID -u TVX_CONTROL_URL -u TVX_SIM_PUBLIC_URL
 
@@ -67,14 +70,28 @@ check-client: $(VENV_STAMP) ## Fail if the committed client differs from a fresh
 serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
 	$(BIN)/tryvox-sim serve
 
-# Browser checks and code samples run in docs-test, the drift proofs in contract-test: each test runs once in `make test`.
-unit: $(VENV_STAMP) ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
-	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests -m "not browser" \
-	  --ignore=tests/test_drift.py --ignore=tests/test_contract_runner.py --ignore=tests/test_docs_samples.py \
-	  --ignore=tests/test_dist.py --ignore=tests/test_proxy_contract.py
+# pytest-xdist: a run's tests spread over one worker per CPU, each taking the next test when it is free.
+PYTEST_AT_ONCE := -n auto --dist worksteal
+# Files that run in another target of `make test` (each test runs once there): the drift proofs in `drift`, the
+# browser checks and code samples in docs-test, the installed distributions in dist-test.
+NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py
 
-test: lint check-client unit contract-test docs-test dist-test ## Everything CI runs: lint, client drift, unit, contract, docs, dist
-	@echo "make test: all checks passed"
+# docs first: tests/test_docs.py reads the page, and its workers must not all build it at once.
+unit: $(VENV_STAMP) docs ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) tests -m "not browser" \
+	  $(addprefix --ignore=,$(NOT_UNIT))
+
+# `make test` runs TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n runs at most n at a time), each into
+# build/checks/<target>.log, and ends with one summary, failures first. An area adds an independent check with
+# `TEST_CHECKS += <target>` in its mk/ file. Checks run side by side: each binds 127.0.0.1 port 0 and writes only
+# to its own temporary or build/<name>/ directory; what several of them read is made first (TEST_SETUP).
+TEST_CHECKS := lint check-client unit
+TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) docs
+TEST_JOBS ?=
+
+test: ## Everything CI runs, at once: lint, client drift, unit, contract, drift proofs, docs, dist; one summary
+	@$(MAKE) --no-print-directory -j --output-sync=target $(TEST_SETUP)
+	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) $(TEST_CHECKS)
 
 # Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)

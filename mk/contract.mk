@@ -1,7 +1,12 @@
 # Contract suite: schemathesis (schemathesis.toml) + behaviour tests (contract_tests/) against the
 # simulator (default) or a deployment (BASE_URL=… with TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID).
 # Each run checks the target first and writes reports/coverage.{json,md} and reports/contract.html.
-.PHONY: contract contract-test contract-pytest drift
+.PHONY: contract contract-test contract-sim contract-pytest drift
+
+# The drift proofs: each starts simulators, proxies and suite runs of its own (free ports, tmp_path), so pytest-xdist
+# runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out).
+DRIFT_TESTS := tests/test_drift.py tests/test_contract_runner.py tests/test_proxy_contract.py
+TEST_CHECKS += contract-sim drift
 
 contract: $(VENV_STAMP) ## Run the contract suite and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…)
 	@$(if $(BASE_URL),TVX_BASE_URL='$(BASE_URL)') $(PY) -m contract_tests.runner
@@ -9,10 +14,10 @@ contract: $(VENV_STAMP) ## Run the contract suite and gate its coverage (BASE_UR
 contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (pytest contract_tests)
 	$(PY) -m pytest -q -p no:cacheprovider contract_tests
 
-drift: $(VENV_STAMP) ## Prove the suite fails on a drifting API; preflight, pace, 429s, gate (fault-injecting proxy)
-	$(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py
+drift: $(VENV_STAMP) ## Prove the suite fails on a drifting API; preflight, pace, 429s, gate; the suite through the proxy
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) $(DRIFT_TESTS)
 
-contract-test: $(VENV_STAMP) ## Contract suite against the simulator, then the drift proofs and the suite through the proxy (for make test)
-	@$(CLEAN_ENV) SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
-	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider tests/test_drift.py tests/test_contract_runner.py \
-	  tests/test_proxy_contract.py
+contract-sim: $(VENV_STAMP) ## The contract suite against the simulator with a fixed seed (SEED=…; for make test)
+	$(CLEAN_ENV) SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
+
+contract-test: contract-sim drift ## The two above: contract-sim and drift (make -j contract-test runs them at once)

@@ -1,6 +1,7 @@
 # Distributions and the container image: tryvox-sim (the root pyproject.toml, hatchling) and
 # tryvox-call-actions-client (generated/, pdm-backend), built with the pinned backends of .venv.
 .PHONY: dist dist-test image image-test
+TEST_CHECKS += dist-test
 
 DIST_DIR := dist
 

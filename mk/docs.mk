@@ -13,6 +13,7 @@ REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: docs docs-test chromium curl breaking version-check governance-test
+TEST_CHECKS += docs-test
 
 docs: $(DOCS_HTML) ## Render the spec, with code samples, into one offline HTML page: build/docs/index.html
 

@@ -1,0 +1,86 @@
+"""tools/checks.py, which `make test` runs: make targets at once, a log each, one summary with failures first."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tools.checks import child_env
+
+ROOT = Path(__file__).resolve().parents[1]
+MAKEFILE = """\
+TRIES ?= 300
+waits: # passes only when `starts` runs beside it
+\t@for i in $$(seq $(TRIES)); do test -f started && echo "saw the other check" && exit 0; sleep 0.1; done; exit 1
+starts:
+\t@touch started; echo "started it"
+fails:
+\t@echo "an early line"; echo "the reason it failed"; exit 3
+sleeps:
+\t@echo $$$$ > shell.pid; sleep 60
+"""
+
+
+def run_checks(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    (folder / "Makefile").write_text(MAKEFILE)
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(
+        [sys.executable, "-m", "tools.checks", "--logs", str(folder / "logs"), *args],
+        cwd=folder, env={**clean, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_targets_run_at_once_and_the_summary_puts_failures_first(tmp_path):
+    result = run_checks(tmp_path, "waits", "starts", "fails")
+    assert result.returncode == 1, result.stdout + result.stderr
+    progress, summary = result.stdout.split("=" * 72, 1)
+    assert "waits, starts, fails, 3 at a time" in progress and "FAILED  fails" in progress
+    assert "make test: 1 of 3 checks failed" in summary
+    failed = summary.index("FAILED fails (exit 2 after")  # make's exit status
+    assert failed < summary.index("passed waits") and failed < summary.index("passed starts")
+    assert "  | an early line\n  | the reason it failed\n  | make: *** [Makefile:7: fails] Error 3\n" in summary
+    assert "saw the other check" in summary.split("passed waits")[1].splitlines()[0]  # each passed one's last line
+    assert summary.rstrip().splitlines()[-1].startswith("Result: FAILED: fails")
+    assert (tmp_path / "logs" / "fails.log").read_text().startswith("an early line\nthe reason it failed\n")
+
+
+def test_jobs_limits_how_many_run_at_once(tmp_path):
+    result = run_checks(tmp_path, "--jobs", "1", "waits", "starts", TRIES="5")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Result: FAILED: waits" in result.stdout and "passed starts" in result.stdout
+
+
+def test_all_passed_is_exit_0(tmp_path):
+    result = run_checks(tmp_path, "starts", "waits")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "make test: all 2 checks passed" in result.stdout and "Result: PASSED" in result.stdout
+
+
+def test_a_terminated_run_stops_the_checks_it_started(tmp_path):
+    (tmp_path / "Makefile").write_text(MAKEFILE)
+    clean = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "tools.checks", "--logs", str(tmp_path / "logs"), "sleeps"],
+        cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    pid_file = tmp_path / "shell.pid"
+    deadline = time.monotonic() + 30
+    while not pid_file.is_file() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the check did not start"
+        time.sleep(0.05)
+    shell = int(pid_file.read_text())
+    runner.send_signal(signal.SIGTERM)
+    assert runner.wait(timeout=30) == 128 + signal.SIGTERM
+    try:
+        os.kill(shell, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError(f"the check's shell {shell} still runs")
+
+
+def test_the_parent_makes_jobserver_is_not_passed_on():
+    env = child_env({"MAKEFLAGS": "k -j4 --jobserver-auth=3,4 -- X=1", "MFLAGS": "-k -j4 --jobserver-auth=3,4"})
+    assert env["MAKEFLAGS"].split() == ["k", "--", "X=1"] and env["MFLAGS"] == "-k"
+    assert child_env({"MAKEFLAGS": "s -j"})["MAKEFLAGS"] == "s"
