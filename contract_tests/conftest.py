@@ -12,7 +12,7 @@ from tryvox_call_actions_client import AuthenticatedClient
 
 from contract_tests.actions import stop
 from contract_tests.checks import client_args
-from contract_tests.target import ROOT, Target, TargetError, open_target
+from contract_tests.target import ROOT, Target, TargetError, identify, open_target
 from tryvox_sim.control_client import ControlClient
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
@@ -22,6 +22,7 @@ NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a depl
 def target():
     try:
         tgt = open_target()
+        identify(tgt)
     except TargetError as exc:
         pytest.exit(f"contract: {exc}", returncode=2)
     # schemathesis.toml and hooks.py read the target from the environment.

@@ -4,16 +4,17 @@
     TVX_BASE_URL=https://… python -m contract_tests.runner   # test a deployment
 
 Environment: TVX_BASE_URL, TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID (deployment only),
-TVX_ALLOW_LIVE=1 (accept a live key), TVX_SAFE_TRANSFER_TO (a number a transfer may dial),
-TVX_RATE_LIMIT (requests per second the suite may send), MIN_COVERAGE (percent each coverage dimension must
-reach), SEED (reproduce a run), MAX_EXAMPLES (cases per operation and phase), PHASES (schemathesis phases,
-e.g. `examples,coverage`: a shorter run, which reaches less), REPORT_DIR (default reports),
-GITHUB_STEP_SUMMARY (CI: the coverage table is appended to it).
+TVX_CONTROL_URL (the target is a simulator with its control plane there; unset, GET /_sim/health on the target
+decides, asked again for up to 30 s while it gets no answer), TVX_ALLOW_LIVE=1 (accept a live key),
+TVX_SAFE_TRANSFER_TO (a number a transfer may dial), TVX_RATE_LIMIT (requests per second the suite may send),
+MIN_COVERAGE (percent each coverage dimension must reach), SEED (reproduce a run), MAX_EXAMPLES (cases per
+operation and phase), PHASES (schemathesis phases, e.g. `examples,coverage`: a shorter run, which reaches less),
+REPORT_DIR (default reports), GITHUB_STEP_SUMMARY (CI: the coverage table is appended to it).
 Behaviour (checks, phases, tuning) is in schemathesis.toml; what coverage must reach in
 contract_tests/coverage.toml; only the run's inputs are environment variables.
 
-Exit 2: the run could not start (bad input, or the preflight found the target unusable); 1: a check or test
-failed, or coverage is below what is required; 0: passed.
+Exit 2: the run could not start (bad input, the preflight found the target unusable, or its kind is unknown);
+1: a check or test failed, or coverage is below what is required; 0: passed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 from contract_tests import coverage, html_report, journal
 from contract_tests.polite import RATE_ENV, parse_rate
 from contract_tests.preflight import PreflightFailed, preflight
-from contract_tests.target import ROOT, Target, TargetError, open_target
+from contract_tests.target import ROOT, Target, TargetError, identify, open_target
 from tryvox_sim.spec import Spec
 
 SPEC = ROOT / "openapi" / "call-actions.yaml"
@@ -126,12 +127,7 @@ def summary(
     table: str, proved: str,
 ) -> str:  # fmt: skip
     lines = ["", "=" * 72, "Contract suite summary", "=" * 72]
-    kind = (
-        "simulator started by the runner"
-        if target.process
-        else ("simulator (control plane found)" if target.is_simulator else "deployment (no control plane)")
-    )
-    lines.append(f"Target:      {target.base_url}  [{kind}]")
+    lines.append(f"Target:      {target.base_url}  [{target.kind}: {target.why}]")
     lines.append(f"Preflight:   {proved}")
     rate = os.environ.get(RATE_ENV, "").strip()
     lines.append(
@@ -222,13 +218,17 @@ def main() -> int:
     started = time.monotonic()
     try:
         proved = preflight(target)
+        identify(target)  # after the preflight: an unreachable target is told so at once
         env = {**os.environ, **target.env, "PYTHONHASHSEED": "0"}
-        print(f"contract: testing {target.base_url} ({proved})", flush=True)
+        print(f"contract: testing {target.base_url}, a {target.kind} ({target.why}); {proved}", flush=True)
         command = schemathesis_command(target, reports, seed, max_examples, phases)
         st_code = subprocess.call(command, cwd=ROOT, env=env)
         bt_code = subprocess.call(behaviour_command(reports), cwd=ROOT, env=env)
     except PreflightFailed as exc:
         print(f"contract: preflight: {exc}", file=sys.stderr)
+        return 2
+    except TargetError as exc:
+        print(f"contract: {exc}", file=sys.stderr)
         return 2
     finally:
         target.stop()

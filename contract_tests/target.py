@@ -4,24 +4,34 @@ Both the runner (`make contract`) and `pytest contract_tests` use this module, s
 what the target is. The target is described by environment variables, the same ones
 `tryvox-sim serve` prints: TVX_BASE_URL, TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID, plus
 TVX_CONTROL_URL when the simulator's control plane (`/_sim/...`) is reachable.
+
+Whether a target named by TVX_BASE_URL is a simulator (its control plane makes fresh calls, moves the clock) or a
+deployment is decided once, by `identify`, and said in `Target.why`: TVX_CONTROL_URL set says a simulator (and
+its control plane must answer); otherwise GET /_sim/health on the target decides, asked again while it gets no
+answer, a 429 or a 5xx, so a busy simulator never passes for a deployment.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from tryvox_sim.control_client import ControlClient, ControlPlaneError
+from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")
 LIVE_TOKEN_PREFIX = "tvx_sk_live_"
 START_TIMEOUT_S = 30.0
+IDENTIFY_WITHIN_S = 30.0  # a busy machine gets as long to answer GET /_sim/health as a simulator gets to start
+PROBE_TIMEOUT_S = 5.0
+PROBE_PAUSE_S = 0.5
 
 
 class TargetError(Exception):
@@ -33,6 +43,7 @@ class Target:
     env: dict[str, str]
     process: subprocess.Popen | None = None
     skipped: list[str] = field(default_factory=list)
+    why: str = ""  # why it is a simulator or a deployment (`identify`); the summary prints it
     _control: ControlClient | None = field(default=None, repr=False)
 
     @property
@@ -42,6 +53,10 @@ class Target:
     @property
     def is_simulator(self) -> bool:
         return bool(self.env.get("TVX_CONTROL_URL"))
+
+    @property
+    def kind(self) -> str:
+        return "simulator" if self.is_simulator else "deployment"
 
     @property
     def control(self) -> ControlClient:
@@ -67,16 +82,63 @@ def start_simulator(*extra: str, timeout: float = START_TIMEOUT_S) -> Target:
         raise TargetError(str(exc)) from None
     env = {name: found[name] for name in ("TVX_BASE_URL", *REQUIRED)}
     env["TVX_CONTROL_URL"] = env["TVX_BASE_URL"]
-    return Target(env=env, process=process)
+    return Target(env=env, process=process, why="started for this run")
 
 
-def has_control_plane(base_url: str) -> bool:
-    """A harmless probe: does the target answer the simulator's health endpoint?"""
-    with ControlClient(base_url, timeout=5) as control:
-        try:
-            return control.get_health() == {"status": "ok"}
-        except (httpx.HTTPError, ControlPlaneError, ValueError):  # unreachable, refused, or not JSON
-            return False
+def probe_health(url: str, within: float = IDENTIFY_WITHIN_S, **client: Any) -> tuple[bool, str]:
+    """(whether `url` serves the simulator's control plane, what it answered), from GET /_sim/health, asked
+    until an answer decides: {"status": "ok"} yes, any other answer but a 429 or a 5xx no. With no such answer
+    within `within` seconds: TargetError. `client`: arguments of httpx.Client (tests pass a transport)."""
+    deadline, tries, last = time.monotonic() + within, 0, ""
+    with httpx.Client(base_url=url, timeout=PROBE_TIMEOUT_S, **client) as http:
+        while True:
+            tries += 1
+            try:
+                response = http.get("/_sim/health")
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            else:
+                answer = f"GET /_sim/health answered {response.status_code}" + (f" on try {tries}" if tries > 1 else "")
+                if response.status_code == 200 and _json(response) == {"status": "ok"}:
+                    return True, answer + ' {"status": "ok"}'
+                if response.status_code != 429 and response.status_code < 500:
+                    return False, answer
+                last = f"{response.status_code}"
+            if time.monotonic() + PROBE_PAUSE_S >= deadline:
+                raise TargetError(
+                    f"{url} gave no answer to GET /_sim/health in {within:.0f} s ({tries} tries, the last: {last}), "
+                    "so whether it is a simulator or a deployment is unknown; set TVX_CONTROL_URL to a simulator's URL"
+                )
+            time.sleep(PROBE_PAUSE_S)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def identify(target: Target, within: float = IDENTIFY_WITHIN_S, **client: Any) -> None:
+    """Decide, once, whether a target named by the environment is a simulator or a deployment; say why."""
+    if target.why:
+        return
+    env = target.env
+    if env.get("TVX_CONTROL_URL"):
+        found, answer = probe_health(env["TVX_CONTROL_URL"], within, **client)
+        if not found:
+            raise TargetError(f"TVX_CONTROL_URL={env['TVX_CONTROL_URL']} is not a simulator's control plane ({answer})")
+        target.why = f"TVX_CONTROL_URL is set, and its {answer}"
+        return
+    found, answer = probe_health(target.base_url, within, **client)
+    target.why = f"control plane found, {answer}" if found else f"no control plane, {answer}"
+    if found:
+        env["TVX_CONTROL_URL"] = target.base_url
+    elif not env.get("TVX_SAFE_TRANSFER_TO"):
+        target.skipped.append(
+            "schema-valid transfers (transferCall): they would dial a real number and end the call; "
+            "set TVX_SAFE_TRANSFER_TO to a number that may be called"
+        )
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Target:
@@ -99,20 +161,14 @@ def from_environment(environ: dict[str, str] | None = None) -> Target:
     env["TVX_BASE_URL"] = base_url
     if environ.get("TVX_SAFE_TRANSFER_TO"):
         env["TVX_SAFE_TRANSFER_TO"] = environ["TVX_SAFE_TRANSFER_TO"]
-    target = Target(env=env)
-    if has_control_plane(base_url):
-        env["TVX_CONTROL_URL"] = base_url
-    elif not env.get("TVX_SAFE_TRANSFER_TO"):
-        target.skipped.append(
-            "schema-valid transfers (transferCall): they would dial a real number and end the call; "
-            "set TVX_SAFE_TRANSFER_TO to a number that may be called"
-        )
-    return target
+    if environ.get("TVX_CONTROL_URL"):
+        env["TVX_CONTROL_URL"] = environ["TVX_CONTROL_URL"].rstrip("/")
+    return Target(env=env)  # its kind: `identify`
 
 
 def open_target(environ: dict[str, str] | None = None, seed: int | None = None) -> Target:
-    """The target named by TVX_BASE_URL, or a simulator started here when it is unset (with `seed`, its
-    generated ids repeat, so a seeded run sends the same requests)."""
+    """The target named by TVX_BASE_URL (`identify` then tells its kind), or a simulator started here when it is
+    unset (with `seed`, its generated ids repeat, so a seeded run sends the same requests)."""
     environ = dict(os.environ if environ is None else environ)
     if environ.get("TVX_BASE_URL"):
         return from_environment(environ)

@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+import httpx
+
+from contract_tests import target as target_module
 from contract_tests.fault_proxy import Exchange, FaultProxy
 from contract_tests.runner import read_junit
-from contract_tests.target import TargetError, from_environment, start_simulator
+from contract_tests.target import TargetError, from_environment, identify, start_simulator
 from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
 from tryvox_sim.problems import RateLimited, Unauthorized
 from tryvox_sim.reply import Reply
@@ -69,16 +72,74 @@ def test_a_live_key_is_accepted_with_opt_in():
     assert target.env["TVX_API_TOKEN"] == "tvx_sk_live_abc"
 
 
+def answers(*replies) -> httpx.MockTransport:
+    """GET …/_sim/health answered by each reply in turn (a status, (status, JSON body), or an exception to raise);
+    `.asked` keeps the URLs asked."""
+    left, asked = list(replies), []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        answer = left.pop(0) if len(left) > 1 else left[0]
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer if isinstance(answer, tuple) else (answer, None)
+        return httpx.Response(status, json=body)
+
+    transport = httpx.MockTransport(reply)
+    transport.asked = asked
+    return transport
+
+
+HEALTHY = (200, {"status": "ok"})
+
+
+@pytest.fixture
+def no_pause(monkeypatch):
+    monkeypatch.setattr(target_module, "PROBE_PAUSE_S", 0.01)
+
+
 def test_a_deployment_leaves_out_transfers():
     target = from_environment(COMPLETE)
-    assert not target.is_simulator
+    transport = answers(404)
+    identify(target, transport=transport)
+    assert transport.asked == [NOWHERE + "/_sim/health"]
+    assert not target.is_simulator and target.why == "no control plane, GET /_sim/health answered 404"
     assert any("transferCall" in reason and "TVX_SAFE_TRANSFER_TO" in reason for reason in target.skipped)
 
 
 def test_a_safe_destination_lets_transfers_run():
     target = from_environment({**COMPLETE, "TVX_SAFE_TRANSFER_TO": "+15005550001"})
+    identify(target, transport=answers(404))
     assert target.env["TVX_SAFE_TRANSFER_TO"] == "+15005550001"
     assert not any("transferCall" in reason for reason in target.skipped)
+
+
+def test_a_busy_simulator_is_asked_again_not_taken_for_a_deployment(no_pause):
+    target = from_environment(COMPLETE)
+    identify(target, transport=answers(httpx.ReadTimeout("timed out"), 503, 429, HEALTHY))
+    assert target.is_simulator and target.env["TVX_CONTROL_URL"] == NOWHERE
+    assert target.why == 'control plane found, GET /_sim/health answered 200 on try 4 {"status": "ok"}'
+
+
+def test_a_target_that_never_answers_stops_the_run_saying_what_to_set(no_pause):
+    target = from_environment(COMPLETE)
+    started = time.monotonic()
+    with pytest.raises(TargetError, match="no answer to GET /_sim/health in 1 s .*ReadTimeout.*set TVX_CONTROL_URL"):
+        identify(target, within=1, transport=answers(httpx.ReadTimeout("timed out")))
+    assert time.monotonic() - started < 5 and not target.why
+
+
+def test_tvx_control_url_says_simulator_and_must_answer(no_pause):
+    control = "http://127.0.0.1:9/control/"
+    target = from_environment({**COMPLETE, "TVX_CONTROL_URL": control})
+    assert target.is_simulator and target.env["TVX_CONTROL_URL"] == control.rstrip("/")
+    transport = answers(httpx.ConnectError("refused"), HEALTHY)
+    identify(target, transport=transport)
+    assert transport.asked == [control + "_sim/health"] * 2  # not the API's URL
+    assert target.why == 'TVX_CONTROL_URL is set, and its GET /_sim/health answered 200 on try 2 {"status": "ok"}'
+    target = from_environment({**COMPLETE, "TVX_CONTROL_URL": control})
+    with pytest.raises(TargetError, match="TVX_CONTROL_URL=http://127.0.0.1:9/control is not a simulator's control"):
+        identify(target, transport=answers(404))
 
 
 def test_missing_values_raise_target_error():
@@ -239,7 +300,8 @@ def test_against_a_deployment_min_coverage_sets_the_threshold(simulator, tmp_pat
         result = run_runner(timeout=180, **through(simulator, url, tmp_path, MIN_COVERAGE="50", **SHORT))
     out = result.stdout
     assert result.returncode == 1, out[-4000:]
-    assert "deployment (no control plane)" in out and "every dimension must reach 50% (deployment)" in out
+    assert "[deployment: no control plane, GET /_sim/health answered 404]" in out
+    assert "every dimension must reach 50% (deployment)" in out
     assert "Result:      FAILED: coverage of statuses" in out and "schemathesis;" not in out, "only the gate failed"
     assert "not reached: statuses: sendDtmf 429" in out
     assert "Left out:" in out and "needs the simulator's control plane" in out, "what a deployment cannot reach"

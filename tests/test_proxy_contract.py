@@ -38,7 +38,8 @@ def test_the_contract_suite_through_the_proxy_breaks_no_rule_of_the_api(tmp_path
     finally:
         stop_server(simulator)
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
-    assert "[simulator (control plane found)]" in suite.stdout  # the control plane was reached through the proxy
+    # The control plane was reached through the proxy:
+    assert '[simulator: control plane found, GET /_sim/health answered 200 {"status": "ok"}]' in suite.stdout
     printed = Path(output).read_text()
     assert proxy.returncode == 0, printed[-4000:]
     report = json.loads((tmp_path / "proxy" / "proxy-report.json").read_text())

@@ -129,6 +129,7 @@ def run(image: str) -> int:
         if docs.status_code != 200 or f"{url}/v1/voice/accounts/{printed['TVX_AUTH_ID']}/" not in docs.text:
             sys.exit(f"image-test: /docs answered {docs.status_code} without the samples filled for {url}")
         env = {**os.environ, **{name: printed[name] for name in ("TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID")}}
+        env["TVX_CONTROL_URL"] = url  # a simulator, said outright: a busy machine cannot make it pass for a deployment
         contract_started = time.monotonic()
         contract = subprocess.run(["make", "--no-print-directory", "contract", f"BASE_URL={url}"], env=env)
         contract_s = time.monotonic() - contract_started
