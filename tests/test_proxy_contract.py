@@ -3,7 +3,7 @@
 The suite passes through the proxy, and the proxy sees no violation by the API in any of its exchanges. The
 client violations it reports are the suite's own negative cases (schemathesis' invalid bodies, missing tokens,
 bad ids and undeclared methods; the behaviour tests' refusals), each refused by the API with a 4xx. Part of
-`make contract-test` (about a minute), not of `make unit`.
+`make drift` (about a minute), not of `make unit`.
 """
 
 from __future__ import annotations
