@@ -9,7 +9,6 @@ PY := $(BIN)/python
 SPEC := openapi/call-actions.yaml
 SIM_SPEC := openapi/simulator.yaml
 CLIENT_DIR := generated
-CLIENT_CHECK := build/client-check
 NPX := node_modules/.bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # pytest caches the modules of its plugins it rewrites (schemathesis: about 270) only where bytecode may be written;
@@ -52,19 +51,13 @@ lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Red
 spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
 	$(PY) -m pytest -q tests/test_spec.py
 
-generate-client = $(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
-  --custom-template-path openapi/templates --meta pdm --output-path $(1) --overwrite --fail-on-warning
-
 client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
-	$(call generate-client,$(CLIENT_DIR))
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
+	  --custom-template-path openapi/templates --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
 
-# A fresh generation in $(CLIENT_CHECK)/ compared with the committed one (git's index), so generated/, which the
-# tests import, is never rewritten while they run. The generator's post-hooks copy ../LICENSE: one is put beside it.
-check-client: $(VENV_STAMP) ## Fail if the committed client differs from a fresh generation
-	@rm -rf $(CLIENT_CHECK) && mkdir -p $(CLIENT_CHECK) && cp LICENSE $(CLIENT_CHECK)/
-	$(call generate-client,$(CLIENT_CHECK)/$(CLIENT_DIR))
-	@git --work-tree=$(CLIENT_CHECK) diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
-	@test -z "$$(git --no-optional-locks --work-tree=$(CLIENT_CHECK) status --porcelain -- $(CLIENT_DIR))" || { git --no-optional-locks --work-tree=$(CLIENT_CHECK) status --porcelain -- $(CLIENT_DIR); echo "generated/ lacks files a fresh generation has: run 'make client' and commit"; exit 1; }
+check-client: client ## Fail if the committed client differs from a fresh generation
+	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
 	@echo "generated/ is up to date with $(SPEC)"
 
 serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
@@ -84,14 +77,18 @@ unit: $(VENV_STAMP) docs ## Run the unit tests (tests/: spec, client, simulator,
 # `make test` runs TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n runs at most n at a time), each into
 # build/checks/<target>.log, and ends with one summary, failures first. An area adds an independent check with
 # `TEST_CHECKS += <target>` in its mk/ file. Checks run side by side: each binds 127.0.0.1 port 0 and writes only
-# to its own temporary or build/<name>/ directory; what several of them read is made first (TEST_SETUP).
-TEST_CHECKS := lint check-client unit
+# to its own temporary or build/<name>/ directory. What several of them read is made first (TEST_SETUP); a check
+# that rewrites such files (check-client regenerates generated/, which the tests import) runs, alone, before the
+# others (TEST_FIRST).
+TEST_FIRST := check-client
+TEST_CHECKS := lint unit
 TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) docs
 TEST_JOBS ?=
 
 test: ## Everything CI runs, at once: lint, client drift, unit, contract, drift proofs, docs, dist; one summary
 	@$(MAKE) --no-print-directory -j --output-sync=target $(TEST_SETUP)
-	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) $(TEST_CHECKS)
+	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) \
+	  $(addprefix --first ,$(TEST_FIRST)) $(TEST_CHECKS)
 
 # Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)

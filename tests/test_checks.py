@@ -20,6 +20,8 @@ fails:
 \t@echo "an early line"; echo "the reason it failed"; exit 3
 sleeps:
 \t@echo $$$$ > shell.pid; sleep 60
+alone: # fails when `starts` runs beside it
+\t@sleep 2; test ! -f started && echo "ran alone"
 """
 
 
@@ -50,6 +52,13 @@ def test_jobs_limits_how_many_run_at_once(tmp_path):
     result = run_checks(tmp_path, "--jobs", "1", "waits", "starts", TRIES="5")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Result: FAILED: waits" in result.stdout and "passed starts" in result.stdout
+
+
+def test_a_first_target_runs_alone_before_the_others(tmp_path):
+    result = run_checks(tmp_path, "--first", "alone", "starts", "waits")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "make test: alone first, then starts, waits, 2 at a time" in result.stdout
+    assert result.stdout.index("passed  alone") < result.stdout.index("passed  starts")
 
 
 def test_all_passed_is_exit_0(tmp_path):

@@ -1,11 +1,12 @@
 """`make test`: make targets at once, each into its own log, then one summary, failures first.
 
-    python -m tools.checks [--jobs N] [--logs DIR] [--make MAKE] TARGET...
+    python -m tools.checks [--jobs N] [--first TARGET]... [--logs DIR] [--make MAKE] TARGET...
 
 Each TARGET runs as `make --no-print-directory TARGET` (at most N at a time; all at once by default), its output
-in DIR/TARGET.log (default build/checks). A line is printed as each one ends; then the summary: every failed
-target with the end of its log, then every passed one with its log's last line, then the result. Exit status 1
-when any target failed, 0 when all passed.
+in DIR/TARGET.log (default build/checks). A `--first` target runs before them, alone (one that rewrites files the
+others read). A line is printed as each one ends; then the summary: every failed target with the end of its log,
+then every passed one with its log's last line, then the result. Exit status 1 when any target failed, 0 when
+all passed.
 """
 
 from __future__ import annotations
@@ -96,10 +97,9 @@ def ended(check: Check) -> bool:
     return True
 
 
-def run(checks: list[Check], jobs: int, make: str) -> None:
+def run(checks: list[Check], jobs: int, make: str, width: int) -> None:
     """Start the checks, `jobs` at a time, in order; print a line as each one ends."""
     waiting, running = list(checks), []
-    width = max(len(check.target) for check in checks)
     env = child_env(dict(os.environ))
     try:
         while waiting or running:
@@ -140,17 +140,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.checks", description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="+", metavar="TARGET")
     parser.add_argument("--jobs", type=int, default=0, help="at most this many at a time (default: all at once)")
+    parser.add_argument("--first", action="append", default=[], metavar="TARGET", help="run before the others, alone")
     parser.add_argument("--logs", type=Path, default=Path("build/checks"), help="where each TARGET.log goes")
     parser.add_argument("--make", default="make", help="the make command")
     args = parser.parse_args(argv)
-    checks = [Check(target, args.logs / f"{target}.log") for target in dict.fromkeys(args.targets)]
-    jobs = args.jobs if args.jobs > 0 else len(checks)
+    others = [target for target in dict.fromkeys(args.targets) if target not in args.first]
+    first = [Check(target, args.logs / f"{target}.log") for target in dict.fromkeys(args.first)]
+    rest = [Check(target, args.logs / f"{target}.log") for target in others]
+    checks, width = first + rest, max(len(target) for target in args.first + others)
+    jobs = args.jobs if args.jobs > 0 else len(rest)
     # SIGTERM (a CI timeout) ends the run like Ctrl-C: the checks' processes are stopped first.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    print(f"make test: {', '.join(c.target for c in checks)}, {jobs} at a time (output in {args.logs}/)", flush=True)
+    plan = f"{', '.join(args.first)} first, then " if args.first else ""
+    print(f"make test: {plan}{', '.join(others)}, {jobs} at a time (output in {args.logs}/)", flush=True)
     started = time.monotonic()
     try:
-        run(checks, jobs, args.make)
+        run(first, 1, args.make, width)
+        run(rest, jobs, args.make, width)
     except KeyboardInterrupt:
         print("make test: interrupted; the checks still running were stopped", file=sys.stderr)
         return 130
