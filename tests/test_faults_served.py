@@ -33,7 +33,9 @@ def control(sim):
 def client(sim):
     env, _ = sim
     # No retries: these tests look at each answer the simulator gives (tests/test_client_behaviour.py the retries).
-    with AuthenticatedClient(base_url=env["TVX_BASE_URL"], token=env["TVX_API_TOKEN"], timeout=10, max_retries=0) as api:
+    with AuthenticatedClient(
+        base_url=env["TVX_BASE_URL"], token=env["TVX_API_TOKEN"], timeout=10, max_retries=0
+    ) as api:
         yield api
 
 
