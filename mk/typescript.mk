@@ -40,7 +40,7 @@ ts-test: ts-build $(VENV_STAMP) ## Test the TypeScript SDK against a served simu
 # Run by `make dist` after the Python distributions (dist.mk): the tarball npm would publish.
 ts-dist: ts-build
 	@mkdir -p $(DIST_DIR)
-	cd $(TS_DIR) && npm pack --silent --pack-destination $(CURDIR)/$(DIST_DIR)
+	cd $(TS_DIR) && npm pack --silent --pack-destination $(abspath $(DIST_DIR))
 
 test: ts-test
 docs-test: ts-build

@@ -4,8 +4,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, createClient, createConfig } from './generated/client/index.js';
 import { client as generatedClient } from './generated/client.gen.js';
 import { TryvoxConnectionError, statusError } from './errors.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, RetryPolicy } from './retries.js';
-import { type Sleep, agentFor, fetchAttempt, retryingFetch, undiciAttempt } from './transport.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, RetryPolicy, type Sleep } from './retries.js';
+import { agentFor, fetchAttempt, retryingFetch, undiciAttempt } from './transport.js';
 import { VERSION } from './version.js';
 
 // Every operation answers as soon as the action has started (actions run asynchronously), so an answer slower than

@@ -24,8 +24,7 @@ export {
   UnprocessableEntityError,
   UnsupportedMediaTypeError,
 } from './errors.js';
-export { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, backoffMs, retryAfterSeconds } from './retries.js';
-export type { Sleep } from './transport.js';
+export { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, type Sleep, backoffMs, retryAfterSeconds } from './retries.js';
 export {
   type PayloadViolation,
   type WebhookBody,

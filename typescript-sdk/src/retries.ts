@@ -9,6 +9,9 @@ const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 8_000;
 const BACKOFF_JITTER = 0.25;
 
+/** Waits between attempts; tests pass a fake clock. */
+export type Sleep = (ms: number) => Promise<void> | void;
+
 const DELTA_SECONDS = /^\s*\+?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 /** Seconds a Retry-After header asks to wait (delta-seconds or an HTTP date), undefined when absent or unusable. */

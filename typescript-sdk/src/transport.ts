@@ -4,13 +4,10 @@
 // for each part of its body. Node's global fetch has only one signal for all of it.
 import { Agent, request as undiciRequest } from 'undici';
 import { TryvoxConnectionError, TryvoxTimeoutError } from './errors.js';
-import { RetryPolicy } from './retries.js';
+import type { RetryPolicy, Sleep } from './retries.js';
 
 /** Sends one attempt of `request` with this body (read once, so that it can be sent again). */
 export type Attempt = (request: Request, body: ArrayBuffer | undefined) => Promise<Response>;
-
-/** Waits between attempts; tests pass a fake clock. */
-export type Sleep = (ms: number) => Promise<void> | void;
 
 export interface Timeouts {
   /** Waiting for the connection. */
