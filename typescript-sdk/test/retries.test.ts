@@ -2,11 +2,13 @@
 // simulator's request journal recorded (how many times the action was sent, and what each attempt got) and the waits
 // the client's sleep hook saw. Then the parts of the policy the scenarios do not reach.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { type Socket, connect, createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import {
   type Client,
   TryvoxConnectionError,
+  TryvoxTimeoutError,
   backoffMs,
   createTryvoxClient,
   retryAfterSeconds,
@@ -86,7 +88,7 @@ function assertWaits(seen: number[], expected: (number | 'backoff')[]): void {
 
 describe('tests/client_behaviour.json retries, against a served simulator', () => {
   for (const scenario of BEHAVIOUR.retries) {
-    test(`${scenario.name} (${scenario.rule})`, async () => {
+    test(`${scenario.name} (${scenario.rule})`, async (t) => {
       const { client, authId, callUuid, waits } = await arrange(scenario);
       const send = () => sendDtmf({ client, path: { auth_id: authId, call_uuid: callUuid }, body: { digits: '1' } });
       for (let sent = 1; sent < (scenario.sends ?? 1); sent += 1) await send();
@@ -119,6 +121,7 @@ describe('tests/client_behaviour.json retries, against a served simulator', () =
         if (expect.status !== undefined) assert.equal(fields.status, expect.status);
       }
       const journal = await sim.journal('sendDtmf');
+      t.diagnostic(`journal ${JSON.stringify(journal.map((entry) => entry.status))}, waits ${JSON.stringify(waits)} s`);
       assert.deepEqual(
         journal.map((entry) => entry.status),
         expect.statuses,
@@ -184,6 +187,30 @@ describe('the policy beyond the scenarios', () => {
       sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' } }),
       (error: unknown) => error instanceof TryvoxConnectionError && !error.requestSent && /ECONNREFUSED.*nothing was sent/.test(error.message),
     );
+  });
+
+  test('a connection not made within connectTimeoutMs is a timeout with nothing sent, and is retried', async () => {
+    // A listener that never accepts, its backlog filled: the next connection attempt hangs (all on loopback).
+    const listener = spawn('python3', ['-c', 'import socket, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\n'
+      + 'print(s.getsockname()[1], flush=True); time.sleep(20)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) => listener.stdout.once('data', (line: Buffer) => resolve(Number(String(line)))));
+      for (let n = 0; n < 3; n += 1) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const waits: number[] = [];
+      const client = createTryvoxClient({
+        token: sim.token, baseUrl: `http://127.0.0.1:${port}`, connectTimeoutMs: 200, maxRetries: 1, sleep: (ms) => void waits.push(ms),
+      });
+      await assert.rejects(
+        sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' } }),
+        (error: unknown) => error instanceof TryvoxTimeoutError && !error.requestSent && /UND_ERR_CONNECT_TIMEOUT/.test(error.message),
+      );
+      assert.equal(waits.length, 1, 'connecting again once after the backoff');
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      listener.kill();
+    }
   });
 
   test("the caller's own abort is passed through, and nothing is retried after it", async () => {
