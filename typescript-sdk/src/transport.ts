@@ -2,7 +2,7 @@
 // may have been carried out? undici (Node's own fetch implementation) sends by default because it has the
 // policy's timeouts, per phase as in the Python client: connecting, then waiting for the answer's headers and
 // for each part of its body. Node's global fetch has only one signal for all of it.
-import { Agent, request as undiciRequest } from 'undici';
+import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { TryvoxConnectionError, TryvoxTimeoutError } from './errors.js';
 import type { RetryPolicy, Sleep } from './retries.js';
 
@@ -23,7 +23,7 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 export function undiciAttempt(agent: Agent): Attempt {
   return async (request, body) => {
     const answer = await undiciRequest(request.url, {
-      method: request.method as 'POST',
+      method: request.method as Dispatcher.HttpMethod, // a Request's method is always a valid one
       headers: Object.fromEntries(request.headers),
       body: body === undefined ? undefined : new Uint8Array(body),
       signal: request.signal,
