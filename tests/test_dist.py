@@ -30,6 +30,7 @@ from tryvox_sim.control_client import parse_exports, ready
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
 SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
+CLIENT_VERSION = yaml.safe_load((ROOT / "openapi" / "client-config.yaml").read_text())["package_version_override"]
 SIM_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
@@ -95,7 +96,9 @@ def test_metadata_is_complete_and_pinned(dist):
         assert {"Homepage", "Source", "Issues", "Changelog"} <= set(urls)
         classifiers = meta.get_all("Classifier")
         assert "Programming Language :: Python :: 3.11" in classifiers and len(classifiers) >= 8
-    assert client["Version"] == SPEC_VERSION  # the client's version follows the spec's info.version
+    assert client["Version"] == CLIENT_VERSION  # its own, gated by tools/version_check.py
+    pinned = f"tryvox-call-actions-client=={CLIENT_VERSION}"
+    assert any(pinned in requirement for requirement in sim.get_all("Requires-Dist"))  # the `client` extra's pin
     runtime = [r for r in sim.get_all("Requires-Dist") if "extra ==" not in r]
     assert not any(tool in r for r in runtime for tool in ("schemathesis", "openapi-python-client", "pytest"))
     for requirement in runtime:  # exact pins, the versions of requirements.lock
@@ -187,6 +190,17 @@ results = [
 ]
 docs = client.get_httpx_client().get("/docs")  # the page packaged in the wheel, with this simulator's values
 assert docs.status_code == 200 and os.environ["TVX_BASE_URL"] in docs.text, (docs.status_code, docs.text[:300])
+# The client's hand-written layer made it into the wheel: typed errors and the webhook checker with its schemas.
+from tryvox_call_actions_client import errors
+from tryvox_call_actions_client.webhooks import parse_call_hangup
+strict = AuthenticatedClient(base_url=os.environ["TVX_BASE_URL"], token=client.token, raise_on_error=True)
+try:
+    stop_recording.sync(*ids, client=strict)
+    raise AssertionError("a stop during the transfer must raise ConflictError")
+except errors.ConflictError as error:
+    assert error.code == "call_not_in_progress", error  # the transfer above is under way
+details = parse_call_hangup(client.get_httpx_client().get(f"/_sim/calls/{ids[1]}").content)
+assert str(details.call_uuid) == ids[1] and details.recordings[0].url.endswith(".wav"), details
 print(json.dumps([[type(r).__name__, r.to_dict()] for r in results]))
 """
 

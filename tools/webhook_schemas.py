@@ -53,8 +53,9 @@ def module(spec: dict[str, Any], source: str) -> str:
     return (
         f'"""The webhook payload schemas of {source} (spec version {spec["info"]["version"]}), written by\n'
         'tools/webhook_schemas.py when the client is generated: do not edit."""\n\n'
-        f"WEBHOOKS = {pprint.pformat(webhooks, sort_dicts=False)}\n\n"
-        f"SCHEMAS = {pprint.pformat(schemas, sort_dicts=False, width=100)}\n"
+        "from typing import Any\n\n"
+        f"WEBHOOKS: dict[str, str] = {pprint.pformat(webhooks, sort_dicts=False)}\n\n"
+        f"SCHEMAS: dict[str, Any] = {pprint.pformat(schemas, sort_dicts=False, width=100)}\n"
     )
 
 

@@ -1,9 +1,11 @@
 """The webhook payload schemas of call-actions.yaml (spec version 1.1.1), written by
 tools/webhook_schemas.py when the client is generated: do not edit."""
 
-WEBHOOKS = {"callHangup": "CallDetails", "transferAnswered": "TransferAnsweredEvent"}
+from typing import Any
 
-SCHEMAS = {
+WEBHOOKS: dict[str, str] = {"callHangup": "CallDetails", "transferAnswered": "TransferAnsweredEvent"}
+
+SCHEMAS: dict[str, Any] = {
     "CallDetails": {
         "type": "object",
         "description": "A call's details, as in the hangup webhook.",

@@ -107,10 +107,8 @@ class Client:
         return evolve(self, timeout=timeout)
 
     def with_max_retries(self, max_retries: int) -> "Client":
-        """Get a new client matching this one that retries at most `max_retries` times (0: never)"""
-        for client in (self._client, self._async_client):
-            if isinstance(client, (RetryingClient, AsyncRetryingClient)):
-                client.policy = RetryPolicy(max_retries, client.policy.max_retry_after)
+        """Get a new client matching this one that retries at most `max_retries` times (0: never). Unlike the
+        other with_ methods it leaves this client as it was: it gets connections of its own."""
         return evolve(self, max_retries=max_retries)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
@@ -266,10 +264,8 @@ class AuthenticatedClient:
         return evolve(self, timeout=timeout)
 
     def with_max_retries(self, max_retries: int) -> "AuthenticatedClient":
-        """Get a new client matching this one that retries at most `max_retries` times (0: never)"""
-        for client in (self._client, self._async_client):
-            if isinstance(client, (RetryingClient, AsyncRetryingClient)):
-                client.policy = RetryPolicy(max_retries, client.policy.max_retry_after)
+        """Get a new client matching this one that retries at most `max_retries` times (0: never). Unlike the
+        other with_ methods it leaves this client as it was: it gets connections of its own."""
         return evolve(self, max_retries=max_retries)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:

@@ -41,8 +41,11 @@ def retry_after(headers: httpx.Headers) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        if when is None or when.tzinfo is None:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (ValueError, TypeError):
+            return None
+        if when.tzinfo is None:
             return None
         seconds = when.timestamp() - time.time()
     return max(seconds, 0.0) if seconds == seconds else None  # NaN is unusable
@@ -90,17 +93,15 @@ class _Retrying:
     policy: RetryPolicy
     raise_on_error: bool
 
-    def _next(
-        self, request: httpx.Request, retries_done: int, response: httpx.Response | None = None,
-        error: httpx.TransportError | None = None,
-    ) -> float | None:  # fmt: skip
-        """Seconds to wait before sending again; None when `response` is the answer. Raises what the caller gets."""
-        if error is not None:
-            wait = self.policy.after_failure(error, retries_done)
-            if wait is None:
-                raise connection_error(error, request) from error
-            return wait
-        assert response is not None
+    def _after_failure(self, request: httpx.Request, retries_done: int, error: httpx.TransportError) -> float:
+        """Seconds to wait before sending again, or raise the error the caller gets."""
+        wait = self.policy.after_failure(error, retries_done)
+        if wait is None:
+            raise connection_error(error, request) from error
+        return wait
+
+    def _after_answer(self, response: httpx.Response, retries_done: int) -> float | None:
+        """Seconds to wait before sending again; None when `response` is the answer (or raise its error)."""
         wait = self.policy.after_answer(response, retries_done)
         if wait is None and self.raise_on_error and response.status_code >= 400:
             raise status_error(response)
@@ -123,11 +124,12 @@ class RetryingClient(_Retrying, httpx.Client):
                 response = super().send(request, **kwargs)
                 response.read()
             except httpx.TransportError as error:
-                wait = self._next(request, retries_done, error=error)
+                wait = self._after_failure(request, retries_done, error)
             else:
-                wait = self._next(request, retries_done, response=response)
-                if wait is None:
+                answered = self._after_answer(response, retries_done)
+                if answered is None:
                     return response
+                wait = answered
                 response.close()
             self._sleep(wait)
             retries_done += 1
@@ -147,11 +149,12 @@ class AsyncRetryingClient(_Retrying, httpx.AsyncClient):
                 response = await super().send(request, **kwargs)
                 await response.aread()
             except httpx.TransportError as error:
-                wait = self._next(request, retries_done, error=error)
+                wait = self._after_failure(request, retries_done, error)
             else:
-                wait = self._next(request, retries_done, response=response)
-                if wait is None:
+                answered = self._after_answer(response, retries_done)
+                if answered is None:
                     return response
+                wait = answered
                 await response.aclose()
             slept = self._sleep(wait)
             if inspect.isawaitable(slept):
