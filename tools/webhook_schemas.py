@@ -1,7 +1,9 @@
 """Write the spec's webhook payload schemas as a Python module for the generated client (`make client` runs it
-as a post-hook of openapi-python-client, whose models check no pattern, range or enum).
+as a post-hook of openapi-python-client, whose models check no pattern, range or enum), or as a TypeScript module
+for the TypeScript SDK (`make client` runs it after @hey-api/openapi-ts, whose types check nothing at run time).
 
     python tools/webhook_schemas.py openapi/call-actions.yaml > <package>/_webhook_schemas.py
+    python tools/webhook_schemas.py openapi/call-actions.yaml --typescript > <sdk>/src/generated/webhook-schemas.gen.ts
 
 Only what the webhooks' payloads reference is written: each payload schema and the component schemas it reaches
 through `$ref`, which stay references (`#/components/schemas/<name>`) resolved by name in `webhooks.py`.
@@ -9,6 +11,7 @@ through `$ref`, which stay references (`#/components/schemas/<name>`) resolved b
 
 from __future__ import annotations
 
+import json
 import pprint
 import sys
 from pathlib import Path
@@ -56,10 +59,26 @@ def module(spec: dict[str, Any], source: str) -> str:
     )
 
 
+def typescript_module(spec: dict[str, Any], source: str) -> str:
+    """The same two tables for the TypeScript SDK (src/webhooks.ts reads them), as JSON literals."""
+    webhooks, schemas = payload_schemas(spec)
+    return (
+        f"// The webhook payload schemas of {source} (spec version {spec['info']['version']}), written by\n"
+        "// tools/webhook_schemas.py when the SDK is generated: do not edit.\n\n"
+        "/** A JSON Schema as the spec writes it. */\n"
+        "export type Schema = { readonly [keyword: string]: unknown };\n\n"
+        f"export const WEBHOOKS = {json.dumps(webhooks, indent=2)} as const;\n\n"
+        "export const SCHEMAS: { readonly [name: string]: Schema } = "
+        f"{json.dumps(schemas, indent=2, ensure_ascii=False)};\n"
+    )
+
+
 def main(argv: list[str]) -> int:
-    path = Path(argv[1]) if len(argv) > 1 else Path("openapi/call-actions.yaml")
+    typescript = "--typescript" in argv[1:]
+    paths = [arg for arg in argv[1:] if arg != "--typescript"]
+    path = Path(paths[0]) if paths else Path("openapi/call-actions.yaml")
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    sys.stdout.write(module(spec, path.name))
+    sys.stdout.write((typescript_module if typescript else module)(spec, path.name))
     return 0
 
 
