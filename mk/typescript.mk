@@ -7,6 +7,13 @@ TS_DIR := typescript-sdk
 TS_STAMP := $(TS_DIR)/node_modules/.installed.stamp
 TS_BIN := $(TS_DIR)/node_modules/.bin
 TS_GENERATED := $(TS_DIR)/src/generated
+TS_LIB := $(TS_DIR)/lib/index.js
+TS_SOURCES = $(TS_DIR)/tsconfig.json $(wildcard $(TS_DIR)/src/*.ts $(TS_DIR)/src/*/*.ts $(TS_DIR)/src/*/*/*.ts)
+# In make test: the SDK's npm tools install with the others; lib/, which docs-test, dist-test and ts-test read at
+# once, is compiled before them, after check-client has regenerated src/generated/ (tools/checks.py --first).
+TEST_SETUP += $(TS_STAMP)
+TEST_FIRST += ts-build
+TEST_CHECKS += ts-test
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
@@ -26,21 +33,24 @@ ts-check-client: ts-client ## Fail if the committed TypeScript SDK differs from 
 	@test -z "$$(git status --porcelain -- $(TS_GENERATED) $(TS_DIR)/LICENSE)" || { git status --porcelain -- $(TS_GENERATED); echo "$(TS_GENERATED) has untracked changes: run 'make client' and commit"; exit 1; }
 	@echo "$(TS_GENERATED) is up to date with $(SPEC)"
 
-ts-build: $(TS_STAMP) ## Compile the TypeScript SDK (strict tsc) into typescript-sdk/lib/
+ts-build: $(TS_LIB) ## Compile the TypeScript SDK (strict tsc) into typescript-sdk/lib/
+
+# A file, so lib/ is compiled once, not again by each target that reads it; tsc writes lib/ even when it refuses
+# the code, so a failed compile leaves none (the next make compiles again).
+$(TS_LIB): $(TS_SOURCES) $(TS_STAMP)
 	rm -rf $(TS_DIR)/lib
-	$(TS_BIN)/tsc -p $(TS_DIR)
+	$(TS_BIN)/tsc -p $(TS_DIR) || { rm -rf $(TS_DIR)/lib; exit 1; }
 
 # Each test file starts its own simulator on a free loopback port; they run in parallel processes. The tests'
 # build skips checking node_modules' declarations (the README test compiles against lib/ with the full check).
 ts-test: ts-build $(VENV_STAMP) ## Test the TypeScript SDK against a served simulator (node --test): operations, errors, retries, webhooks, READMEs
 	rm -rf $(TS_DIR)/build
 	$(TS_BIN)/tsc -p $(TS_DIR)/tsconfig.test.json
-	cd $(TS_DIR) && $(CLEAN_ENV) TRYVOX_SIM=$(CURDIR)/$(BIN)/tryvox-sim node --test --test-concurrency=2 build/test/*.test.js
+	cd $(TS_DIR) && $(CLEAN_ENV) TRYVOX_SIM="$(CURDIR)/$(BIN)/tryvox-sim" node --test --test-concurrency=2 build/test/*.test.js
 
 # Run by `make dist` after the Python distributions (dist.mk): the tarball npm would publish.
 ts-dist: ts-build
 	@mkdir -p $(DIST_DIR)
-	cd $(TS_DIR) && npm pack --silent --pack-destination $(abspath $(DIST_DIR))
+	cd $(TS_DIR) && npm pack --silent --pack-destination "$(abspath $(DIST_DIR))"
 
-test: ts-test
 docs-test: ts-build

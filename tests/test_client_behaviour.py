@@ -61,11 +61,16 @@ def in_process_simulator() -> Iterator[Simulator]:
         yield Simulator(BASE_URL, sim.auth_id, sim.token, sim.control, {"transport": sim.transport}, sim.clock.advance)
 
 
+_HELD: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on: bound and never listened on (a connection is refused), and held until the
+    tests end, so no process running beside them can take it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
 
 
 def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool) -> None:

@@ -346,10 +346,12 @@ def test_the_npm_tarball_carries_the_built_package_and_its_readme(ts_project):
 
 def test_a_strict_program_compiles_against_the_tarball_and_runs_against_the_installed_simulator(venv, ts_project):
     process, exports = serve(venv)
+    # A loopback port nothing listens on: bound, never listened on, and held while the program runs, so no process
+    # running beside this test can take it.
+    refused = socket.socket()
     try:
-        with socket.socket() as sock:  # a loopback port nothing listens on (bound, then released)
-            sock.bind(("127.0.0.1", 0))
-            unreachable = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        refused.bind(("127.0.0.1", 0))
+        unreachable = f"http://127.0.0.1:{refused.getsockname()[1]}"
         values = {**{k: exports[k] for k in sorted(exports)}, "UNREACHABLE": unreachable}
         program = TS_PROGRAM.replace("__SIMULATOR__", json.dumps(values))
         (ts_project / "program.ts").write_text(program)
@@ -361,6 +363,7 @@ def test_a_strict_program_compiles_against_the_tarball_and_runs_against_the_inst
         assert tsc.returncode == 0, tsc.stdout + tsc.stderr  # no @types/node: the SDK's types need none
         ran = subprocess.run(["node", "program.js"], cwd=ts_project, capture_output=True, text=True, timeout=60)
     finally:
+        refused.close()
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()

@@ -60,11 +60,16 @@ def test_the_retry_example_passes_with_the_fixture():
         assert refused.value.request_sent is False
 
 
+_HELD: list[socket.socket] = []
+
+
 def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on: bound and never listened on (a connection is refused), and held until the
+    tests end, so no process running beside them can take it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD.append(sock)
+    return sock.getsockname()[1]
 
 
 PACKAGE_README = (Path(__file__).resolve().parents[1] / "docs" / "tryvox-sim.md").read_text()
