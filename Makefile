@@ -85,7 +85,7 @@ TEST_CHECKS := lint unit
 TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) docs
 TEST_JOBS ?=
 
-test: ## Everything CI runs, at once: lint, client drift, unit, contract, drift proofs, docs, dist; one summary
+test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first
 	@$(MAKE) --no-print-directory -j --output-sync=target $(TEST_SETUP)
 	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) \
 	  $(addprefix --first ,$(TEST_FIRST)) $(TEST_CHECKS)
