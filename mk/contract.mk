@@ -4,8 +4,9 @@
 .PHONY: contract contract-test contract-sim contract-pytest drift
 
 # The drift proofs: each starts simulators, proxies and suite runs of its own (free ports, tmp_path), so pytest-xdist
-# runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out).
-DRIFT_TESTS := tests/test_drift.py tests/test_contract_runner.py tests/test_proxy_contract.py
+# runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out); the
+# slowest tests first, so none starts last and runs on alone.
+DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_drift.py
 TEST_CHECKS += contract-sim drift
 
 contract: $(VENV_STAMP) ## Run the contract suite and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…)
