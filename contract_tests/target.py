@@ -105,10 +105,8 @@ def probe_health(url: str, within: float = IDENTIFY_WITHIN_S, **client: Any) -> 
                     return False, answer
                 last = f"{response.status_code}"
             if time.monotonic() + PROBE_PAUSE_S >= deadline:
-                raise TargetError(
-                    f"{url} gave no answer to GET /_sim/health in {within:.0f} s ({tries} tries, the last: {last}), "
-                    "so whether it is a simulator or a deployment is unknown; set TVX_CONTROL_URL to a simulator's URL"
-                )
+                tried = f"{tries} tries, the last: {last}"
+                raise TargetError(f"{url} gave no answer to GET /_sim/health in {within:.0f} s ({tried})")
             time.sleep(PROBE_PAUSE_S)
 
 
@@ -125,12 +123,20 @@ def identify(target: Target, within: float = IDENTIFY_WITHIN_S, **client: Any) -
         return
     env = target.env
     if env.get("TVX_CONTROL_URL"):
-        found, answer = probe_health(env["TVX_CONTROL_URL"], within, **client)
+        try:
+            found, answer = probe_health(env["TVX_CONTROL_URL"], within, **client)
+        except TargetError as exc:
+            raise TargetError(f"TVX_CONTROL_URL is set, but {exc}: is the simulator running there?") from None
         if not found:
             raise TargetError(f"TVX_CONTROL_URL={env['TVX_CONTROL_URL']} is not a simulator's control plane ({answer})")
         target.why = f"TVX_CONTROL_URL is set, and its {answer}"
         return
-    found, answer = probe_health(target.base_url, within, **client)
+    try:
+        found, answer = probe_health(target.base_url, within, **client)
+    except TargetError as exc:
+        raise TargetError(
+            f"{exc}, so whether it is a simulator or a deployment is unknown; set TVX_CONTROL_URL to a simulator's URL"
+        ) from None
     target.why = f"control plane found, {answer}" if found else f"no control plane, {answer}"
     if found:
         env["TVX_CONTROL_URL"] = target.base_url

@@ -140,6 +140,9 @@ def test_tvx_control_url_says_simulator_and_must_answer(no_pause):
     target = from_environment({**COMPLETE, "TVX_CONTROL_URL": control})
     with pytest.raises(TargetError, match="TVX_CONTROL_URL=http://127.0.0.1:9/control is not a simulator's control"):
         identify(target, transport=answers(404))
+    target = from_environment({**COMPLETE, "TVX_CONTROL_URL": control})
+    with pytest.raises(TargetError, match="TVX_CONTROL_URL is set, but .* no answer .*: is the simulator running"):
+        identify(target, within=0.2, transport=answers(httpx.ConnectError("refused")))
 
 
 def test_missing_values_raise_target_error():
