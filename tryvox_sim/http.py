@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,6 +22,7 @@ import jsonschema_rs
 import orjson
 
 from . import canned, control
+from .cors import Cors
 from .domain import World
 from .faults import Faults
 from .invariants import NO_BODY, Breach, Observer
@@ -200,6 +201,7 @@ class App:
         webhooks: Webhooks | None = None,
         journal_size: int = DEFAULT_SIZE,
         seed: int | None = None,
+        cors: Sequence[str] = (),
     ) -> None:
         self.spec = spec or Spec()
         self.world = world or World()
@@ -221,6 +223,13 @@ class App:
         self.unexpected_errors = 0
         self.base_url: str | None = None  # where clients reach it, once served: /docs fills its samples with it
         self.trimmer = Trimmer(malloc_trim())
+        # Origins whose pages may call the API from a browser (serve --cors); None, the default, costs one check.
+        self.cors = Cors(cors, self._api_headers()) if cors else None
+
+    def _api_headers(self) -> set[str]:
+        """Every response header the API declares: a page on another origin may read them (CORS)."""
+        ops = [op for op in self.spec.operations.values() if op.source == "actions"]
+        return {name for op in ops for response in op.responses.values() for name in response.headers}
 
     def reset(self) -> None:
         self.world.reset()
@@ -241,7 +250,7 @@ class App:
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
         """headers: lower-case names, a dict made for this request: the journal keeps it, the secret headers
         taken out (a copy would cost every request). Returns (status, [(name, value)], body, fault to carry out)."""
-        op, params = None, dict[str, str]()
+        op, route, params = None, None, dict[str, str]()
         try:
             try:
                 route, params = self.spec.match(path)
@@ -249,6 +258,10 @@ class App:
                     raise RouteNotFound(f"No route {path[:200]}.")
                 op = route.operations.get(method)
                 if op is None:
+                    if method == "OPTIONS" and self.cors is not None and route.source == "actions":
+                        preflight = self.cors.preflight(headers, route.allow)
+                        if preflight is not None:  # a browser asking first: not an API request, not journaled
+                            return preflight
                     raise MethodNotAllowed(
                         f"{method[:20]} is not allowed on {route.template}; use {route.allow}.",
                         headers=[("Allow", route.allow)],
@@ -277,6 +290,8 @@ class App:
         if self.world.outbox:
             self.flush_outbox()
         answer = reply.encode()
+        if self.cors is not None and route is not None and route.source == "actions":
+            answer.headers.extend(self.cors.headers(headers))
         if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
             op_id = op.op_id if op is not None else None
             self.journal.record(self.world.clock.now(), method, path, query, op_id, headers, body, reply, answer.body)
