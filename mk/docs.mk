@@ -7,6 +7,8 @@ DOCS_TEMPLATE := docs/template.hbs
 DOCS_SAMPLES_SPEC := build/docs/call-actions.samples.json
 DOCS_CONFIG := build/docs/redocly.yaml
 SAMPLE_TEMPLATES := $(wildcard docs/samples/*.j2)
+# The request console under each operation's samples: hand-written, inlined by tools/docs_console.py.
+DOCS_CONSOLE := docs/console.js docs/console.css tools/docs_console.py tryvox_sim/domain.py
 BASE ?= HEAD
 # Redocly would phone home from the CLI and from the page; the docs must work with no network.
 REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
@@ -19,10 +21,11 @@ docs: $(DOCS_HTML) ## Render the spec, with code samples, into one offline HTML 
 $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) &: $(SPEC) $(SAMPLE_TEMPLATES) tools/code_samples.py tryvox_sim/docs.py $(VENV_STAMP)
 	$(PY) -m tools.code_samples $(SPEC) --output $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG)
 
-$(DOCS_HTML): $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) $(DOCS_TEMPLATE) $(NODE_STAMP)
+$(DOCS_HTML): $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) $(DOCS_TEMPLATE) $(DOCS_CONSOLE) $(NODE_STAMP)
 	@mkdir -p $(@D)
 	$(REDOCLY_ENV) $(NPX)/redocly build-docs $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG) --inlineBundle \
 	  --template $(DOCS_TEMPLATE) --output $@.tmp
+	$(PY) -m tools.docs_console "$@.tmp" --spec "$(DOCS_SAMPLES_SPEC)"
 	@if grep -qiE '<(script|link)[^>]*(src|href)=["'\'']?(https?:)?//' $@.tmp; then \
 	  echo "$@ loads a script or style from the network (expected everything inlined)"; rm -f $@.tmp; exit 1; fi
 	@mv $@.tmp $@
