@@ -422,6 +422,10 @@ def test_console_on_the_static_page_reaches_a_local_simulator_started_with_cors(
         assert shows["server_url"] == production["url"] and not shows["url_editable"]
         placeholders = sample_values(RAW_SPEC)
         assert (shows["token"], shows["auth_id"]) == (placeholders["token"], placeholders["auth_id"])
+        unreached = send_from_console(browser, "sendDtmf")  # offline here; the real API need not answer browsers
+        assert (
+            unreached["error"].startswith(f"No answer from {production['url']}") and "--cors" not in unreached["error"]
+        )
 
         type_into(browser, "sendDtmf", "server", "1")  # the local simulator: the ids it is seeded with
         shows = open_console(browser, page, "sendDtmf")
