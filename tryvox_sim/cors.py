@@ -2,9 +2,10 @@
 
 Off unless origins are given. Only the API's routes answer browsers from other origins: the control plane
 (/_sim/), the spec and the docs never do. The API authenticates with a bearer token the page sends itself,
-never with cookies, so `Access-Control-Allow-Credentials` is never sent, and `*` (any origin) stays safe.
-A page opened from disk (file://) has the origin `null`: `--cors null` lets it in, and with it any sandboxed
-frame or data: page, which is why no origin is let in by default.
+never with cookies, so `Access-Control-Allow-Credentials` is never sent, and `*` (any origin) cannot make a
+browser lend a page the reader's credentials; it does let any page that knows a token call the API, so name
+origins where you can. A page opened from disk (file://) has the origin `null`: `--cors null` lets it in, and
+with it any sandboxed frame or data: page, which is why no origin is let in by default.
 """
 
 from __future__ import annotations

@@ -21,9 +21,8 @@ if TYPE_CHECKING:
     from .http import App
 
 TOKEN = "tvx_sk_test_YOUR_API_KEY"  # the API token the static page's samples send
-LOCAL_SIMULATOR = (
-    "http://127.0.0.1:4010"  # where `tryvox-sim serve` listens by default: the static console's second server
-)
+# Where `tryvox-sim serve` listens by default: the static console's second server.
+LOCAL_SIMULATOR = "http://127.0.0.1:4010"
 SERVED_NAME = "This simulator (tryvox-sim)"  # the server's name on the page a simulator serves
 CONSOLE_DATA_ID = "tvx-console-data"  # the console's JSON island: servers and operations
 ISLAND = re.compile(rb'<script type="application/json" id="%s">(.*?)</script>' % CONSOLE_DATA_ID.encode(), re.DOTALL)
