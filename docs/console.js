@@ -6,9 +6,11 @@
 (() => {
   "use strict";
   const data = JSON.parse(document.getElementById("tvx-console-data").textContent);
+  // The simulator that served this page (`here`) has its API beside /docs, whatever host name the reader typed.
+  const servers = data.servers.map((s) => (s.here ? { ...s, url: new URL(".", location.href).href.slice(0, -1) } : s));
   const operations = new Map(Object.entries(data.operations).map(([id, op]) => [id.toLowerCase(), { id, ...op }]));
   // Shared by every console: the server, its URL, token and path parameters (typed once, used everywhere).
-  const shared = { server: 0, urls: data.servers.map((s) => s.url), values: { ...data.servers[0].values } };
+  const shared = { server: 0, urls: servers.map((s) => s.url), values: { ...servers[0].values } };
   const drafts = new Map(); // operationId -> {example, body, answer}: Redoc renders sections lazily, so a console
   const consoles = new Set(); // can be removed and made again; what the reader did survives in `drafts`
 
@@ -39,7 +41,7 @@
   // Choosing another server brings its own token and ids (the local simulator's seeded ones, say).
   function chooseServer(index) {
     shared.server = index;
-    Object.assign(shared.values, data.servers[index].values);
+    Object.assign(shared.values, servers[index].values);
     refresh();
   }
 
@@ -87,7 +89,7 @@
     const server = new URL(url);
     const failed = `No answer from ${server.origin} (${error.message}).`;
     if (server.origin === location.origin) return `${failed} Is the simulator still running?`;
-    if (!data.servers[shared.server].editable) {
+    if (!servers[shared.server].editable) {
       const why = "The browser could not reach it, or it does not answer pages from other origins (CORS)";
       return `${failed} ${why}; the code samples work from a terminal.`;
     }
@@ -129,7 +131,7 @@
     const server = element(
       "select",
       { name: "server", onchange: (event) => chooseServer(Number(event.target.value)) },
-      ...data.servers.map((s, i) => element("option", { value: i }, s.description)),
+      ...servers.map((s, i) => element("option", { value: i }, s.description)),
     );
     const serverUrl = element("input", {
       name: "server-url",
@@ -211,7 +213,7 @@
     form.refresh = () => {
       server.value = String(shared.server);
       show(serverUrl, shared.urls[shared.server]);
-      serverUrl.readOnly = !data.servers[shared.server].editable;
+      serverUrl.readOnly = !servers[shared.server].editable;
       show(token, shared.values.token ?? "");
       params.forEach((input, i) => show(input, shared.values[op.params[i]] ?? ""));
       example.value = String(draft.example);

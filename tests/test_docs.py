@@ -9,6 +9,7 @@ in each language are visible, and that the samples shown by a served simulator's
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -408,6 +409,19 @@ def test_console_on_the_served_docs_sends_each_operation_to_the_simulator(docs_p
         assert journal[6]["body"] == {"digits": "12A4"}  # what the reader typed reached the simulator
         errors = [e["params"] for e in browser.events if e["method"] == "Runtime.exceptionThrown"]
         assert errors == []
+
+
+@pytest.mark.browser
+def test_console_on_the_served_docs_sends_beside_the_page_whatever_address_the_simulator_prints(docs_page):
+    """A reader may reach the simulator by another name than the URL it prints (localhost for 127.0.0.1, a published
+    container port): the console sends to the simulator that served the page, same origin, no CORS needed."""
+    with socket.socket() as probe:  # a free port, so the page can be opened where the simulator really listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with served("--port", str(port), "--public-url", "http://sim.invalid:4010"), open_browser() as browser:
+        here = f"http://127.0.0.1:{port}"
+        assert open_console(browser, f"{here}/docs", "sendDtmf")["server_url"] == here
+        assert status_of(send_from_console(browser, "sendDtmf")) == 202
 
 
 @pytest.mark.browser

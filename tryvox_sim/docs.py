@@ -5,8 +5,8 @@ parameter's example (`your_auth_id`, a call UUID) and a placeholder token. Serve
 simulator's base URL, account, token and seeded call in their place, everywhere on the page (samples,
 parameter examples, the server shown beside each operation, named for what it is), so a sample copied
 from it works unchanged; and the request console (tools/docs_console.py) lists this simulator as its only
-server, so what a reader sends from the page reaches the simulator that served it. The file is read
-again only when it changes.
+server, marked `here`, so what a reader sends from the page goes beside /docs, to the simulator that served
+it, by whatever address the reader reached it. The file is read again only when it changes.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def served_page(path: Path, app: App) -> bytes:
         if production:  # "Production environment" beside this simulator's URL would say what it is not
             pairs += ((production, SERVED_NAME),)
         values = {"token": token, "auth_id": auth_id, "call_uuid": call_uuid}
-        server = json.dumps({"url": app.base_url, "description": SERVED_NAME, "values": values})
+        server = json.dumps({"url": app.base_url, "description": SERVED_NAME, "values": values, "here": True})
     stat = path.stat()
     return _filled(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, pairs, server)
 
