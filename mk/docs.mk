@@ -16,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: docs docs-test chromium curl breaking version-check governance-test
 
-docs: $(DOCS_HTML) ## Render the spec, with code samples, into one offline HTML page: build/docs/index.html
+docs: $(DOCS_HTML) ## Render the spec, with code samples and a request console, into one offline HTML page: build/docs/index.html
 
 $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) &: $(SPEC) $(SAMPLE_TEMPLATES) tools/code_samples.py tryvox_sim/docs.py $(VENV_STAMP)
 	$(PY) -m tools.code_samples $(SPEC) --output $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG)
@@ -39,7 +39,7 @@ curl: ## Install curl (Debian package) when it is missing: docs-test runs the do
 	@command -v curl || { $(SUDO) apt-get update && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends curl; }
 
-docs-test: docs chromium curl $(VENV_STAMP) ## Check the rendered docs in headless Chromium and run every code sample
+docs-test: docs chromium curl $(VENV_STAMP) ## Check the rendered docs in headless Chromium (sending from each console too) and run every code sample
 	$(CLEAN_ENV) TRYVOX_REQUIRE_BROWSER=1 $(PY) -m pytest -q tests/test_docs.py tests/test_docs_samples.py
 
 breaking: $(VENV_STAMP) ## Spec gate vs BASE=<git ref>: report changes; fail on breaking ones unless major rose
