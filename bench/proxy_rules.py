@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ops, targets
+from bench import ops, report, targets
 from bench.journal import CONNECTIONS, drive_together, split_cpus
 from tryvox_sim.invariants import MAX_IDS
 
@@ -121,6 +121,7 @@ def measure(
         f"({min(controls):.3f}–{max(controls):.3f}); req/s on ÷ off {statistics.median(rps_ratios):.3f}"
     )
     return {
+        "commit": report._git_commit(),
         "method": "at once, proxies on one CPU" if server_cpus else "at once, not pinned (one CPU)",
         "baseline": f"the code in {baseline_tree}" if baseline_tree else "the same code without RunMemory",
         "connections": CONNECTIONS,

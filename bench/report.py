@@ -233,7 +233,7 @@ def _proxy_rules(r: dict | None) -> list[str]:
         f"`RunMemory`), without them ({r['baseline']}), and a second one without them as an A/A control. Measured "
         f"once the first had seen more action answers than the {r['ids_before_measuring']:,} ids it keeps "
         f"({r['fill_seconds']} s of filling), so that every new id also evicts one. `python -m bench.proxy_rules` "
-        "runs this part alone.",
+        f"runs this part alone (this one: commit {r.get('commit', '?')}).",
         "",
         f"The proxy's CPU per request, on ÷ off: **{r['cpu_ratio']:.3f}** (range {r['cpu_ratio_range'][0]:.3f}–"
         f"{r['cpu_ratio_range'][1]:.3f}); the control's own ratio (the method's error): {r['control_ratio']:.3f} "
