@@ -3,6 +3,7 @@ rules and the run-wide rules assert only what they saw; the spec's own examples 
 given from those examples are never remembered; the simulator's self-check runs them all."""
 
 import dataclasses
+import tracemalloc
 from collections import Counter
 
 import orjson
@@ -385,6 +386,24 @@ def test_the_run_wide_memory_forgets_the_oldest_ids_past_its_limit():
     assert act(mem, uuid=ids[0]) == []  # forgotten
     assert act(mem, uuid=ids[4]) == ["fresh-action-id"]
     assert MAX_IDS == 50_000
+
+
+def test_a_remembered_id_holds_170_bytes_or_so():
+    """MAX_IDS is stated with its memory (8.1 MiB): an id, its share of the dict (grown by the evictions' empty slots)
+    and of the queue, and the string naming its action, shared by every id of the call. Measured on an eighth of
+    the limit, whose dict has the same proportions, so that it is quick."""
+    size = MAX_IDS // 8
+    mem, body = run_memory(max_ids=size), {"dtmf_uuid": ""}
+    exchange = ex(body=body)
+    tracemalloc.start()
+    try:
+        for i in range(3 * size):  # the memory full, then each new id evicting the oldest
+            body["dtmf_uuid"] = f"00000000-0000-4000-8000-{i:012d}"
+            assert mem.observe(exchange, None, 1000.0, Counter()) == []
+        held = tracemalloc.get_traced_memory()[0] / size
+    finally:
+        tracemalloc.stop()
+    assert len(mem.ids) == size and 150 <= held <= 190, held
 
 
 def limits(limit: int, remaining: int, reset: int) -> dict[str, str]:

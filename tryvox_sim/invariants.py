@@ -46,7 +46,6 @@ ACTION_IDS = {
     "sendDtmf": "dtmf_uuid",
 }
 NO_BODY = object()  # the request had no body, or one that is not JSON
-EXAMPLE_MARKS = ("preference-applied", "tvx-sim-fault")  # answer headers of the simulator's canned examples
 KEPT_FOR = 30 * 86400.0  # seconds a stopped recording is kept, and listed in its call's details (the spec)
 
 
@@ -557,7 +556,7 @@ RUN_RULES = {
                   "earlier answer gave it, never sooner"),
     )
 }  # fmt: skip
-MAX_IDS = 50_000  # action ids remembered: five for each call CallMemory keeps (about 10 MiB at most)
+MAX_IDS = 50_000  # action ids remembered: five for each call CallMemory keeps; 170 bytes an id, 8.1 MiB in all
 MAX_TOKENS = 10_000  # rate-limit windows remembered, one per API token
 # Seconds of slack when comparing times: rounding, and a send time taken from the answer's elapsed time (the
 # contract suite's clients) may be a few milliseconds late.
@@ -785,8 +784,8 @@ class Observer:
             views = [view for view in answer["calls"] if isinstance(view, dict)]
             return [breach for view in views for breach in self.memory.details(view, self.checked)]
         elif op_id == "listWebhooks" and isinstance(answer.get("webhooks"), list):
-            sent = [d for d in answer["webhooks"] if isinstance(d, dict)]
-            return [breach for d in sent for breach in self._webhook(d.get("event"), d.get("payload"))]
+            deliveries = [d for d in answer["webhooks"] if isinstance(d, dict)]
+            return [breach for d in deliveries for breach in self._webhook(d.get("event"), d.get("payload"))]
         elif isinstance(uuid := answer.get("call_uuid"), str):  # one call's view
             if op_id == "createCall" and self._known(uuid):
                 self.forget()  # a new call with an id seen before: the API behind started over (a seeded restart)
