@@ -5,13 +5,14 @@
 DIST_DIR := dist
 
 # The simulator's wheel carries the rendered docs page (hatch_build.py), so its /docs works where it is installed.
-dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs page) and of the generated client into dist/
+dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs page) and of the generated client, and the TypeScript SDK's npm tarball, into dist/
 	rm -rf $(DIST_DIR)
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) .
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) $(CLIENT_DIR)
 	$(BIN)/twine check --strict $(DIST_DIR)/*
+	$(MAKE) --no-print-directory ts-dist
 
-dist-test: dist ## Install both wheels in a fresh venv outside the repo: serve + six operations, a foreign pytest file
+dist-test: dist ## Install both wheels in a fresh venv outside the repo (serve + six operations, a foreign pytest file) and the npm tarball beside typescript
 	$(CLEAN_ENV) TRYVOX_DIST_DIR=$(CURDIR)/$(DIST_DIR) $(PY) -m pytest -q -p no:cacheprovider tests/test_dist.py
 
 # The container image. Its wheels are built here (`pip wheel`, the lock's versions, binary only) and installed

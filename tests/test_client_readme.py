@@ -55,3 +55,23 @@ def test_expected_output_comments_are_checked_strictly():
     assert matches("stopped https://recordings.tryvox.io/….wav", "stopped https://recordings.tryvox.io/ab-1.wav")
     assert not matches("stopped https://recordings.tryvox.io/….wav", "stopped https://recordings.tryvox.io/ab.mp3")
     assert not matches("409 no_active_recording", "409 no_active_recording ")
+
+
+def _table(text: str, header: str) -> str:
+    start = text.index(header)
+    return text[start : text.index("\n\n", start)]
+
+
+def test_the_retry_policy_is_the_project_readmes_table():
+    """The policy is stated once (the project README); the package README shows the same table."""
+    root = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert _table(README, "| rule |") == _table(root, "| rule |")
+
+
+def test_the_error_table_names_each_documented_status_and_class():
+    from tryvox_call_actions_client.errors import STATUS_ERRORS
+
+    rows = [row.split(" | ") for row in _table(README, "| status | class |").splitlines()[2:]]
+    assert {int(row[0].strip("| ")): row[1].split("`")[1] for row in rows} == {
+        status: cls.__name__ for status, cls in STATUS_ERRORS.items()
+    }

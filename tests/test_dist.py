@@ -2,14 +2,17 @@
 
 A fresh venv in a temporary directory outside the repository gets only the two wheels (their dependencies come
 from the package index, held to the versions of requirements.lock) and pytest; nothing of the checkout is on its
-`sys.path`. `make dist-test` runs this file on the wheels `make dist` wrote (TRYVOX_DIST_DIR); run alone it
-builds them first. Not part of `make unit`: it installs packages.
+`sys.path`. The TypeScript SDK's npm tarball goes into a Node project in another temporary directory with only
+`typescript` beside it, and a strict program compiled against it runs against that venv's `tryvox-sim serve`.
+`make dist-test` runs this file on what `make dist` wrote (TRYVOX_DIST_DIR); run alone it builds them first. Not
+part of `make unit`: it installs packages.
 """
 
 import json
 import os
 import re
 import select
+import socket
 import subprocess
 import sys
 import tarfile
@@ -27,6 +30,7 @@ from tryvox_sim.control_client import parse_exports, ready
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
 SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
+CLIENT_VERSION = yaml.safe_load((ROOT / "openapi" / "client-config.yaml").read_text())["package_version_override"]
 SIM_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
@@ -92,7 +96,9 @@ def test_metadata_is_complete_and_pinned(dist):
         assert {"Homepage", "Source", "Issues", "Changelog"} <= set(urls)
         classifiers = meta.get_all("Classifier")
         assert "Programming Language :: Python :: 3.11" in classifiers and len(classifiers) >= 8
-    assert client["Version"] == SPEC_VERSION  # the client's version follows the spec's info.version
+    assert client["Version"] == CLIENT_VERSION  # its own, gated by tools/version_check.py
+    pinned = f"tryvox-call-actions-client=={CLIENT_VERSION}"
+    assert any(pinned in requirement for requirement in sim.get_all("Requires-Dist"))  # the `client` extra's pin
     runtime = [r for r in sim.get_all("Requires-Dist") if "extra ==" not in r]
     assert not any(tool in r for r in runtime for tool in ("schemathesis", "openapi-python-client", "pytest"))
     for requirement in runtime:  # exact pins, the versions of requirements.lock
@@ -184,6 +190,17 @@ results = [
 ]
 docs = client.get_httpx_client().get("/docs")  # the page packaged in the wheel, with this simulator's values
 assert docs.status_code == 200 and os.environ["TVX_BASE_URL"] in docs.text, (docs.status_code, docs.text[:300])
+# The client's hand-written layer made it into the wheel: typed errors and the webhook checker with its schemas.
+from tryvox_call_actions_client import errors
+from tryvox_call_actions_client.webhooks import parse_call_hangup
+strict = AuthenticatedClient(base_url=os.environ["TVX_BASE_URL"], token=client.token, raise_on_error=True)
+try:
+    stop_recording.sync(*ids, client=strict)
+    raise AssertionError("a stop during the transfer must raise ConflictError")
+except errors.ConflictError as error:
+    assert error.code == "call_not_in_progress", error  # the transfer above is under way
+details = parse_call_hangup(client.get_httpx_client().get(f"/_sim/calls/{ids[1]}").content)
+assert str(details.call_uuid) == ids[1] and details.recordings[0].url.endswith(".wav"), details
 print(json.dumps([[type(r).__name__, r.to_dict()] for r in results]))
 """
 
@@ -243,3 +260,120 @@ def test_the_readme_test_file_passes_in_a_foreign_project(venv):
     done = run(venv, str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_calls.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+
+
+# -- the TypeScript SDK's npm tarball, in a Node project outside the repository with only typescript beside it
+
+SDK_PACKAGE = json.loads((ROOT / "typescript-sdk" / "package.json").read_text())
+
+TS_PROGRAM = """
+import {
+  type TransferAnsweredEvent, ConflictError, TryvoxConnectionError, createTryvoxClient, parseTransferAnswered,
+  playAudio, sendDtmf, speakText, startRecording, stopRecording, transferCall,
+} from "@tryvox/call-actions";
+
+const SIM = __SIMULATOR__;
+const client = createTryvoxClient({ token: SIM.TVX_API_TOKEN, baseUrl: SIM.TVX_BASE_URL });
+const path = { auth_id: SIM.TVX_AUTH_ID, call_uuid: SIM.TVX_CALL_UUID };
+const throwOnError = true;
+
+const results: [string, string][] = [];
+const started = await startRecording({ client, path, body: { format: "wav" }, throwOnError });
+results.push(["recording", started.data.status]);
+const url = "https://cdn.example.com/hold.mp3";
+results.push(["playing", (await playAudio({ client, path, body: { url }, throwOnError })).data.status]);
+results.push(["speaking", (await speakText({ client, path, body: { text: "Hello" }, throwOnError })).data.status]);
+results.push(["sent", (await sendDtmf({ client, path, body: { digits: "42#" }, throwOnError })).data.digits]);
+results.push(["stopped", (await stopRecording({ client, path, throwOnError })).data.url.slice(-4)]);
+const again = await stopRecording({ client, path });
+results.push(["problem", again.error?.code ?? "none"]);
+try {
+  await stopRecording({ client, path, throwOnError });
+} catch (error) {
+  results.push(["thrown", error instanceof ConflictError ? `${error.status} ${error.code}` : String(error)]);
+}
+const transfer = await transferCall({ client, path, body: { to: "+15005550001" }, throwOnError });
+results.push(["transferring", transfer.data.status]);
+const answered: TransferAnsweredEvent = parseTransferAnswered(JSON.stringify({
+  transfer_uuid: transfer.data.transfer_uuid, call_uuid: path.call_uuid, to: "+15005550001",
+  caller_id: null, status: "answered",
+}));
+results.push(["webhook", answered.status]);
+const unreachable = createTryvoxClient({ token: "tvx_sk_test_x", baseUrl: SIM.UNREACHABLE, maxRetries: 0 });
+try {
+  await sendDtmf({ client: unreachable, path, body: { digits: "1" } });
+} catch (error) {
+  const sent = error instanceof TryvoxConnectionError ? `requestSent=${error.requestSent}` : String(error);
+  results.push(["refused", sent]);
+}
+console.log(JSON.stringify(results));
+"""
+
+
+def npm(home: Path, *args: str) -> subprocess.CompletedProcess:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TVX_", "npm_"))}
+    done = subprocess.run(["npm", *args], cwd=home, env=keep, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def ts_project(dist, tmp_path_factory) -> Path:
+    """A Node project outside the repository: the packed SDK and the SDK's pinned typescript, nothing else."""
+    tarballs = sorted(dist.glob("tryvox-call-actions-*.tgz"))
+    if not tarballs and not os.environ.get("TRYVOX_DIST_DIR"):  # run alone: pack it beside the wheels
+        subprocess.run(["make", "-s", "ts-dist", f"DIST_DIR={dist}"], cwd=ROOT, check=True, capture_output=True)
+        tarballs = sorted(dist.glob("tryvox-call-actions-*.tgz"))
+    assert [t.name for t in tarballs] == [f"tryvox-call-actions-{SDK_PACKAGE['version']}.tgz"]
+    home = tmp_path_factory.mktemp("ts-user-project")
+    assert ROOT not in home.parents
+    (home / "package.json").write_text(json.dumps({"name": "user-project", "private": True, "type": "module"}))
+    typescript = SDK_PACKAGE["devDependencies"]["typescript"]
+    npm(home, "install", "--no-audit", "--no-fund", "--loglevel=error", str(tarballs[0]), f"typescript@{typescript}")
+    return home
+
+
+def test_the_npm_tarball_carries_the_built_package_and_its_readme(ts_project):
+    installed = ts_project / "node_modules" / "@tryvox" / "call-actions"
+    manifest = json.loads((installed / "package.json").read_text())
+    assert manifest["version"] == SDK_PACKAGE["version"] and manifest["dependencies"] == SDK_PACKAGE["dependencies"]
+    assert (installed / "lib" / "index.js").is_file() and (installed / "lib" / "index.d.ts").is_file()
+    assert not (installed / "src").exists() and not (installed / "test").exists()
+    assert (installed / "README.md").read_text() == (ROOT / "typescript-sdk" / "README.md").read_text()
+    top = sorted(p.name for p in (ts_project / "node_modules").iterdir() if not p.name.startswith("."))
+    assert top == ["@tryvox", "typescript", "undici"]  # the SDK, its one dependency, and typescript
+
+
+def test_a_strict_program_compiles_against_the_tarball_and_runs_against_the_installed_simulator(venv, ts_project):
+    process, exports = serve(venv)
+    try:
+        with socket.socket() as sock:  # a loopback port nothing listens on (bound, then released)
+            sock.bind(("127.0.0.1", 0))
+            unreachable = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        values = {**{k: exports[k] for k in sorted(exports)}, "UNREACHABLE": unreachable}
+        program = TS_PROGRAM.replace("__SIMULATOR__", json.dumps(values))
+        (ts_project / "program.ts").write_text(program)
+        options = {"strict": True, "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext"}
+        (ts_project / "tsconfig.json").write_text(json.dumps({"compilerOptions": options, "files": ["program.ts"]}))
+        tsc = subprocess.run(
+            ["node", "node_modules/typescript/bin/tsc", "-p", "."], cwd=ts_project, capture_output=True, text=True
+        )
+        assert tsc.returncode == 0, tsc.stdout + tsc.stderr  # no @types/node: the SDK's types need none
+        ran = subprocess.run(["node", "program.js"], cwd=ts_project, capture_output=True, text=True, timeout=60)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert json.loads(ran.stdout) == [
+        ["recording", "recording"],
+        ["playing", "playing"],
+        ["speaking", "speaking"],
+        ["sent", "42#"],
+        ["stopped", ".wav"],
+        ["problem", "no_active_recording"],
+        ["thrown", "409 no_active_recording"],
+        ["transferring", "transferring"],
+        ["webhook", "answered"],
+        ["refused", "requestSent=false"],
+    ]

@@ -3,7 +3,8 @@
 The simulator is started with an account, token and seeded call that differ from the spec's examples,
 so a sample only works if /docs put this simulator's own values into it. Each sample runs the way a
 reader runs it: curl through a shell, Python in a fresh interpreter with the installed client,
-JavaScript with Node; each must get the operation's documented success status and a body that
+JavaScript with Node, TypeScript compiled by strict tsc against the SDK (`make ts-build`) and run with
+Node; each must get the operation's documented success status and a body that
 validates against the documented response schema. `make docs-test` runs this file.
 """
 
@@ -42,6 +43,7 @@ RUNNERS = {  # how a reader runs each sample; the source goes in on stdin
     "Python (async)": [sys.executable, "-I", "-"],
     "JavaScript": ["node", "--input-type=module", "-"],
 }
+TYPESCRIPT_SDK = ROOT / "typescript-sdk"
 
 
 def success(operation: dict) -> tuple[int, jsonschema_rs.Validator]:
@@ -92,6 +94,25 @@ def test_every_operation_has_one_sample_per_language_with_the_simulators_values(
         assert not left, f"{op_id} {label}: still carries {left}"
 
 
+@pytest.fixture(scope="module")
+def typescript_samples(served_samples, tmp_path_factory) -> Path:
+    """A reader's Node project with the SDK installed, and the served TypeScript samples in it, compiled at once by
+    strict tsc (one compiler run for all six: it takes seconds)."""
+    home = tmp_path_factory.mktemp("typescript-reader")
+    (home / "node_modules" / "@tryvox").mkdir(parents=True)
+    (home / "node_modules" / "@tryvox" / "call-actions").symlink_to(TYPESCRIPT_SDK, target_is_directory=True)
+    (home / "package.json").write_text(json.dumps({"type": "module"}))
+    options = {"strict": True, "target": "ES2022", "module": "NodeNext", "moduleResolution": "NodeNext"}
+    (home / "tsconfig.json").write_text(json.dumps({"compilerOptions": options, "include": ["*.ts"]}))
+    for (op_id, label), source in served_samples.items():
+        if label == "TypeScript":
+            (home / f"{op_id}.ts").write_text(source)
+    tsc = ["node", str(TYPESCRIPT_SDK / "node_modules" / "typescript" / "bin" / "tsc"), "-p", str(home)]
+    compiled = subprocess.run(tsc, capture_output=True, text=True, timeout=120, env=READER_ENV)
+    assert compiled.returncode == 0, f"strict tsc refused the TypeScript samples:\n{compiled.stdout}{compiled.stderr}"
+    return home
+
+
 def arrange(http: httpx.Client, found: dict, op_id: str) -> None:
     """A fresh seeded world (the call in-progress again) plus what the operation needs on it."""
     assert http.post("/_sim/reset").status_code == 200
@@ -103,13 +124,16 @@ def arrange(http: httpx.Client, found: dict, op_id: str) -> None:
 
 @pytest.mark.parametrize("label", [label for label, _, _ in LANGUAGES])
 @pytest.mark.parametrize("op_id", list(OPERATIONS))
-def test_sample_runs_as_copied_and_gets_the_documented_answer(simulator, served_samples, tmp_path, op_id, label):
+def test_sample_runs_as_copied_and_gets_the_documented_answer(
+    simulator, served_samples, tmp_path, op_id, label, request
+):
     found, http = simulator
     source = served_samples[(op_id, label)]
+    runner = RUNNERS.get(label)
+    if label == "TypeScript":  # compiled from `source` by the fixture
+        runner = ["node", str(request.getfixturevalue("typescript_samples") / f"{op_id}.js")]
     arrange(http, found, op_id)
-    ran = subprocess.run(
-        RUNNERS[label], input=source, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=READER_ENV
-    )
+    ran = subprocess.run(runner, input=source, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=READER_ENV)
     assert ran.returncode == 0, f"{label} sample of {op_id} failed:\n{source}\n{ran.stdout}\n{ran.stderr}"
     status, body = status_and_body(label, ran.stdout)
     expected, validator = success(OPERATIONS[op_id][2])

@@ -2,9 +2,11 @@
 
 import os
 import re
+import socket
 from pathlib import Path
 
 import pytest
+from tryvox_call_actions_client import AuthenticatedClient, errors
 
 from tryvox_sim.testing import served, simulated_api
 
@@ -43,13 +45,26 @@ def test_first_screen_gives_the_two_commands(command):
 
 def test_the_retry_example_passes_with_the_fixture():
     namespace: dict = {}
-    exec(compile(block("def test_my_app_retries_a_429_after_retry_after"), "README.md", "exec"), namespace)
-    with simulated_api() as sim:
-        namespace["test_my_app_retries_a_429_after_retry_after"](sim)
-    with simulated_api() as sim:  # and it would catch an app that does not retry
-        sim.inject("sendDtmf", status=429, times=3)
-        with pytest.raises(RuntimeError, match="still rate limited"):
-            namespace["press_keys"](sim.client, sim.auth_id, sim.call_uuid, "1", sleep=lambda s: None)
+    exec(compile(block("def test_my_app_rides_out_429s"), "README.md", "exec"), namespace)
+    for name in ("test_my_app_rides_out_429s", "test_my_app_never_presses_twice"):
+        with simulated_api() as sim:
+            namespace[name](sim)
+    with simulated_api() as sim:  # and they would catch a client that gave up on a 429 too soon...
+        sim.inject("sendDtmf", status=429, times=1)
+        with pytest.raises(errors.RateLimitError):
+            namespace["test_my_app_rides_out_429s"](sim)
+    with simulated_api() as sim:  # ...or a refused connection the app took for a sent one
+        client = AuthenticatedClient(base_url=f"http://127.0.0.1:{closed_port()}", token=sim.token, raise_on_error=True)
+        with pytest.raises(errors.APIConnectionError) as refused:
+            namespace["press_keys"](client, sim.auth_id, sim.call_uuid, "1")
+        assert refused.value.request_sent is False
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 PACKAGE_README = (Path(__file__).resolve().parents[1] / "docs" / "tryvox-sim.md").read_text()

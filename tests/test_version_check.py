@@ -124,3 +124,53 @@ def test_gate_against_git_history(tmp_path, monkeypatch, capsys):
 
     assert gate("no-such-branch", spec) == 2
     assert "unknown git ref 'no-such-branch'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "changed", "spec", "says"),
+    [
+        ("1.1.1", "1.2.0", True, ("1.1.1", "1.1.1"), None),
+        ("1.2.0", "1.2.0", True, ("1.1.1", "1.1.1"), "stayed at 1.2.0"),
+        ("1.2.0", "1.2.0", False, ("1.1.1", "1.1.1"), None),
+        ("1.2.0", "1.2.1", True, ("1.1.1", "1.2.0"), "needs a new MINOR"),
+        ("1.2.0", "1.3.0", True, ("1.1.1", "1.2.0"), None),
+        ("1.2.0", "1.3.0", True, ("1.1.1", "2.0.0"), "needs a new MAJOR"),
+        ("1.2.0", "2.0.0", True, ("1.1.1", "2.0.0"), None),
+        ("1.2.0", "1.4.0", True, ("1.1.1", "1.1.1"), "no '## [client 1.4.0]' section"),
+        ("1.2.0", "two", True, ("1.1.1", "1.1.1"), "not a semantic version"),
+    ],
+)
+def test_client_version_rules(old, new, changed, spec, says):
+    from tools.version_check import check_client
+
+    problems = check_client(old, new, changed, *spec, "## [client 1.2.0]\n## [client 1.2.1]\n## [client 1.3.0]\n"
+                            "## [client 2.0.0]\n")  # fmt: skip
+    assert (not problems) if says is None else any(says in problem for problem in problems), problems
+
+
+def test_the_client_version_is_the_override_or_the_specs():
+    from tools.version_check import client_version
+
+    assert client_version("package_version_override: 1.2.0\n", {"info": {"version": "1.1.1"}}) == "1.2.0"
+    assert client_version("project_name_override: x\n", {"info": {"version": "1.1.1"}}) == "1.1.1"
+    assert client_version(None, {"info": {"version": "1.1.1"}}) == "1.1.1"
+
+
+def test_gate_refuses_a_changed_client_without_a_new_version(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    spec, config, client = Path("openapi/call-actions.yaml"), Path("openapi/client-config.yaml"), Path("generated/x.py")
+    spec.parent.mkdir()
+    client.parent.mkdir()
+    spec.write_text(yaml.safe_dump(SPEC))
+    config.write_text("package_version_override: 1.2.0\n")
+    client.write_text("a = 1\n")
+    Path("CHANGELOG.md").write_text(CHANGELOG + "## [client 1.2.1]\n")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "client 1.2.0")
+    client.write_text("a = 2\n")
+    assert gate("HEAD", spec) == 1
+    assert "the client changed but its version stayed at 1.2.0" in capsys.readouterr().out
+    config.write_text("package_version_override: 1.2.1\n")
+    assert gate("HEAD", spec) == 0
+    assert "client version 1.2.0 -> 1.2.1" in capsys.readouterr().out

@@ -1,11 +1,12 @@
 """Code samples for every operation, made from the spec when the docs are built (`make docs`).
 
 Writes a copy of the spec with `x-codeSamples` on each operation, which Redoc shows beside the
-request: curl, Python (the generated client, sync and async) and JavaScript (`fetch`). One Jinja
-template per language (docs/samples/) is filled from the operation's path, method, path-parameter
-examples and first request-body example, so the samples cannot drift from the spec, and the
-hand-written spec holds no copy of them. The values a reader replaces (server, token, account, call)
-are the ones `tryvox_sim.docs` swaps for the simulator's own when it serves the page.
+request: curl, Python (the generated client, sync and async), JavaScript (`fetch`) and TypeScript
+(the SDK, `@tryvox/call-actions`). One Jinja template per language (docs/samples/) is filled from the
+operation's path, method, path-parameter examples and first request-body example, so the samples
+cannot drift from the spec, and the hand-written spec holds no copy of them. The values a reader
+replaces (server, token, account, call) are the ones `tryvox_sim.docs` swaps for the simulator's own
+when it serves the page.
 
 Redoc 3 shows only the samples whose label its `codeSamples.languages` option lists, in that order
 (and one per label), so the Redocly config that lists them is written here too, from the same table.
@@ -35,6 +36,7 @@ LANGUAGES = (  # (label in Redoc's language menu, Redoc's language: icon and hig
     ("Python", "Python", "python.py.j2"),
     ("Python (async)", "Python", "python_async.py.j2"),
     ("JavaScript", "JavaScript", "javascript.js.j2"),
+    ("TypeScript", "TypeScript", "typescript.ts.j2"),
 )
 
 
@@ -118,6 +120,8 @@ def context(spec: dict, path: str, method: str) -> dict:
         "module": snake(operation["operationId"]),
         "model": model_name(spec["paths"][path][method]) if body is not None else None,
         "args": args,
+        "operation_id": operation["operationId"],  # the TypeScript SDK's function
+        "path_values": [(p["name"], values[p["name"]]) for p in params],
         "uuid_args": any(value.startswith("UUID(") for _, value in args),
     }
 

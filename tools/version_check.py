@@ -6,6 +6,13 @@ Rules, checked on the spec's parsed content (comment and whitespace edits need n
 - a new version needs its ``## [X.Y.Z]`` section in CHANGELOG.md.
 When the base has no spec yet (first commit) the gate passes with a note.
 
+The generated clients have a version of their own (``package_version_override`` in openapi/client-config.yaml,
+the spec's ``info.version`` when absent), since their templates and hand-written layer change without the spec:
+- a changed client (anything under ``generated/``) needs a higher client version;
+- it rises at least as much as the spec's: a new spec MAJOR needs a new client MAJOR, a new spec MINOR a new
+  client MINOR (or MAJOR);
+- a new client version needs its ``## [client X.Y.Z]`` section in CHANGELOG.md.
+
     python -m tools.version_check --base REF [--spec PATH] [--changelog PATH] [--verbose]
 """
 
@@ -17,6 +24,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from tools.breaking import Changes, SpecError, compare, load, report
 
@@ -85,6 +94,41 @@ def check(old_doc: dict | None, new_doc: dict, changelog: str | None = None) -> 
     return verdict
 
 
+CLIENT_CONFIG = Path("openapi/client-config.yaml")
+CLIENT_PATHS = ("generated",)  # what a client release ships
+
+
+def client_version(config_text: str | None, spec_doc: dict | None) -> str | None:
+    """The client's version: the generator config's override, else the spec's info.version."""
+    config = yaml.safe_load(config_text or "") or {}
+    override = config.get("package_version_override")
+    return str(override) if override else (spec_doc or {}).get("info", {}).get("version")
+
+
+def check_client(
+    old: str | None, new: str | None, changed: bool, spec_old: str | None, spec_new: str | None, changelog: str
+) -> list[str]:
+    """The client version rules (see the module's docstring); returns the problems found."""
+    if old is None or new is None:
+        return []
+    try:
+        old_v, new_v = parse_version(old), parse_version(new)
+        spec_old_v, spec_new_v = parse_version(spec_old), parse_version(spec_new)
+    except SpecError:
+        return [f"the client's version {new!r} (or the spec's) is not a semantic version"]
+    problems = []
+    if changed and new_v <= old_v:
+        problems.append(f"the client changed but its version stayed at {new} (was {old}): raise it")
+    if spec_new_v[0] > spec_old_v[0] and new_v[0] <= old_v[0]:
+        problems.append(f"the spec's MAJOR rose ({spec_old} to {spec_new}): the client needs a new MAJOR, not {new}")
+    elif spec_new_v[:2] > spec_old_v[:2] and new_v[:2] <= old_v[:2]:
+        problems.append(f"the spec's MINOR rose ({spec_old} to {spec_new}): the client needs a new MINOR, not {new}")
+    moving_with_the_spec = new == spec_new and f"[{new}]" in changelog  # as before the client had its own
+    if new_v > old_v and f"[client {new}]" not in changelog and not moving_with_the_spec:
+        problems.append(f"CHANGELOG.md has no '## [client {new}]' section for the client's new version")
+    return problems
+
+
 def _git(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", *args], capture_output=True, text=True, timeout=30, check=False)
 
@@ -99,13 +143,28 @@ def spec_at(ref: str, spec: Path) -> tuple[str | None, str]:
     return (shown.stdout if shown.returncode == 0 else None), commit[:12]
 
 
+def file_at(commit: str, path: Path) -> str | None:
+    shown = _git("show", f"{commit}:{path.as_posix()}")
+    return shown.stdout if shown.returncode == 0 else None
+
+
 def gate(ref: str, spec: Path, changelog: Path = Path("CHANGELOG.md"), verbose: bool = False) -> int:
     """Run the gate and print its verdict: 0 pass, 1 fail, 2 cannot compare."""
     try:
         old_text, commit = spec_at(ref, spec)
         new_doc = load(spec.read_text(), str(spec))
         old_doc = load(old_text, f"{spec} at {ref}") if old_text is not None else None
-        verdict = check(old_doc, new_doc, changelog.read_text() if changelog.exists() else "")
+        log = changelog.read_text() if changelog.exists() else ""
+        verdict = check(old_doc, new_doc, log)
+        if old_doc is not None:
+            new_config = CLIENT_CONFIG.read_text() if CLIENT_CONFIG.exists() else None
+            old_client = client_version(file_at(commit, CLIENT_CONFIG), old_doc)
+            new_client = client_version(new_config, new_doc)
+            changed = _git("diff", "--quiet", commit, "--", *CLIENT_PATHS).returncode != 0
+            spec_versions = (old_doc.get("info") or {}).get("version"), (new_doc.get("info") or {}).get("version")
+            verdict.problems += check_client(old_client, new_client, changed, *spec_versions, log)
+            if old_client != new_client:
+                verdict.notes.append(f"client version {old_client} -> {new_client}")
     except (GitError, SpecError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

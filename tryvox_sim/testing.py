@@ -78,11 +78,16 @@ class SimulatedAPI:
         self._clients: list[AuthenticatedClient] = []
         self.client = self.client_for(self.token)
 
-    def client_for(self, token: str) -> AuthenticatedClient:
-        """A generated-client AuthenticatedClient on this simulator, using `token` (closed with the simulator)."""
+    def client_for(self, token: str, **options: Any) -> AuthenticatedClient:
+        """A generated-client AuthenticatedClient on this simulator, using `token` (closed with the simulator).
+        `options` go to AuthenticatedClient (raise_on_error=True, max_retries=0, ...). Its waits between retries
+        (a 429's Retry-After, backoff) advance the simulator's clock instead of sleeping."""
         from tryvox_call_actions_client import AuthenticatedClient
 
-        client = AuthenticatedClient(base_url=BASE_URL, token=token, httpx_args={"transport": self.transport})
+        options.setdefault("sleep", self.clock.advance)
+        client = AuthenticatedClient(
+            base_url=BASE_URL, token=token, httpx_args={"transport": self.transport}, **options
+        )
         self._clients.append(client)
         return client
 

@@ -11,7 +11,9 @@ import httpx
 from .http import App
 
 
-class InProcessTransport(httpx.BaseTransport):
+class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Serves httpx.Client and httpx.AsyncClient alike (the simulator has no I/O to await)."""
+
     def __init__(self, app: App) -> None:
         self.app = app
 
@@ -36,3 +38,7 @@ class InProcessTransport(httpx.BaseTransport):
                     request=request,
                 )
         return httpx.Response(answer.status, headers=answer.headers, content=answer.body)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        return self.handle_request(request)

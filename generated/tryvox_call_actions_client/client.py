@@ -1,8 +1,33 @@
+import platform
 import ssl
 from typing import Any, Self
 
 import httpx
 from attrs import define, evolve, field
+
+from ._retries import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_AFTER,
+    AsyncRetryingClient,
+    RetryingClient,
+    RetryPolicy,
+    Sleep,
+)
+
+# Every operation answers as soon as the action has started (actions run asynchronously), so an answer slower
+# than 30 s means trouble; and it is not retried (the action may have run), so not much shorter either. Connecting
+# is retried, so it may fail fast.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+USER_AGENT = "tryvox-call-actions-client/1.2.0 python/{} httpx/{}".format(
+    ".".join(platform.python_version_tuple()[:2]), ".".join(httpx.__version__.split(".")[:2])
+)
+
+
+def _with_user_agent(headers: dict[str, str]) -> httpx.Headers:
+    """The client's headers, with this client's User-Agent unless they name one (in any case)."""
+    merged = httpx.Headers({"User-Agent": USER_AGENT})
+    merged.update(headers)
+    return merged
 
 
 @define
@@ -32,13 +57,25 @@ class Client:
         raise_on_unexpected_status: Whether or not to raise an errors.UnexpectedStatus if the API returns a
             status code that was not documented in the source OpenAPI document. Can also be provided as a keyword
             argument to the constructor.
+        raise_on_error: Raise an errors.APIStatusError subclass (NotFoundError, RateLimitError, ...) for
+            every error answer instead of returning its Problem. Recommended.
+        max_retries: How many times a request the API cannot have processed is sent again: a 429 (after its
+            Retry-After) and a connection that failed before the request was written. 0 turns retries off.
+        max_retry_after: The longest Retry-After (seconds) the client waits; a 429 asking for longer is not
+            retried.
+        sleep: How the client waits between attempts (default time.sleep, or asyncio.sleep in async code);
+            tests pass a fake clock.
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
+    raise_on_error: bool = field(default=False, kw_only=True)
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
+    max_retry_after: float = field(default=DEFAULT_MAX_RETRY_AFTER, kw_only=True)
+    sleep: Sleep | None = field(default=None, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
@@ -69,6 +106,11 @@ class Client:
             self._async_client.timeout = timeout
         return evolve(self, timeout=timeout)
 
+    def with_max_retries(self, max_retries: int) -> "Client":
+        """Get a new client matching this one that retries at most `max_retries` times (0: never). Unlike the
+        other with_ methods it leaves this client as it was: it gets connections of its own."""
+        return evolve(self, max_retries=max_retries)
+
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
 
@@ -80,10 +122,13 @@ class Client:
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
-            self._client = httpx.Client(
+            self._client = RetryingClient(
+                policy=RetryPolicy(self.max_retries, self.max_retry_after),
+                raise_on_error=self.raise_on_error,
+                sleep=self.sleep,
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=_with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -111,10 +156,13 @@ class Client:
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
         if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
+            self._async_client = AsyncRetryingClient(
+                policy=RetryPolicy(self.max_retries, self.max_retry_after),
+                raise_on_error=self.raise_on_error,
+                sleep=self.sleep,
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=_with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -159,16 +207,28 @@ class AuthenticatedClient:
         raise_on_unexpected_status: Whether or not to raise an errors.UnexpectedStatus if the API returns a
             status code that was not documented in the source OpenAPI document. Can also be provided as a keyword
             argument to the constructor.
+        raise_on_error: Raise an errors.APIStatusError subclass (NotFoundError, RateLimitError, ...) for
+            every error answer instead of returning its Problem. Recommended.
+        max_retries: How many times a request the API cannot have processed is sent again: a 429 (after its
+            Retry-After) and a connection that failed before the request was written. 0 turns retries off.
+        max_retry_after: The longest Retry-After (seconds) the client waits; a 429 asking for longer is not
+            retried.
+        sleep: How the client waits between attempts (default time.sleep, or asyncio.sleep in async code);
+            tests pass a fake clock.
         token: The token to use for authentication
         prefix: The prefix to use for the Authorization header
         auth_header_name: The name of the Authorization header
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
+    raise_on_error: bool = field(default=False, kw_only=True)
+    max_retries: int = field(default=DEFAULT_MAX_RETRIES, kw_only=True)
+    max_retry_after: float = field(default=DEFAULT_MAX_RETRY_AFTER, kw_only=True)
+    sleep: Sleep | None = field(default=None, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
-    _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
+    _timeout: httpx.Timeout | None = field(default=DEFAULT_TIMEOUT, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args")
@@ -203,6 +263,11 @@ class AuthenticatedClient:
             self._async_client.timeout = timeout
         return evolve(self, timeout=timeout)
 
+    def with_max_retries(self, max_retries: int) -> "AuthenticatedClient":
+        """Get a new client matching this one that retries at most `max_retries` times (0: never). Unlike the
+        other with_ methods it leaves this client as it was: it gets connections of its own."""
+        return evolve(self, max_retries=max_retries)
+
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
 
@@ -215,10 +280,13 @@ class AuthenticatedClient:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
         if self._client is None:
             self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
-            self._client = httpx.Client(
+            self._client = RetryingClient(
+                policy=RetryPolicy(self.max_retries, self.max_retry_after),
+                raise_on_error=self.raise_on_error,
+                sleep=self.sleep,
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=_with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
@@ -247,10 +315,13 @@ class AuthenticatedClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
         if self._async_client is None:
             self._headers[self.auth_header_name] = f"{self.prefix} {self.token}" if self.prefix else self.token
-            self._async_client = httpx.AsyncClient(
+            self._async_client = AsyncRetryingClient(
+                policy=RetryPolicy(self.max_retries, self.max_retry_after),
+                raise_on_error=self.raise_on_error,
+                sleep=self.sleep,
                 base_url=self._base_url,
                 cookies=self._cookies,
-                headers=self._headers,
+                headers=_with_user_agent(self._headers),
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,

@@ -1,4 +1,21 @@
-"""Contains shared errors types that can be raised from API functions"""
+"""Errors the client raises.
+
+`APIError` is the base of all of them. A client made with ``raise_on_error=True`` raises an `APIStatusError`
+subclass for every error answer instead of returning its `Problem`. Network failures raise `APIConnectionError`
+(or `APITimeoutError`) whatever the setting; their ``request_sent`` says whether any of the request was written,
+that is whether the call action may have been carried out. They are also httpx's `TransportError` (and
+`TimeoutException`), so code written for the plain httpx exceptions keeps working.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from .models.field_error import FieldError
+    from .models.problem import Problem
 
 
 class UnexpectedStatus(Exception):
@@ -13,4 +30,135 @@ class UnexpectedStatus(Exception):
         )
 
 
-__all__ = ["UnexpectedStatus"]
+class APIError(Exception):
+    """Anything this client raises for a request that did not succeed."""
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status. ``problem`` is the RFC 9457 body when there is one."""
+
+    status: int
+    code: str | None
+    problem: Problem | None
+    response: httpx.Response
+
+    def __init__(self, response: httpx.Response, problem: Problem | None) -> None:
+        self.response = response
+        self.status = response.status_code
+        self.problem = problem
+        self.code = problem.code if problem is not None else None
+        detail = problem.detail if problem is not None and isinstance(problem.detail, str) else None
+        text = " ".join(part for part in (self.code, detail or (problem.title if problem else None)) if part)
+        super().__init__(f"{self.status} {text}".rstrip())
+
+
+class BadRequestError(APIStatusError):
+    """400: the body is not valid JSON (``invalid_json``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: no token, or not a valid one (``unauthorized``)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token is not for this ``auth_id`` (``forbidden``)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such call on this account (``call_not_found``)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the call's state refuses the action (``call_not_in_progress``, ``recording_already_running``,
+    ``no_active_recording``)."""
+
+
+class PayloadTooLargeError(APIStatusError):
+    """413: the body is too large (``payload_too_large``)."""
+
+
+class UnsupportedMediaTypeError(APIStatusError):
+    """415: the body is not JSON (``unsupported_media_type``)."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: a field breaks the schema or a business rule (``validation_failed``, ``caller_id_not_owned``);
+    ``errors`` lists each offending field as a JSON pointer and a message."""
+
+    @property
+    def errors(self) -> list[FieldError]:
+        errors = self.problem.errors if self.problem is not None else None
+        return list(errors) if errors else []
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited (``rate_limited``). Raised once retries are spent, or at once when ``retry_after``
+    is above the client's ``max_retry_after``. ``retry_after`` is the seconds the API asked to wait."""
+
+    @property
+    def retry_after(self) -> float | None:
+        from ._retries import retry_after
+
+        return retry_after(self.response.headers)
+
+
+# One class per error status the spec documents; any other error status raises APIStatusError itself.
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """The error for an answer of status >= 400; its body must have been read."""
+    from .models.problem import Problem
+
+    problem = None
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            problem = Problem.from_dict(body)
+    except (ValueError, KeyError, TypeError):  # not JSON, or not a problem: the status still says what happened
+        problem = None
+    return STATUS_ERRORS.get(response.status_code, APIStatusError)(response, problem)
+
+
+class APIConnectionError(APIError, httpx.TransportError):
+    """The request got no answer. ``request_sent`` is False when nothing was written (the API cannot have
+    processed it, and the client retries it), True when some or all of it was: the action may have been
+    carried out, so the client never retries it."""
+
+    def __init__(self, message: str, *, request: httpx.Request, request_sent: bool) -> None:
+        super().__init__(message, request=request)
+        self.request_sent = request_sent
+
+
+class APITimeoutError(APIConnectionError, httpx.TimeoutException):
+    """The request timed out (connect, write, read or waiting for a pooled connection)."""
+
+
+__all__ = [
+    "STATUS_ERRORS",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnexpectedStatus",
+    "UnprocessableEntityError",
+    "UnsupportedMediaTypeError",
+    "status_error",
+]

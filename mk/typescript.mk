@@ -1,0 +1,46 @@
+# The TypeScript SDK (typescript-sdk/, npm package @tryvox/call-actions): src/generated/ is written by
+# @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/webhook_schemas.py, never by hand; src/*.ts
+# is the hand-written layer. Its tools are pinned in its own package-lock.json, installed on first use.
+.PHONY: ts-client ts-check-client ts-build ts-test ts-dist
+
+TS_DIR := typescript-sdk
+TS_STAMP := $(TS_DIR)/node_modules/.installed.stamp
+TS_BIN := $(TS_DIR)/node_modules/.bin
+TS_GENERATED := $(TS_DIR)/src/generated
+
+$(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
+	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# `make client` and `make check-client` cover both clients.
+client: ts-client
+check-client: ts-check-client
+
+ts-client: $(TS_STAMP) $(VENV_STAMP) ## Regenerate the TypeScript SDK's src/generated/ from the spec
+	cd $(TS_DIR) && node_modules/.bin/openapi-ts --file openapi-ts.config.ts --silent --no-log-file
+	$(PY) tools/webhook_schemas.py $(SPEC) --typescript > $(TS_GENERATED)/webhook-schemas.gen.ts
+	cp LICENSE $(TS_DIR)/LICENSE
+
+ts-check-client: ts-client ## Fail if the committed TypeScript SDK differs from a fresh generation
+	@git diff --exit-code --stat -- $(TS_GENERATED) $(TS_DIR)/LICENSE || { echo "$(TS_GENERATED) is stale: run 'make client' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(TS_GENERATED) $(TS_DIR)/LICENSE)" || { git status --porcelain -- $(TS_GENERATED); echo "$(TS_GENERATED) has untracked changes: run 'make client' and commit"; exit 1; }
+	@echo "$(TS_GENERATED) is up to date with $(SPEC)"
+
+ts-build: $(TS_STAMP) ## Compile the TypeScript SDK (strict tsc) into typescript-sdk/lib/
+	rm -rf $(TS_DIR)/lib
+	$(TS_BIN)/tsc -p $(TS_DIR)
+
+# Each test file starts its own simulator on a free loopback port; they run in parallel processes. The tests'
+# build skips checking node_modules' declarations (the README test compiles against lib/ with the full check).
+ts-test: ts-build $(VENV_STAMP) ## Test the TypeScript SDK against a served simulator (node --test): operations, errors, retries, webhooks, READMEs
+	rm -rf $(TS_DIR)/build
+	$(TS_BIN)/tsc -p $(TS_DIR)/tsconfig.test.json
+	cd $(TS_DIR) && $(CLEAN_ENV) TRYVOX_SIM=$(CURDIR)/$(BIN)/tryvox-sim node --test --test-concurrency=2 build/test/*.test.js
+
+# Run by `make dist` after the Python distributions (dist.mk): the tarball npm would publish.
+ts-dist: ts-build
+	@mkdir -p $(DIST_DIR)
+	cd $(TS_DIR) && npm pack --silent --pack-destination $(abspath $(DIST_DIR))
+
+test: ts-test
+docs-test: ts-build

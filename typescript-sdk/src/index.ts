@@ -1,0 +1,35 @@
+// The package root: the generated functions and types, and the hand-written client, errors and webhook parsers.
+export * from './generated/index.js';
+export type { Client } from './generated/client/index.js';
+export {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  USER_AGENT,
+  type TryvoxClientOptions,
+  createTryvoxClient,
+} from './client.js';
+export {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  STATUS_ERRORS,
+  TryvoxApiError,
+  TryvoxConnectionError,
+  TryvoxError,
+  TryvoxTimeoutError,
+  UnprocessableEntityError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+export { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, type Sleep, backoffMs, retryAfterSeconds } from './retries.js';
+export {
+  type PayloadViolation,
+  type WebhookBody,
+  WebhookPayloadError,
+  parseCallHangup,
+  parseTransferAnswered,
+} from './webhooks.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,228 @@
+// Every retry scenario of tests/client_behaviour.json against a served simulator: the outcome, the error, what the
+// simulator's request journal recorded (how many times the action was sent, and what each attempt got) and the waits
+// the client's sleep hook saw. Then the parts of the policy the scenarios do not reach.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { type Socket, connect, createServer } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import {
+  type Client,
+  TryvoxConnectionError,
+  TryvoxTimeoutError,
+  backoffMs,
+  createTryvoxClient,
+  retryAfterSeconds,
+  sendDtmf,
+} from '../src/index.js';
+import { connectionError } from '../src/transport.js';
+import { BEHAVIOUR, type RetryScenario, errorClass } from './behaviour.js';
+import { type Simulator, startSimulator } from './simulator.js';
+
+let sim: Simulator;
+before(async () => {
+  sim = await startSimulator();
+});
+after(() => sim.stop());
+
+/** A loopback port nothing listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no port'));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+interface Arranged {
+  client: Client;
+  authId: string;
+  callUuid: string;
+  waits: number[];
+}
+
+async function arrange(scenario: RetryScenario): Promise<Arranged> {
+  await sim.reset();
+  let { authId, callUuid, token } = sim;
+  if (scenario.account_rate_limit !== undefined) {
+    authId = `limited_${scenario.name.replaceAll('-', '_')}`;
+    const account = (await sim.control('POST', 'accounts', { auth_id: authId, rate_limit: scenario.account_rate_limit })) as { token: string };
+    token = account.token;
+    callUuid = ((await sim.control('POST', 'calls', { auth_id: authId })) as { call_uuid: string }).call_uuid;
+  }
+  for (const fault of scenario.faults ?? []) await sim.inject('sendDtmf', fault);
+  const waits: number[] = [];
+  const options = scenario.client ?? {};
+  const client = createTryvoxClient({
+    token,
+    baseUrl: scenario.unreachable ? `http://127.0.0.1:${await closedPort()}` : sim.baseUrl,
+    throwOnError: options.raise_on_error ?? true,
+    ...(options.max_retries !== undefined && { maxRetries: options.max_retries }),
+    ...(options.max_retry_after !== undefined && { retryAfterCapMs: options.max_retry_after * 1000 }),
+    ...(options.timeout !== undefined && { timeoutMs: options.timeout * 1000 }),
+    // The waits move the simulator's clock (its rate-limit window) instead of sleeping.
+    sleep: async (ms) => {
+      waits.push(ms / 1000);
+      await sim.advance(ms / 1000);
+    },
+  });
+  return { client, authId, callUuid, waits };
+}
+
+function assertWaits(seen: number[], expected: (number | 'backoff')[]): void {
+  const { initial, max, jitter } = BEHAVIOUR.defaults.backoff;
+  assert.equal(seen.length, expected.length, `waits ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+  expected.forEach((wait, attempt) => {
+    const got = seen[attempt] ?? NaN;
+    if (wait === 'backoff') {
+      const full = Math.min(initial * 2 ** attempt, max);
+      assert.ok(got >= full * (1 - jitter) && got <= full, `wait ${attempt}: ${got} s is not within backoff ${full * (1 - jitter)}–${full} s`);
+    } else {
+      assert.equal(got, wait, `wait ${attempt}`);
+    }
+  });
+}
+
+describe('tests/client_behaviour.json retries, against a served simulator', () => {
+  for (const scenario of BEHAVIOUR.retries) {
+    test(`${scenario.name} (${scenario.rule})`, async (t) => {
+      const { client, authId, callUuid, waits } = await arrange(scenario);
+      const send = () => sendDtmf({ client, path: { auth_id: authId, call_uuid: callUuid }, body: { digits: '1' } });
+      for (let sent = 1; sent < (scenario.sends ?? 1); sent += 1) await send();
+      const expect = scenario.expect;
+      let outcome: Awaited<ReturnType<typeof send>> | undefined;
+      let thrown: unknown;
+      try {
+        outcome = await send();
+      } catch (error) {
+        thrown = error;
+      }
+
+      if (expect.outcome === 'ok') {
+        assert.equal(thrown, undefined);
+        assert.equal(outcome?.data?.status, 'sent');
+        assert.equal(outcome?.response?.status, 202);
+      } else if (expect.outcome === 'problem') {
+        assert.equal(thrown, undefined);
+        assert.equal(outcome?.data, undefined);
+        assert.equal(outcome?.response?.status, expect.status);
+        assert.equal(outcome?.error?.status, expect.status);
+        assert.equal(outcome?.error?.code, expect.code);
+      } else {
+        const ErrorClass = errorClass(expect.error ?? 'APIError');
+        assert.ok(thrown instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(thrown)}`);
+        assert.equal(thrown.constructor, ErrorClass, `expected exactly ${ErrorClass.name}, got ${thrown.constructor.name}`);
+        const fields = thrown as Error & { requestSent?: boolean; retryAfter?: number; status?: number };
+        if (expect.request_sent !== undefined) assert.equal(fields.requestSent, expect.request_sent);
+        if (expect.retry_after !== undefined) assert.equal(fields.retryAfter, expect.retry_after);
+        if (expect.status !== undefined) assert.equal(fields.status, expect.status);
+      }
+      const journal = await sim.journal('sendDtmf');
+      t.diagnostic(`journal ${JSON.stringify(journal.map((entry) => entry.status))}, waits ${JSON.stringify(waits)} s`);
+      assert.deepEqual(
+        journal.map((entry) => entry.status),
+        expect.statuses,
+        'what the simulator recorded: one entry per time the action was sent',
+      );
+      assertWaits(waits, expect.waits);
+    });
+  }
+});
+
+describe('the policy beyond the scenarios', () => {
+  test('Retry-After in seconds or as an HTTP date; anything else is unusable', () => {
+    const at = Date.parse('2026-12-04T10:00:00Z');
+    const headers = (value: string) => new Headers({ 'Retry-After': value });
+    assert.equal(retryAfterSeconds(headers('1')), 1);
+    assert.equal(retryAfterSeconds(headers(' 2.5 ')), 2.5);
+    assert.equal(retryAfterSeconds(headers('Fri, 04 Dec 2026 10:00:30 GMT'), at), 30);
+    assert.equal(retryAfterSeconds(headers('Fri, 04 Dec 2026 09:00:00 GMT'), at), 0); // in the past: at once
+    for (const unusable of ['', ' ', 'soon', '-1', '0x10', 'NaN', '2026-12-04 10:00:30']) {
+      assert.equal(retryAfterSeconds(headers(unusable), at), undefined, JSON.stringify(unusable));
+    }
+    assert.equal(retryAfterSeconds(new Headers()), undefined);
+  });
+
+  test('backoff doubles from 0.5 s up to 8 s, less up to a quarter of jitter', () => {
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((n) => backoffMs(n, () => 0)), [500, 1000, 2000, 4000, 8000, 8000]);
+    assert.deepEqual([0, 1, 4].map((n) => backoffMs(n, () => 1)), [375, 750, 6000]);
+  });
+
+  test('a 429 without a usable Retry-After is sent again after the backoff', async () => {
+    await sim.reset();
+    const waits: number[] = [];
+    const answers = [new Response('{}', { status: 429, headers: { 'Retry-After': 'later' } })];
+    const mocked = createTryvoxClient({
+      token: sim.token,
+      baseUrl: sim.baseUrl,
+      sleep: (ms) => void waits.push(ms),
+      fetch: async (input, init) => answers.shift() ?? fetch(input, init),
+    });
+    const sent = await sendDtmf({ client: mocked, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '7' }, throwOnError: true });
+    assert.equal(sent.data.digits, '7');
+    assert.equal(waits.length, 1);
+    assert.ok((waits[0] ?? 0) >= 375 && (waits[0] ?? 0) <= 500, `waited ${waits[0]} ms`);
+  });
+
+  test('failures are sent or not by their cause, and anything unknown counts as sent', () => {
+    const cause = (code: string, syscall?: string) => Object.assign(new Error(code), { code, syscall });
+    const wrapped = (inner: Error) => new TypeError('fetch failed', { cause: inner });
+    const notSent = [cause('ECONNREFUSED', 'connect'), cause('ENOTFOUND', 'getaddrinfo'), cause('EAI_AGAIN', 'getaddrinfo'),
+      cause('UND_ERR_CONNECT_TIMEOUT'), cause('EHOSTUNREACH', 'connect'), wrapped(cause('ECONNREFUSED', 'connect'))];
+    for (const error of notSent) assert.equal(connectionError(error).requestSent, false, String(error.cause ?? error));
+    const sent = [cause('ECONNRESET', 'read'), cause('UND_ERR_SOCKET'), cause('EPIPE', 'write'), cause('UND_ERR_HEADERS_TIMEOUT'),
+      cause('UND_ERR_BODY_TIMEOUT'), wrapped(cause('ECONNRESET', 'read')), new Error('something new'), new DOMException('t', 'TimeoutError')];
+    for (const error of sent) assert.equal(connectionError(error).requestSent, true, String(error));
+    assert.equal(connectionError(cause('UND_ERR_CONNECT_TIMEOUT')).name, 'TryvoxTimeoutError');
+    assert.equal(connectionError(cause('UND_ERR_HEADERS_TIMEOUT')).name, 'TryvoxTimeoutError');
+    assert.equal(connectionError(cause('ECONNRESET', 'read')).name, 'TryvoxConnectionError');
+  });
+
+  test('a connection error is thrown even without throwOnError, saying nothing was sent', async () => {
+    const client = createTryvoxClient({ token: sim.token, baseUrl: `http://127.0.0.1:${await closedPort()}`, maxRetries: 0 });
+    await assert.rejects(
+      sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' } }),
+      (error: unknown) => error instanceof TryvoxConnectionError && !error.requestSent && /ECONNREFUSED.*nothing was sent/.test(error.message),
+    );
+  });
+
+  test('a connection not made within connectTimeoutMs is a timeout with nothing sent, and is retried', async () => {
+    // A listener that never accepts, its backlog filled: the next connection attempt hangs (all on loopback).
+    const listener = spawn('python3', ['-c', 'import socket, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)\n'
+      + 'print(s.getsockname()[1], flush=True); time.sleep(20)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) => listener.stdout.once('data', (line: Buffer) => resolve(Number(String(line)))));
+      for (let n = 0; n < 3; n += 1) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const waits: number[] = [];
+      const client = createTryvoxClient({
+        token: sim.token, baseUrl: `http://127.0.0.1:${port}`, connectTimeoutMs: 200, maxRetries: 1, sleep: (ms) => void waits.push(ms),
+      });
+      await assert.rejects(
+        sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' } }),
+        (error: unknown) => error instanceof TryvoxTimeoutError && !error.requestSent && /UND_ERR_CONNECT_TIMEOUT/.test(error.message),
+      );
+      assert.equal(waits.length, 1, 'connecting again once after the backoff');
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      listener.kill();
+    }
+  });
+
+  test("the caller's own abort is passed through, and nothing is retried after it", async () => {
+    await sim.reset();
+    await sim.inject('sendDtmf', { delay_ms: 2000 });
+    const client = createTryvoxClient({ token: sim.token, baseUrl: sim.baseUrl, throwOnError: true });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('the caller gave up')), 100);
+    await assert.rejects(
+      sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' }, signal: controller.signal }),
+      /the caller gave up/,
+    );
+    assert.equal((await sim.journal('sendDtmf')).length, 1);
+  });
+});
