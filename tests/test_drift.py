@@ -2,7 +2,8 @@
 
 Each case puts a fault-injecting proxy (contract_tests/fault_proxy.py) in front of a real
 simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
-behaviour tests) against the proxy with a fixed seed and few examples.
+behaviour tests) against the proxy with a fixed seed and few examples. The behaviour tests for the invariants
+across requests are called in this process with the suite's own clients (run_in_process): no pytest to start.
 """
 
 from __future__ import annotations
