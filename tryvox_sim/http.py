@@ -237,7 +237,7 @@ class App:
         self.faults.clear()
         self.journal.clear()
         if self.observer is not None:
-            self.observer.memory.calls.clear()
+            self.observer.forget()
         self.limiter = RateLimiter(self.world.clock)
         self.give_back_memory(reset=True)
 
@@ -251,6 +251,7 @@ class App:
         """headers: lower-case names, a dict made for this request: the journal keeps it, the secret headers
         taken out (a copy would cost every request). Returns (status, [(name, value)], body, fault to carry out)."""
         op, route, params = None, None, dict[str, str]()
+        sent = self.world.clock.now() if self.observer is not None else 0.0  # for the invariants' rate-limit windows
         try:
             try:
                 route, params = self.spec.match(path)
@@ -275,7 +276,7 @@ class App:
             if op is not None and self.self_check and reply.origin != OUTSIDE_CONTRACT:
                 self._check(op, reply)
                 if reply.origin == MODELLED:  # canned examples (Prefer, faults) say nothing of the calls
-                    self._check_invariants(op, method, path, body, reply)
+                    self._check_invariants(op, method, path, headers, body, reply, sent)
         except SelfCheckError as exc:
             if self.raise_server_exceptions:
                 raise
@@ -306,6 +307,11 @@ class App:
                 log.error("self-check failed: %s webhook payload: %s", event, messages)
                 if self.raise_server_exceptions:
                     raise SelfCheckError(f"{event} webhook payload breaks the spec: {messages}")
+            if self.observer is not None and (breaches := self.observer.webhook(event, payload)):
+                found = "; ".join(f"invariant {b}" for b in breaches)
+                log.error("self-check failed: %s webhook: %s", event, found)
+                if self.raise_server_exceptions:
+                    raise SelfCheckError(f"{event} webhook: {found}")
             self.webhooks.dispatch(url, event, payload, now)
 
     # -- Call Actions
@@ -375,13 +381,17 @@ class App:
         return reply
 
     # -- self-check: every response must be one the spec declares, keeping the API's invariants
-    def _check_invariants(self, op: Operation, method: str, path: str, body: bytes, reply: Reply) -> None:
+    def _check_invariants(
+        self, op: Operation, method: str, path: str, request: Mapping[str, str], body: bytes, reply: Reply, sent: float
+    ) -> None:
         if self.observer is None:
             return
         data = reply.data if isinstance(reply.data, bytes) else orjson.dumps(reply.data)
         headers = {name.lower(): value for name, value in reply.headers}
         headers["content-type"] = reply.ctype
-        breaches = self.observer.observe(method, path, body, reply.status, headers, data)
+        breaches = self.observer.observe(
+            method, path, body, reply.status, headers, data, authorization=request.get("authorization"), sent=sent
+        )
         if breaches:
             raise SelfCheckError(f"{op.op_id} -> {reply.status}: " + "; ".join(f"invariant {b}" for b in breaches))
 
