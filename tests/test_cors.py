@@ -151,3 +151,29 @@ def test_the_cli_takes_origins_from_the_option_or_the_environment(monkeypatch, c
         with pytest.raises(SystemExit):
             parse_args(argv)
         assert "not an origin" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("origins", [(), (PAGE, "null")], ids=["cors off", "cors on"])
+@pytest.mark.parametrize(
+    "browser", [{"Origin": PAGE}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"}], ids=["origin", "null", "site"]
+)
+def test_a_page_of_another_origin_cannot_drive_the_control_plane(origins, browser):
+    """A cross-site POST needs no preflight: the browser would carry it out. The simulator refuses it first."""
+    with httpx.Client(transport=InProcessTransport(App(cors=origins)), base_url="http://sim") as client:
+        before = client.get("/_sim/clock").json()["now"]
+        refused = client.post("/_sim/clock/advance", json={"seconds": 60}, headers=browser)
+        assert refused.status_code == 403 and refused.json()["code"] == "cross_site_control"
+        assert cors_headers(refused) == {}
+        assert client.get("/_sim/clock").json()["now"] == before  # nothing happened
+        assert client.post("/_sim/clock/advance", json={"seconds": 60}).status_code == 200  # not a browser: as before
+
+
+def test_the_simulators_own_pages_and_other_clients_still_drive_it():
+    from tryvox_sim.testing import served
+
+    with served() as found:
+        base = found["TVX_BASE_URL"]
+        same = {"Origin": base, "Sec-Fetch-Site": "same-origin"}
+        assert httpx.post(f"{base}/_sim/clock/advance", json={"seconds": 1}, headers=same).status_code == 200
+        other = {"Origin": base.replace("127.0.0.1", "localhost")}  # another origin, though the same machine
+        assert httpx.post(f"{base}/_sim/reset", headers=other).status_code == 403

@@ -29,6 +29,7 @@ from .invariants import NO_BODY, Breach, Observer
 from .journal import DEFAULT_SIZE, Journal
 from .problems import (
     CallNotFound,
+    CrossSiteControl,
     FieldError,
     Forbidden,
     Header,
@@ -189,6 +190,19 @@ def response_breaches(op: Operation, status: int, media: str, data: Any, headers
     return found
 
 
+def refuse_other_sites(headers: Mapping[str, str]) -> None:
+    """The control plane has no CORS, but a browser still carries out a cross-site POST that needs no preflight
+    (a form, or fetch with a simple body): any page the reader opens could reset the world. So a request a
+    browser sends for a page of another origin is refused before it does anything."""
+    origin = headers.get("origin")
+    if headers.get("sec-fetch-site") == "cross-site" or (
+        origin is not None and origin.partition("://")[2] != headers.get("host")
+    ):
+        raise CrossSiteControl(
+            f"The control plane only answers requests from its own origin, not from {(origin or 'another site')[:200]}."
+        )
+
+
 class App:
     def __init__(
         self,
@@ -270,6 +284,8 @@ class App:
                 if op.source == "actions":
                     reply = self._action(op, params, headers, body)
                 else:
+                    if "origin" in headers or "sec-fetch-site" in headers:  # only browsers send these
+                        refuse_other_sites(headers)
                     reply = self._control(op, params, query, headers, body)
             except Problem as problem:
                 reply = Reply.problem(problem)
