@@ -71,6 +71,7 @@ def markdown(results: dict) -> str:
     out += _proxy(results)
     out += _startup(results.get("startup"))
     out += _journal(results.get("journal"))
+    out += _proxy_rules(results.get("proxy_rules"))
     out += _memory(results.get("memory"))
     out += _contract(results.get("contract"))
     return "\n".join(out) + "\n"
@@ -220,6 +221,36 @@ def _journal(j: dict | None) -> list[str]:
     return out
 
 
+def _proxy_rules(r: dict | None) -> list[str]:
+    if not r:
+        return []
+    out = [
+        "## The proxy's run-wide invariants",
+        "",
+        f"Three `tryvox-sim proxy` processes in front of one simulator (answering with RateLimit headers), on one CPU, "
+        f"driven at once by one load generator on the other ({r['connections']} connections each, {r['rounds']} rounds "
+        f"of {r['seconds']} s per cell, medians): with the run-wide invariants (action ids, rate-limit windows: "
+        f"`RunMemory`), without them ({r['baseline']}), and a second one without them as an A/A control. Measured "
+        f"once the first had seen more action answers than the {r['ids_before_measuring']:,} ids it keeps "
+        f"({r['fill_seconds']} s of filling), so that every new id also evicts one. `python -m bench.proxy_rules` "
+        f"runs this part alone (this one: commit {r.get('commit', '?')}).",
+        "",
+        f"The proxy's CPU per request, on ÷ off: **{r['cpu_ratio']:.3f}** (range {r['cpu_ratio_range'][0]:.3f}–"
+        f"{r['cpu_ratio_range'][1]:.3f}); the control's own ratio (the method's error): {r['control_ratio']:.3f} "
+        f"({r['control_range'][0]:.3f}–{r['control_range'][1]:.3f}); requests/s on ÷ off {r['rps_ratio']:.3f}.",
+        "",
+        "| cell | CPU µs/request on | off | control | req/s on | off | control |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {cell} | {c['on_cpu_us']} | {c['off_cpu_us']} | {c['control_cpu_us']} | {c['on_rps']:.0f} | "
+        f"{c['off_rps']:.0f} | {c['control_rps']:.0f} |"
+        for cell, c in r["cells"].items()
+    ]
+    rss = r["rss_mib"]
+    return out + ["", f"RSS after the load: {rss['on']:.1f} MiB with the rules, {rss['off']:.1f} MiB without.", ""]
+
+
 def _memory(mem: dict | None) -> list[str]:
     if not mem:
         return []
@@ -299,6 +330,10 @@ def _summary(results: dict) -> list[str]:
                 f"full: {jr['full_journal_mib']:.1f} MiB",
             )
         )
+    rules = results.get("proxy_rules")
+    if rules:
+        rows.append(("proxy CPU per request, run-wide invariants on ÷ off", "–",
+                     f"median {rules['cpu_ratio']:.3f} (A/A control {rules['control_ratio']:.3f})"))  # fmt: skip
     via = results.get("proxy_overhead", {}).get("32")
     if via:
         r, p99 = sorted(x["rps"] for x in via.values()), sorted(x["p99"] for x in via.values())

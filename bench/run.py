@@ -1,9 +1,10 @@
 """`make bench`: throughput and latency of the simulator beside Prism and through the validating proxy, launch
-time, memory after a million actions, and the cost of `make contract`. Writes results.md and results.json.
+time, the request journal's and the run-wide invariants' cost (bench/journal.py, bench/proxy_rules.py), memory after a
+million actions, and the cost of `make contract`. Writes results.md and results.json.
 
     python -m bench.run                      # everything (about 5 minutes with the defaults)
     python -m bench.run --seconds 0.5 --connections 1 --cells dtmf --targets simulator \\
-        --launches 1 --actions 0 --no-contract --out /tmp/smoke   # what the smoke test runs
+        --launches 1 --actions 0 --no-contract --no-journal --no-proxy-rules --out /tmp/smoke   # the smoke test
 """
 
 import argparse
@@ -15,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import contract, journal, memory, ops, report, targets, throughput
+from bench import contract, journal, memory, ops, proxy_rules, report, targets, throughput
 
 
 def _csv(kind):
@@ -60,6 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--journal", action=argparse.BooleanOptionalAction, default=True,
         help="req/s with the request journal on vs --journal-size 0, and a full journal's memory",
+    )  # fmt: skip
+    ap.add_argument(
+        "--proxy-rules", action=argparse.BooleanOptionalAction, default=True,
+        help="the proxy's CPU per request with its run-wide invariants on vs off",
     )  # fmt: skip
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     args = ap.parse_args(argv)
@@ -125,6 +130,10 @@ def main(argv=None) -> int:
         log("bench: the request journal, on against off")
         results["journal"] = journal.measure(args.seconds, workdir, log)
         results["errors"] += [f"journal: {e}" for e in results["journal"]["errors"]]
+    if args.proxy_rules:
+        log("bench: the proxy's run-wide invariants, on against off")
+        results["proxy_rules"] = proxy_rules.measure(args.seconds, workdir, log)
+        results["errors"] += [f"proxy rules: {e}" for e in results["proxy_rules"]["errors"]]
     if args.actions:
         log(f"bench: memory after {args.actions:,} actions over {args.calls:,} calls")
         results["memory"] = memory.measure(args.actions, args.calls, workdir, log, args.memory_connections)

@@ -125,15 +125,14 @@ def _parse_ready(kind: str, text: str, upstream: "Server | None" = None) -> Targ
 
 def launch(
     kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None,
-    cpus: set[int] | None = None,
+    cpus: set[int] | None = None, upstream: Server | None = None,
 ) -> Server:  # fmt: skip
     """Start a server (`command` replaces the usual one, e.g. to run it under a profiler; `cpus` pins it to
     those CPUs); `ready_s` is the time from spawn until it printed that it is ready (for a proxy: once its
-    simulator is up)."""
+    simulator is up). A proxy goes in front of `upstream`, or of a simulator of its own; either is stopped with it."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
-    upstream = None
     if kind == "proxy":
-        upstream = launch("simulator", workdir)
+        upstream = upstream or launch("simulator", workdir)
         extra = ["--upstream", f"http://{upstream.target.host}:{upstream.target.port}", *extra]
     log = workdir / f"{kind}-{time.time_ns()}.log"
     with open(log, "wb") as out:

@@ -2,7 +2,9 @@
 
 Registered when schemathesis loads contract_tests.hooks (make contract) or contract_tests.conftest
 (pytest contract_tests), so they run on every response of every phase and fail under their own names
-(`tvx_problem_status`, `tvx_stop_after_stop`, ...). The state rules follow each call across the run.
+(`tvx_problem_status`, `tvx_stop_after_stop`, `tvx_fresh_action_id`, ...). The state rules follow each call,
+and the run-wide rules the ids and rate-limit windows, across the run (each request's send time is its answer's
+time less its elapsed time).
 The behaviour tests run the same invariants through their client (contract_tests/conftest.py), whose hook
 also writes each exchange to the run's journal (contract_tests/journal.py). Each process journals, when it
 ends, how many answers each invariant was checked on and broken by (the coverage report adds them up).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -20,8 +23,7 @@ import schemathesis
 
 from contract_tests import journal
 from contract_tests.polite import PoliteTransport
-from tryvox_sim import invariants
-from tryvox_sim.invariants import Observer
+from tryvox_sim.invariants import INVARIANTS, Observer
 
 PREFIX = "tvx_"
 
@@ -45,8 +47,9 @@ def breaches_of(response) -> list[str]:
         request = response.request
         headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
         found = observer().observe(
-            request.method, urlsplit(request.url).path, request.body, response.status_code, headers, response.content
-        )
+            request.method, urlsplit(request.url).path, request.body, response.status_code, headers, response.content,
+            authorization=request.headers.get("Authorization"), sent=time.time() - response.elapsed,
+        )  # fmt: skip
         _last[:] = [response, [str(breach) for breach in found]]
     return _last[1]
 
@@ -62,7 +65,7 @@ def _named_check(name: str):
     return schemathesis.check(check)
 
 
-CHECK_NAMES = {name: _named_check(name).__name__ for name in [*invariants.RULES, *invariants.STATE_RULES]}
+CHECK_NAMES = {name: _named_check(name).__name__ for name in INVARIANTS}
 
 
 class InvariantBroken(AssertionError):
@@ -88,8 +91,9 @@ def check_invariants(response: httpx.Response) -> None:
         answer_type=headers.get("content-type", ""),
     )
     found = observer().observe(
-        request.method, request.url.path, request.content, response.status_code, headers, response.content
-    )
+        request.method, request.url.path, request.content, response.status_code, headers, response.content,
+        authorization=request.headers.get("authorization"), sent=time.time() - response.elapsed.total_seconds(),
+    )  # fmt: skip
     if found:
         raise InvariantBroken(f"{request.method} {request.url.path}: " + "; ".join(f"Invariant {b}" for b in found))
 

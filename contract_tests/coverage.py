@@ -34,7 +34,7 @@ from urllib.parse import unquote
 import jsonschema_rs
 
 from contract_tests import journal
-from tryvox_sim.invariants import RULES, STATE_RULES
+from tryvox_sim.invariants import INVARIANTS
 from tryvox_sim.spec import Operation, Spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,7 +391,7 @@ def measure(
     constraints = [Item(c.id, bool(refused[c.key]), _by(refused[c.key])) for c in request_constraints(spec)]
     invariants = [
         Item(name, checked[name] > 0 and not broken[name], f"checked on {checked[name]}, broken by {broken[name]}")
-        for name in [*RULES, *STATE_RULES]
+        for name in INVARIANTS
     ]
     return Coverage(
         "simulator" if simulator else "deployment",

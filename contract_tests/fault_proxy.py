@@ -196,6 +196,34 @@ def accepted_on_ended_call(exchange: Exchange) -> None:
         answer(exchange, 202, {"dtmf_uuid": str(uuid.uuid4()), "status": "sent", "digits": "1"})
 
 
+# The docs page's example ids, one per action: what a stub answering the examples says every time.
+EXAMPLE_IDS = {
+    "transfer": "850e8400-e29b-41d4-a716-446655440000",
+    "record": "950e8400-e29b-41d4-a716-446655440000",
+    "play": "a50e8400-e29b-41d4-a716-446655440000",
+    "speak": "b50e8400-e29b-41d4-a716-446655440000",
+    "dtmf": "c50e8400-e29b-41d4-a716-446655440000",
+}
+
+
+def example_ids(exchange: Exchange) -> None:
+    if exchange.status == 202:
+        example = EXAMPLE_IDS[exchange.operation.split()[1]]
+        rewrite(exchange, lambda body: body.update({key: example for key in body if key.endswith("_uuid")}))
+
+
+def on_rate_limits(change):
+    """A fault on the RateLimit-* headers, given to `change` as a dict of ints (limit, remaining, reset)."""
+
+    def fault(exchange: Exchange) -> None:
+        if "ratelimit-remaining" in exchange.headers:
+            values = {name: int(exchange.headers[f"ratelimit-{name}"]) for name in ("limit", "remaining", "reset")}
+            change(values)
+            exchange.headers.update({f"ratelimit-{name}": str(value) for name, value in values.items()})
+
+    return fault
+
+
 INVARIANT_FAULTS = {
     "problem-status": on_problems(status_not_http),
     "problem-type": on_problems(lambda body: body.update(type="about:blank")),
@@ -216,4 +244,13 @@ INVARIANT_FAULTS = {
     "stop-url-format": on_operation("DELETE record", 200, other_extension),
     "stop-duration": on_operation("DELETE record", 200, lambda body: body.update(duration=14400)),
     "completed-call": accepted_on_ended_call,
+    "stop-duration-elapsed": on_operation("DELETE record", 200, lambda body: body.update(duration=125)),
+    "recording-details": on_operation(
+        "DELETE record", 200, lambda body: body.update(url=body["url"].replace("recordings.", "cdn.", 1))
+    ),
+    "transfer-webhook": on_operation("POST transfer", 202, lambda body: body.update(transfer_uuid=str(uuid.uuid4()))),
+    "fresh-action-id": example_ids,
+    "rate-limit-constant": on_rate_limits(lambda h: h.update(limit=h["limit"] + h["remaining"])),
+    "rate-limit-decreasing": on_rate_limits(lambda h: h.update(remaining=h["limit"] - 1)),
+    "rate-limit-reset": on_rate_limits(lambda h: h.update(reset=h["reset"] + h["limit"] - h["remaining"])),
 }

@@ -9,6 +9,7 @@ in each language are visible, and that the samples shown by a served simulator's
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -25,6 +26,7 @@ from tools.breaking import resolve  # noqa: E402
 from tools.code_samples import LANGUAGES, page_samples  # noqa: E402
 from tools.headless import Browser, find_chromium  # noqa: E402
 from tryvox_sim.docs import sample_values  # noqa: E402
+from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN  # noqa: E402
 from tryvox_sim.testing import served  # noqa: E402
 
 DOCS = ROOT / "build" / "docs" / "index.html"
@@ -97,8 +99,14 @@ def test_page_is_one_self_contained_file(docs_page):
     links.feed(html)
     assert links.external == []
     assert not re.search(r"@import\s+(url\()?[\"']?(https?:)?//", html)
-    # The policy pins every fetch to the page itself, so nothing can reach a CDN even when online.
-    assert "default-src 'none'" in links.csp and "https:" not in links.csp
+    # The policy pins every script, style, font and image to the page itself, so nothing can come from a CDN even
+    # when online; the request console may reach the API's server and a simulator on loopback, and nothing else.
+    policy = dict((d.split()[0], d.split()[1:]) for d in links.csp.split(";") if d.strip())
+    assert policy["default-src"] == ["'none'"]
+    for directive in ("script-src", "style-src", "img-src", "font-src", "worker-src"):
+        assert not [s for s in policy[directive] if "//" in s or s in ("http:", "https:", "*")], directive
+    loopback = ["http://127.0.0.1:*", "http://localhost:*"]
+    assert policy["connect-src"] == ["'self'", "blob:", RAW_SPEC["servers"][0]["url"], *loopback]
     assert '"disableTelemetry":true' in html
     for _, _, operation, _ in OPERATIONS:
         assert operation["operationId"] in html
@@ -292,3 +300,177 @@ def test_overview_screenshot_and_no_network_use(browser, docs_page):
                 assert failed.get(request_id, {}).get("blockedReason") == "csp", url
     errors = [e["params"] for e in browser.events if e["method"] == "Runtime.exceptionThrown"]
     assert errors == []
+
+
+# -- the request console (docs/console.js): from the page to a simulator, the answer read back from the page
+
+CONSOLE_OPERATIONS = {o[2]["operationId"]: o[2] for o in OPERATIONS}
+
+
+def console(op_id: str) -> str:
+    """JS: the console form of an operation."""
+    return f"document.querySelector('form.tvx-console[data-operation={op_id}]')"
+
+
+def open_console(browser, page_url: str, op_id: str) -> dict:
+    """Go to the operation (the same page: what the reader typed stays) and return what its console shows."""
+    browser.navigate(f"{page_url}#/{route(CONSOLE_OPERATIONS[op_id])}")
+    form = console(op_id)
+    assert browser.wait_for(f"!!{form}"), f"no console under {op_id}'s samples"
+    browser.evaluate(f"{form}.scrollIntoView({{block: 'center'}})")
+    return browser.evaluate(f"""(() => {{
+        const form = {form}, value = name => form.elements[name]?.value;
+        return {{
+            servers: [...form.elements.server.options].map(o => o.text),
+            server_url: value('server-url'), url_editable: !form.elements['server-url'].readOnly,
+            token: value('token'), body: value('body') ?? null,
+            auth_id: value('param-auth_id'), call_uuid: value('param-call_uuid'),
+        }};
+    }})()""")
+
+
+def type_into(browser, op_id: str, name: str, value: str) -> None:
+    """Set a field as typing would (the console listens to input and change events)."""
+    browser.evaluate(f"""(() => {{
+        const field = {console(op_id)}.elements[{json.dumps(name)}];
+        field.value = {json.dumps(value)};
+        field.dispatchEvent(new Event(field.tagName === 'SELECT' ? 'change' : 'input', {{bubbles: true}}));
+    }})()""")
+
+
+def send_from_console(browser, op_id: str) -> dict:
+    """Press Send; return the answer as the page shows it: status line, headers, body (or the error shown)."""
+    form = console(op_id)
+    browser.evaluate(f"{form}.querySelector('button[type=submit]').click()")
+    shown = browser.wait_for(f"""(() => {{
+        const answer = {form}.querySelector('.tvx-answer'), text = s => answer.querySelector(s)?.textContent ?? null;
+        return (text('.tvx-status') || text('.tvx-error')) && {{
+            status: text('.tvx-status'), error: text('.tvx-error'),
+            headers: text('.tvx-headers pre'), body: text('.tvx-body'),
+        }};
+    }})()""")
+    assert shown, f"{op_id}: no answer shown"
+    return shown
+
+
+def status_of(shown: dict) -> int:
+    return int(shown["status"].split()[0])
+
+
+@pytest.mark.browser
+def test_console_on_the_served_docs_sends_each_operation_to_the_simulator(docs_page):
+    """Each operation's console, prefilled with this simulator's values, sends what the reader sees; the state is
+    the simulator's: the recording it starts is the one it stops, and a second stop is refused."""
+    own = {
+        "TVX_AUTH_ID": "console_reader",
+        "TVX_API_TOKEN": "tvx_sk_test_console_reader_0000000",
+        "TVX_CALL_UUID": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    }
+    with served("--self-check", env=own) as found, open_browser() as browser:
+        base, page = found["TVX_BASE_URL"], f"{found['TVX_BASE_URL']}/docs"
+        answers = {}
+        for step, op_id in enumerate(["startRecording", "playAudio", "speakText", "sendDtmf", "stopRecording"]):
+            shows = open_console(browser, page, op_id)
+            assert shows["servers"] == ["This simulator (tryvox-sim)"]  # named for what it is, and alone
+            assert shows["server_url"] == base and not shows["url_editable"]
+            assert [shows["auth_id"], shows["token"], shows["call_uuid"]] == list(own.values())
+            body = (CONSOLE_OPERATIONS[op_id].get("requestBody") or {}).get("content", {}).get("application/json", {})
+            example = next(iter(body.get("examples", {}).values()), None)
+            assert (json.loads(shows["body"]) if shows["body"] else None) == (example and example["value"])
+            answers[op_id] = send_from_console(browser, op_id)
+            browser.screenshot(REPORTS / "console" / f"served-{step}-{op_id}.png")
+        assert {op_id: status_of(shown) for op_id, shown in answers.items()} == {
+            "startRecording": 202, "playAudio": 202, "speakText": 202, "sendDtmf": 202, "stopRecording": 200,
+        }  # fmt: skip
+        started, stopped = json.loads(answers["startRecording"]["body"]), json.loads(answers["stopRecording"]["body"])
+        assert stopped["recording_uuid"] == started["recording_uuid"]
+        assert "content-type: application/json" in answers["sendDtmf"]["headers"]
+
+        again = send_from_console(browser, "stopRecording")  # the same console, a second time
+        browser.screenshot(REPORTS / "console" / "served-5-stopRecording-again.png")
+        assert status_of(again) == 409 and json.loads(again["body"])["code"] == "no_active_recording"
+
+        open_console(browser, page, "sendDtmf")
+        type_into(browser, "sendDtmf", "body", '{"digits": "12A4"}')
+        broken = send_from_console(browser, "sendDtmf")
+        browser.screenshot(REPORTS / "console" / "served-6-sendDtmf-422.png")
+        assert status_of(broken) == 422 and [e["pointer"] for e in json.loads(broken["body"])["errors"]] == ["/digits"]
+
+        open_console(browser, page, "transferCall")  # last: the call is transferring afterwards
+        transferred = send_from_console(browser, "transferCall")
+        browser.screenshot(REPORTS / "console" / "served-7-transferCall.png")
+        assert status_of(transferred) == 202 and json.loads(transferred["body"])["status"] == "transferring"
+
+        journal = [e for e in httpx.get(f"{base}/_sim/requests", timeout=5).json()["requests"] if e["operation"]]
+        assert [(e["operation"], e["status"]) for e in journal] == [  # (the browser also asked for /favicon.ico)
+            ("startRecording", 202), ("playAudio", 202), ("speakText", 202), ("sendDtmf", 202),
+            ("stopRecording", 200), ("stopRecording", 409), ("sendDtmf", 422), ("transferCall", 202),
+        ]  # fmt: skip
+        assert journal[6]["body"] == {"digits": "12A4"}  # what the reader typed reached the simulator
+        errors = [e["params"] for e in browser.events if e["method"] == "Runtime.exceptionThrown"]
+        assert errors == []
+
+
+@pytest.mark.browser
+def test_console_on_the_served_docs_sends_beside_the_page_whatever_address_the_simulator_prints(docs_page):
+    """A reader may reach the simulator by another name than the URL it prints (localhost for 127.0.0.1, a published
+    container port): the console sends to the simulator that served the page, same origin, no CORS needed."""
+    with socket.socket() as probe:  # a free port, so the page can be opened where the simulator really listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with served("--port", str(port), "--public-url", "http://sim.invalid:4010"), open_browser() as browser:
+        here = f"http://127.0.0.1:{port}"
+        assert open_console(browser, f"{here}/docs", "sendDtmf")["server_url"] == here
+        assert status_of(send_from_console(browser, "sendDtmf")) == 202
+
+
+@pytest.mark.browser
+def test_console_on_the_static_page_reaches_a_local_simulator_started_with_cors(docs_page):
+    """The offline page (file://, origin `null`) lists production and a local simulator whose URL the reader moves
+    to where one runs. Without --cors the page says how to let it in; with `--cors null` the requests work."""
+    page = docs_page.as_uri()
+    with open_browser() as browser:
+        shows = open_console(browser, page, "sendDtmf")
+        production = RAW_SPEC["servers"][0]
+        assert shows["servers"] == [production["description"], "Local simulator"]
+        assert shows["server_url"] == production["url"] and not shows["url_editable"]
+        placeholders = sample_values(RAW_SPEC)
+        assert (shows["token"], shows["auth_id"]) == (placeholders["token"], placeholders["auth_id"])
+        unreached = send_from_console(browser, "sendDtmf")  # offline here; the real API need not answer browsers
+        assert (
+            unreached["error"].startswith(f"No answer from {production['url']}") and "--cors" not in unreached["error"]
+        )
+
+        type_into(browser, "sendDtmf", "server", "1")  # the local simulator: the ids it is seeded with
+        shows = open_console(browser, page, "sendDtmf")
+        assert shows["server_url"] == "http://127.0.0.1:4010" and shows["url_editable"]
+        assert (shows["token"], shows["auth_id"], shows["call_uuid"]) == (
+            DEFAULT_TOKEN,
+            DEFAULT_AUTH_ID,
+            DEFAULT_CALL_UUID,
+        )
+
+        with served(env={"TVX_SIM_CORS": ""}) as closed:  # a simulator that answers no other origin
+            type_into(browser, "sendDtmf", "server-url", closed["TVX_BASE_URL"])
+            refused = send_from_console(browser, "sendDtmf")
+            browser.screenshot(REPORTS / "console" / "static-0-without-cors.png")
+            port = closed["TVX_BASE_URL"].rsplit(":", 1)[1]
+            assert refused["status"] is None and f"tryvox-sim serve --port {port} --cors null" in refused["error"]
+            journal = httpx.get(f"{closed['TVX_BASE_URL']}/_sim/requests", timeout=5).json()["requests"]
+            assert [(e["method"], e["status"]) for e in journal] == [("OPTIONS", 405)]  # the browser went no further
+
+        with served("--cors", "null") as found:
+            type_into(browser, "sendDtmf", "server-url", found["TVX_BASE_URL"])
+            statuses = []
+            for step, op_id in enumerate(["sendDtmf", "startRecording", "stopRecording"], start=1):
+                open_console(browser, page, op_id)
+                shown = send_from_console(browser, op_id)
+                browser.screenshot(REPORTS / "console" / f"static-{step}-{op_id}.png")
+                statuses.append(status_of(shown))
+            assert statuses == [202, 202, 200]
+            journal = httpx.get(f"{found['TVX_BASE_URL']}/_sim/requests", timeout=5).json()["requests"]
+            assert [(e["status"], e["headers"]["origin"]) for e in journal] == [
+                (202, "null"),
+                (202, "null"),
+                (200, "null"),
+            ]

@@ -2,11 +2,14 @@
 
 Each case puts a fault-injecting proxy (contract_tests/fault_proxy.py) in front of a real
 simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
-behaviour tests) against the proxy with a fixed seed and few examples.
+behaviour tests) against the proxy with a fixed seed and few examples. The behaviour tests for the invariants
+across requests are called in this process with the suite's own clients (run_in_process): no pytest to start.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
 import subprocess
@@ -15,11 +18,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tryvox_call_actions_client import AuthenticatedClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+from contract_tests import checks
 from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
-from contract_tests.target import ROOT, start_simulator
-from tryvox_sim.invariants import RULES, STATE_RULES
+from contract_tests.target import ROOT, Target, start_simulator
+from tryvox_sim.control_client import ControlClient
+from tryvox_sim.invariants import INVARIANTS
 
 BIN = Path(sys.executable).parent
 # No example database: runs at once (pytest-xdist) must not replay each other's failing cases.
@@ -53,6 +59,30 @@ def run_schemathesis(simulator, proxy_url: str, operation: str, tmp_path: Path, 
     failures = {f"{failure['code']} {failure['title']}": failure["count"] for failure in data["failures"]}
     assert result.returncode != 0, "schemathesis passed against a drifting API"
     return failures | {"__output__": result.stdout}
+
+
+def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
+    """One behaviour test, called here with the suite's own clients (whose hook checks every answer against the
+    invariants) and a fresh observer: the failure a pytest run would report, without starting one."""
+    file, name = test_id.split("::")
+    test = getattr(importlib.import_module("contract_tests." + file.removesuffix(".py")), name)
+    checks.observer.cache_clear()
+    target = Target(env={**simulator.env, "TVX_BASE_URL": proxy_url, "TVX_CONTROL_URL": proxy_url})
+    auth_id = target.env["TVX_AUTH_ID"]
+    try:
+        with (
+            ControlClient(proxy_url, auth_id=auth_id, **checks.client_args()) as control,
+            AuthenticatedClient(
+                base_url=proxy_url, token=target.env["TVX_API_TOKEN"], timeout=10, httpx_args=checks.client_args()
+            ) as api,
+        ):
+            fixtures = {"target": target, "control": control, "api": api, "auth_id": auth_id}
+            if "call_uuid" in inspect.signature(test).parameters:  # as the suite's fixture makes it
+                fixtures["call_uuid"] = target.control.create_call()["call_uuid"]
+            test(**{param: fixtures[param] for param in inspect.signature(test).parameters})
+    finally:
+        target.stop()
+        checks.observer.cache_clear()
 
 
 def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
@@ -224,6 +254,8 @@ def test_behaviour_tests_pass_through_an_honest_proxy(simulator):
 #    suite fails naming it (schemathesis as check `tvx_<name>`, the behaviour tests as `Invariant <name>:`)
 
 RECORDING_URL = "test_behaviour_recording.py::test_the_url_has_the_format_extension"
+HANGUP_URLS = "test_behaviour_recording.py::test_urls_are_in_the_call_details_and_the_hangup_webhook"
+RATE_LIMITS = "test_behaviour_run.py::test_rate_limit_headers_count_down_within_one_window"
 INVARIANT_RUNS = {
     "problem-status": ("schemathesis", "sendDtmf", "coverage"),
     "problem-type": ("schemathesis", "sendDtmf", "coverage"),
@@ -242,11 +274,22 @@ INVARIANT_RUNS = {
     "stop-url-format": ("behaviour", RECORDING_URL),
     "stop-duration": ("schemathesis", "startRecording,stopRecording", "stateful"),
     "completed-call": ("behaviour", "test_behaviour_general.py::test_every_action_needs_an_in_progress_call"),
+    # the rules across requests and channels: behaviour tests called in-process (run_in_process)
+    "stop-duration-elapsed": ("in-process", "test_behaviour_recording.py::test_a_second_stop_is_a_conflict"),
+    "recording-details": ("in-process", HANGUP_URLS),
+    "transfer-webhook": (
+        "in-process",
+        "test_behaviour_transfer.py::test_answer_url_receives_the_transfer_answered_webhook",
+    ),
+    "fresh-action-id": ("in-process", "test_behaviour_run.py::test_every_action_answers_an_id_of_its_own"),
+    "rate-limit-constant": ("in-process", RATE_LIMITS),
+    "rate-limit-decreasing": ("in-process", RATE_LIMITS),
+    "rate-limit-reset": ("in-process", RATE_LIMITS),
 }
 
 
 def test_every_invariant_has_a_fault_and_a_drift_proof():
-    assert set(INVARIANT_FAULTS) == set(RULES) | set(STATE_RULES) == set(INVARIANT_RUNS)
+    assert set(INVARIANT_FAULTS) == set(INVARIANTS) == set(INVARIANT_RUNS)
 
 
 @pytest.mark.parametrize("name", sorted(INVARIANT_RUNS))
@@ -258,6 +301,17 @@ def test_the_suite_names_each_broken_invariant(simulator, tmp_path, name):
             output = failures.pop("__output__")
             check = "tvx_" + name.replace("-", "_")
             assert any(check in title for title in failures), f"{check} not among {sorted(failures)}\n{output[-3000:]}"
+        elif kind == "in-process":
+            with pytest.raises(checks.InvariantBroken, match=f"Invariant {name}:"):
+                run_in_process(simulator, url, where[0])
         else:
             output = run_behaviour(simulator, url, where[0])
             assert f"Invariant {name}:" in output, output[-3000:]
+
+
+@pytest.mark.parametrize(
+    "test_id", sorted({where for kind, where, *_ in INVARIANT_RUNS.values() if kind == "in-process"})
+)
+def test_the_behaviour_tests_called_in_process_pass_through_an_honest_proxy(simulator, test_id):
+    with FaultProxy(simulator.base_url) as url:
+        run_in_process(simulator, url, test_id)

@@ -1,25 +1,38 @@
 """tryvox_sim/invariants.py: each invariant holds on a good exchange and names itself on a broken one; the state
-rules assert only what they saw; the spec's own examples keep every invariant."""
+rules and the run-wide rules assert only what they saw; the spec's own examples keep every invariant; answers
+given from those examples are never remembered; the simulator's self-check runs them all."""
 
 import dataclasses
+import tracemalloc
 from collections import Counter
 
+import orjson
 import pytest
 
+from tryvox_sim.http import SelfCheckError
 from tryvox_sim.invariants import (
+    ACTION_IDS,
+    INVARIANTS,
+    MAX_IDS,
     NO_BODY,
     RULES,
+    RUN_RULES,
     STATE_RULES,
     CallMemory,
     Contract,
     Exchange,
     Observer,
+    RunMemory,
     exchange_breaches,
 )
-from tryvox_sim.testing import shared_spec
+from tryvox_sim.testing import shared_spec, simulated_api
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"
 REC = "950e8400-e29b-41d4-a716-446655440000"
+OTHER = "a50e8400-e29b-41d4-a716-446655440000"
+THIRD = "b50e8400-e29b-41d4-a716-446655440000"
+OTHER_CALL = "750e8400-e29b-41d4-a716-446655440000"
+JSON = {"content-type": "application/json"}
 CONTRACT = Contract.from_spec(shared_spec())
 
 
@@ -112,8 +125,9 @@ def test_every_rule_is_proved_broken_here_and_has_a_source():
     assert {rule for rule, _ in BROKEN} == set(RULES)
     for invariant, _ in RULES.values():
         assert invariant.source and invariant.promise
-    for invariant in STATE_RULES.values():
+    for invariant in [*STATE_RULES.values(), *RUN_RULES.values()]:
         assert invariant.source and invariant.promise
+    assert list(INVARIANTS) == [*RULES, *STATE_RULES, *RUN_RULES]
 
 
 def test_each_rule_counts_only_the_exchanges_it_looks_at():
@@ -221,6 +235,7 @@ def test_unseen_changes_make_the_state_unknown_not_a_breach():
 def test_the_url_and_duration_follow_the_start():
     mem = memory()
     start(mem, {"format": "wav", "max_length": 30}, fmt="wav")
+    mem.clock[0] += 40
     assert stop(mem, url=f"https://recordings.tryvox.io/{REC}.mp3", duration=31) == ["stop-url-format", "stop-duration"]
 
 
@@ -247,17 +262,17 @@ def test_the_memory_counts_the_situations_it_checked():
     assert send("sendDtmf", 409, NOT_IN_PROGRESS) == []
     assert checked == {
         "start-while-recording": 1, "stop-names-recording": 1, "stop-url-format": 1, "stop-duration": 1,
-        "stop-after-stop": 1, "completed-call": 1,
+        "stop-duration-elapsed": 1, "stop-after-stop": 1, "completed-call": 1,
     }  # fmt: skip
 
 
 def test_the_observer_counts_what_it_checked_and_what_broke():
     observer = Observer(shared_spec())
     path = f"/v1/voice/accounts/sim_account/calls/{CALL}/dtmf"
-    answer = b'{"dtmf_uuid": "%s", "status": "sent", "digits": "1"}' % REC.encode()
+    answer = b'{"dtmf_uuid": "%s", "status": "sent", "digits": "1"}'
     json = {"content-type": "application/json"}
-    assert observer.observe("POST", path, b'{"digits": "1"}', 202, json, answer) == []
-    [breach] = observer.observe("POST", path, b'{"digits": "2"}', 202, json, answer)
+    assert observer.observe("POST", path, b'{"digits": "1"}', 202, json, answer % REC.encode()) == []
+    [breach] = observer.observe("POST", path, b'{"digits": "2"}', 202, json, answer % OTHER.encode())
     assert breach.rule == "echo"
     assert observer.checked["echo"] == 2 and observer.checked["new-action-id"] == 2
     assert observer.broken == {"echo": 1}
@@ -271,13 +286,204 @@ def test_the_memory_is_bounded():
     assert len(mem.calls) == 3
 
 
+def test_a_stopped_recording_lasts_no_longer_than_since_its_start_was_sent():
+    mem = memory()
+    start(mem)
+    mem.clock[0] += 2.5
+    assert stop(mem, duration=4) == ["stop-duration-elapsed"]  # 2.5 s, and 1 s for rounding
+    start(mem)
+    mem.clock[0] += 2.5
+    assert stop(mem, duration=3) == []
+    start(mem)
+    mem.clock_moved()  # the simulator's clock was advanced: how long it ran is unknown
+    assert stop(mem, duration=3600) == []
+
+
+# -- across channels: the call details and the webhooks hold what the API answered
+
+
+def details(rec=REC, status="stopped", url=None, duration=3, recordings=None) -> dict:
+    listed = {"recording_uuid": rec, "status": status, "url": url or f"https://recordings.tryvox.io/{rec}.mp3",
+              "duration": duration}  # fmt: skip
+    return {"call_uuid": CALL, "status": "completed", "recordings": [listed] if recordings is None else recordings}
+
+
+def test_the_call_details_list_the_recording_as_the_stop_answered_it_for_30_days():
+    mem = memory()
+    assert mem.details(details(duration=7)) == []  # no stop seen: nothing to hold them to
+    start(mem)
+    mem.clock[0] += 3
+    assert stop(mem, duration=3) == []
+    checked = Counter()
+    assert mem.details(details(), checked) == [] and checked == {"recording-details": 1}
+    assert mem.details(details(rec=REC.upper(), url=f"https://recordings.tryvox.io/{REC}.mp3")) == []  # any case
+    for changed in (details(duration=2), details(url="https://cdn.tryvox.io/x.mp3"), details(status="recording"),
+                    details(recordings=[])):  # fmt: skip
+        [breach] = mem.details(changed)
+        assert breach.rule == "recording-details", changed
+    mem.clock[0] += 30 * 86400
+    assert mem.details(details(recordings=[])) == []  # its 30 days have passed
+    assert [b.rule for b in mem.details(details(duration=2))] == ["recording-details"]  # listed: as answered
+    mem = memory()
+    start(mem)
+    stop(mem)
+    mem.clock_moved()  # the simulator's clock jumped, maybe past the 30 days
+    assert mem.details(details(recordings=[])) == []
+
+
+def test_the_transfer_answered_webhook_names_the_transfer_last_accepted_on_its_call():
+    mem = memory()
+    event = {"transfer_uuid": OTHER, "call_uuid": CALL, "to": "+15005550001", "status": "answered"}
+    assert mem.transfer_answered(event) == []  # no transfer seen on the call
+    for transfer in (REC, OTHER):  # the first failed (busy), the second was answered
+        accepted = {"transfer_uuid": transfer, "status": "transferring", "to": "+15005550001"}
+        mem.observe(ex("transferCall", {"to": "+15005550001"}, 202, accepted))
+    checked = Counter()
+    assert mem.transfer_answered(event, checked) == [] and checked == {"transfer-webhook": 1}
+    for changed in ({**event, "transfer_uuid": REC}, {**event, "to": "+15005550002"}):
+        [breach] = mem.transfer_answered(changed)
+        assert breach.rule == "transfer-webhook" and OTHER in breach.expected
+
+
+# -- across the run: action ids, rate-limit windows
+
+
+def run_memory(max_ids: int = MAX_IDS) -> RunMemory:
+    clock = [1000.0]
+    mem = RunMemory(lambda: clock[0], max_ids)
+    mem.clock = clock  # type: ignore[attr-defined]  # tests move it
+    return mem
+
+
+def act(mem, operation="sendDtmf", uuid=REC, call=CALL, headers=None, token="Bearer a", sent=None) -> list[str]:
+    exchange = ex(operation, {}, 200 if operation == "stopRecording" else 202, {ACTION_IDS[operation]: uuid},
+                  headers, call)  # fmt: skip
+    return [b.rule for b in mem.observe(exchange, token, mem.clock[0] if sent is None else sent, Counter())]
+
+
+def test_an_action_id_is_answered_for_one_action_only():
+    mem = run_memory()
+    assert act(mem, "sendDtmf", REC) == []
+    assert act(mem, "playAudio", REC, call=OTHER_CALL) == ["fresh-action-id"]  # another action on another call
+    assert act(mem, "sendDtmf", REC.upper()) == ["fresh-action-id"]  # another DTMF, the same id in capitals
+    assert act(mem, "startRecording", OTHER) == [] and act(mem, "stopRecording", OTHER) == []  # its stop names it
+    assert act(mem, "stopRecording", OTHER, call=OTHER_CALL) == ["fresh-action-id"]  # another call's recording
+    assert act(mem, "stopRecording", REC) == ["fresh-action-id"]  # the DTMF's id
+    assert act(mem, "stopRecording", THIRD) == []  # a recording started before the run: learned from its stop
+    assert act(mem, "startRecording", THIRD) == ["fresh-action-id"]  # a new recording with that id
+    refused = ex("sendDtmf", {}, 409, NOT_IN_PROGRESS)
+    assert mem.observe(refused, "Bearer a", 1000.0, Counter()) == []
+    [breach] = mem.observe(ex(body={"dtmf_uuid": REC}), "Bearer a", 1000.0, Counter())
+    assert str(breach) == (f"fresh-action-id: expected a new dtmf_uuid, got {REC}, answered before as dtmf_uuid on "
+                           f"call {CALL}")  # fmt: skip
+
+
+def test_the_run_wide_memory_forgets_the_oldest_ids_past_its_limit():
+    mem = run_memory(max_ids=3)
+    ids = [f"00000000-0000-4000-8000-{i:012d}" for i in range(5)]
+    assert all(act(mem, uuid=uuid) == [] for uuid in ids)
+    assert len(mem.ids) == len(mem.order) == 3
+    assert act(mem, uuid=ids[0]) == []  # forgotten
+    assert act(mem, uuid=ids[4]) == ["fresh-action-id"]
+    assert MAX_IDS == 50_000
+
+
+def test_a_remembered_id_holds_170_bytes_or_so():
+    """MAX_IDS is stated with its memory (8.1 MiB): an id, its share of the dict (grown by the evictions' empty slots)
+    and of the queue, and the string naming its action, shared by every id of the call. Measured on an eighth of
+    the limit, whose dict has the same proportions, so that it is quick."""
+    size = MAX_IDS // 8
+    mem, body = run_memory(max_ids=size), {"dtmf_uuid": ""}
+    exchange = ex(body=body)
+    tracemalloc.start()
+    try:
+        for i in range(3 * size):  # the memory full, then each new id evicting the oldest
+            body["dtmf_uuid"] = f"00000000-0000-4000-8000-{i:012d}"
+            assert mem.observe(exchange, None, 1000.0, Counter()) == []
+        held = tracemalloc.get_traced_memory()[0] / size
+    finally:
+        tracemalloc.stop()
+    assert len(mem.ids) == size and 150 <= held <= 190, held
+
+
+def limits(limit: int, remaining: int, reset: int) -> dict[str, str]:
+    return {"ratelimit-limit": str(limit), "ratelimit-remaining": str(remaining), "ratelimit-reset": str(reset)}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "after", "sent", "expected"),
+    [
+        ((5, 4, 60), (5, 3, 59), 1, 0, []),  # one request later, a second later
+        ((5, 4, 60), (5, 0, 60), 0, 0, []),  # others in between (sent elsewhere): fewer left still
+        ((1, 0, 60), (1, 0, 60), 0, 0, []),  # 429s: nothing left, still nothing
+        ((5, 4, 60), (6, 3, 60), 0, 0, ["rate-limit-constant"]),
+        ((5, 4, 60), (5, 4, 60), 0, 0, ["rate-limit-decreasing"]),
+        ((5, 2, 60), (5, 3, 60), 0, 0, ["rate-limit-decreasing"]),
+        ((5, 4, 60), (5, 3, 61), 0, 0, ["rate-limit-reset"]),  # the window's end moved later
+        ((5, 4, 60), (5, 3, 30), 10, 0, ["rate-limit-reset"]),  # ... or 20 s sooner than the first answer gave it
+        ((5, 4, 60), (5, 5, 60), 58.96, 0, []),  # the window may have ended: a new one
+        ((5, 4, 1), (5, 4, 1), 0, 0, []),  # windows of a second: never the same for sure
+        ((5, 4, 60), (5, 4, 60), 1, -1.5, []),  # sent before the first was answered: counted in either order
+    ],
+)
+def test_rate_limit_headers_within_one_window_of_a_token(first, second, after, sent, expected):
+    mem = run_memory()
+    assert act(mem, uuid=REC, headers=limits(*first)) == []
+    mem.clock[0] += after
+    assert act(mem, uuid=OTHER, headers=limits(*second), sent=mem.clock[0] + sent) == expected
+
+
+def test_each_token_has_its_own_window_and_a_clock_jump_ends_them_all():
+    mem = run_memory()
+    assert act(mem, uuid=REC, headers=limits(5, 4, 60)) == []
+    assert act(mem, uuid=OTHER, headers=limits(5, 4, 60), token="Bearer b") == []
+    mem.clock_moved()
+    assert act(mem, uuid=THIRD, headers=limits(5, 4, 60)) == []
+    assert len(mem.windows) == 1  # the one window learned since the jump
+
+
+def test_answers_given_from_the_specs_examples_are_never_remembered():
+    observer = Observer(shared_spec())
+    path = f"/v1/voice/accounts/sim_account/calls/{CALL}"
+    example = {"recording_uuid": REC, "status": "recording", "format": "mp3"}  # the docs' example, every time
+    for mark in ({"preference-applied": "code=202"}, {"tvx-sim-fault": "f1"}):
+        for _ in range(2):
+            assert observer.observe("POST", path + "/record", b"{}", 202, JSON | mark, orjson.dumps(example)) == []
+    unmarked = Observer(shared_spec())  # the same answers, unmarked: a stub answering the examples
+    assert unmarked.observe("POST", path + "/record", b"{}", 202, JSON, orjson.dumps(example)) == []
+    again = unmarked.observe("POST", path + "/record", b"{}", 202, JSON, orjson.dumps(example))
+    assert [b.rule for b in again] == ["start-while-recording", "fresh-action-id"]
+    real = {**example, "recording_uuid": OTHER}
+    assert observer.observe("POST", path + "/record", b"{}", 202, JSON, orjson.dumps(real)) == []  # nothing ran
+    assert observer.observe("POST", path + "/dtmf", b'{"digits": "1"}', 202, JSON, b'{"dtmf_uuid": "%s", "status": '
+                            b'"sent", "digits": "1"}' % REC.encode()) == []  # fmt: skip
+
+
+def test_a_seeded_simulator_started_again_repeats_its_ids_and_is_seen_to_start_over():
+    """One observer in front of two simulators started with the same seed, one after the other (a proxy whose
+    upstream restarted): the same ids come again, for a new call, and nothing is taken for a broken promise."""
+    observer, answers = Observer(shared_spec()), []
+
+    def check(response):
+        response.read()
+        request, headers = response.request, {name: value for name, value in response.headers.items()}
+        found = observer.observe(request.method, request.url.path, request.content, response.status_code, headers,
+                                 response.content, authorization=request.headers.get("authorization"))  # fmt: skip
+        assert found == []
+
+    for _ in range(2):
+        with simulated_api(seed=7) as sim:
+            sim.http.event_hooks = {"response": [check]}
+            call, auth = sim.new_call(), {"Authorization": f"Bearer {sim.token}"}
+            answers.append([call] + [sim.http.post(sim.path(action, call), json=body, headers=auth).json()
+                                     for action, body in (("dtmf", {"digits": "1"}), ("record", {}))])  # fmt: skip
+    assert answers[0] == answers[1]
+
+
 # -- the simulator's self-check runs them on every answer it gives
 
 
 def test_the_self_check_refuses_an_answer_that_breaks_an_invariant():
-    from tryvox_sim.http import SelfCheckError
-    from tryvox_sim.testing import simulated_api
-
     with simulated_api() as sim:
         real = sim.app.handlers["sendDtmf"]
         sim.app.handlers["sendDtmf"] = lambda *args, **body: {**real(*args, **body), "digits": "0"}
@@ -286,9 +492,6 @@ def test_the_self_check_refuses_an_answer_that_breaks_an_invariant():
 
 
 def test_the_self_check_follows_the_call_state():
-    from tryvox_sim.http import SelfCheckError
-    from tryvox_sim.testing import simulated_api
-
     with simulated_api() as sim:
         auth = {"Authorization": f"Bearer {sim.token}"}
         assert sim.http.post(sim.path("record"), headers=auth).status_code == 202
@@ -296,3 +499,48 @@ def test_the_self_check_follows_the_call_state():
         sim.app.handlers["stopRecording"] = lambda *args: {**real(*args), "recording_uuid": REC}
         with pytest.raises(SelfCheckError, match="invariant stop-names-recording"):
             sim.http.delete(sim.path("record"), headers=auth)
+
+
+def test_the_self_check_refuses_an_id_answered_for_a_second_action():
+    with simulated_api() as sim:
+        real = sim.app.handlers["sendDtmf"]
+        sim.app.handlers["sendDtmf"] = lambda *args, **body: {**real(*args, **body), "dtmf_uuid": REC}
+        auth = {"Authorization": f"Bearer {sim.token}"}
+        assert sim.http.post(sim.path("dtmf"), json={"digits": "1"}, headers=auth).status_code == 202
+        with pytest.raises(SelfCheckError, match="invariant fresh-action-id: expected a new dtmf_uuid"):
+            sim.http.post(sim.path("dtmf"), json={"digits": "2"}, headers=auth)
+
+
+def test_the_self_check_holds_the_call_details_and_its_webhooks_to_its_answers():
+    with simulated_api() as sim:
+        auth = {"Authorization": f"Bearer {sim.token}"}
+        real_stop = sim.app.handlers["stopRecording"]
+        sim.app.handlers["stopRecording"] = lambda *args: {**real_stop(*args), "duration": 1}
+        assert sim.http.post(sim.path("record"), headers=auth).status_code == 202
+        assert sim.http.delete(sim.path("record"), headers=auth).json()["duration"] == 1  # 0 s in truth
+        with pytest.raises(SelfCheckError, match="invariant recording-details"):
+            sim.call()
+        real_transfer = sim.app.handlers["transferCall"]
+        sim.app.handlers["transferCall"] = lambda *args, **body: {**real_transfer(*args, **body), "transfer_uuid": REC}
+        call = sim.new_call()
+        answered = {"to": "+15005550001", "answer_url": "https://example.com/answered"}
+        assert sim.http.post(sim.path("transfer", call), json=answered, headers=auth).status_code == 202
+        with pytest.raises(SelfCheckError, match="transferAnswered webhook: invariant transfer-webhook"):
+            sim.clock.advance(2)  # the destination answers: the webhook names the transfer the domain made
+
+
+def test_the_self_check_follows_each_tokens_rate_limit_window():
+    with simulated_api(rate_limit="5/min") as sim:  # the manual clock starts at a whole minute: Reset 60
+        real = sim.app.limiter.check
+
+        def never_counted(*args):
+            allowed, headers = real(*args)
+            return allowed, [(name, "4" if name == "RateLimit-Remaining" else value) for name, value in headers]
+
+        sim.app.limiter.check = never_counted
+        auth = {"Authorization": f"Bearer {sim.token}"}
+        assert sim.http.post(sim.path("dtmf"), json={"digits": "1"}, headers=auth).status_code == 202
+        with pytest.raises(
+            SelfCheckError, match="invariant rate-limit-decreasing: expected RateLimit-Remaining at most 3"
+        ):
+            sim.http.post(sim.path("dtmf"), json={"digits": "1"}, headers=auth)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 from tryvox_sim.control_client import ControlClient
-from tryvox_sim.invariants import RULES, STATE_RULES
+from tryvox_sim.invariants import INVARIANTS
 from tryvox_sim.problems import (
     CallNotFound,
     InvalidJson,
@@ -113,25 +114,30 @@ def test_each_rule_is_named_and_blamed_on_its_party(method, path, body, headers,
 
 def test_every_rule_is_proved_here_or_by_an_invariant_test():
     proved = {rule for case in CASES for _, rule in case[-1]}
-    conformance = (set(API_RULES) - set(RULES) - set(STATE_RULES)) | set(CLIENT_RULES)
+    conformance = (set(API_RULES) - set(INVARIANTS)) | set(CLIENT_RULES)
     assert conformance <= proved, conformance - proved  # the invariants are proved in tests/test_invariants.py
 
 
 def test_the_state_is_learned_from_the_traffic_and_the_control_plane():
     verifier = Verifier(shared_spec())
-    started = orjson.dumps({"recording_uuid": REC, "status": "recording", "format": "mp3"})
-    stopped = orjson.dumps({"recording_uuid": REC, "status": "stopped", "url": f"https://r.example/{REC}.mp3",
-                            "duration": 1})  # fmt: skip
-    assert check(verifier, "DELETE", ACTIONS + "/record", 200, stopped) == ("stopRecording", [])  # unknown state
-    assert check(verifier, "POST", ACTIONS + "/record", 202, started, body=b"{}") == ("startRecording", [])
-    assert rules(check(verifier, "POST", ACTIONS + "/record", 202, started, body=b"{}")) == {
-        (API, "start-while-recording")
-    }
-    view = orjson.dumps({"call_uuid": CALL, "status": "completed"})
-    assert check(verifier, "POST", f"/_sim/calls/{CALL}/hangup", 200, view) == (None, [])  # learned, not checked
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+
+    def start(rec: str) -> tuple[str | None, list]:
+        answer = orjson.dumps({"recording_uuid": rec, "status": "recording", "format": "mp3"})
+        return check(verifier, "POST", ACTIONS + "/record", 202, answer, body=b"{}")
+
+    stopped = {"recording_uuid": first, "status": "stopped", "url": f"https://r.example/{first}.mp3", "duration": 1}
+    assert check(verifier, "DELETE", ACTIONS + "/record", 200, orjson.dumps(stopped)) == ("stopRecording", [])
+    assert start(second) == ("startRecording", [])  # the stop came from a state it did not see: no violation
+    assert rules(start(third)) == {(API, "start-while-recording")}
+    view = {"call_uuid": CALL, "status": "completed", "recordings": [stopped]}
+    assert check(verifier, "POST", f"/_sim/calls/{CALL}/hangup", 200, orjson.dumps(view)) == (None, [])  # learned
     assert rules(check(verifier, "POST", ACTIONS + "/dtmf", 202, DTMF_OK, body=b'{"digits":"12"}')) == {
         (API, "completed-call")
     }
+    view["recordings"] = []  # the call's details no longer list the recording the API stopped: the API's violation
+    [violation] = check(verifier, "GET", f"/_sim/calls/{CALL}", 200, orjson.dumps(view))[1]
+    assert (violation.party, violation.operation, violation.rule) == (API, "getCall", "recording-details")
     assert check(verifier, "GET", "/elsewhere", 500, b"") == (None, [])  # not the API's: passed through
 
 
@@ -418,20 +424,36 @@ def test_a_failing_upstream_is_a_502_of_the_proxy_never_an_answer_of_the_api(ans
 
 
 def drive(url: str, env: dict) -> None:
-    """Traffic that gives each fault its chance: a client's invalid request (422), no token (401), an action
-    (202), a start, a second start (409), a stop, a second stop (409), then an action on the call once it ended."""
+    """Traffic that gives each fault its chance: a client's invalid request (422), no token (401), two actions
+    (202), a start, a second start (409), a stop, the call's details, a second stop (409), then an action on the
+    call once it ended; a transfer answered (its webhook listed); three requests of a token limited to 5 a
+    minute, in one window."""
     with ControlClient(url) as control, api_client(url, env) as client:
         call = control.create_call()["call_uuid"]
         path = f"/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{call}"
         client.post(f"{path}/dtmf", json={"digits": "1x"})
         httpx.post(f"{url}{path}/dtmf", json={"digits": "1"})
         client.post(f"{path}/dtmf", json={"digits": "12"})
+        client.post(f"{path}/dtmf", json={"digits": "3"})
         client.post(f"{path}/record", json={"format": "wav", "max_length": 60})
         client.post(f"{path}/record", json={})
         client.delete(f"{path}/record")
+        control.get_call(call)
         client.delete(f"{path}/record")
         control.hangup_call(call)
         client.post(f"{path}/dtmf", json={"digits": "1"})
+        transferred = control.create_call()["call_uuid"]
+        hook = f"https://example.com/answered/{transferred}"
+        client.post(f"{path.replace(call, transferred)}/transfer", json={"to": "+15005550001", "answer_url": hook})
+        control.advance_clock(2)
+        control.list_webhooks()
+        limited = control.create_account(f"limited_{uuid.uuid4().hex[:8]}", rate_limit="5/min")
+        call = control.create_call(auth_id=limited["auth_id"])["call_uuid"]
+        control.advance_clock(60 - control.get_clock()["epoch"] % 60 + 0.5)  # into a new window of 60 s
+        headers = {"Authorization": f"Bearer {limited['token']}"}
+        for _ in range(3):
+            httpx.post(f"{url}/v1/voice/accounts/{limited['auth_id']}/calls/{call}/dtmf", json={"digits": "1"},
+                       headers=headers, timeout=10)  # fmt: skip
 
 
 def reported(simulator, after) -> tuple[set[str], set[str], int]:
@@ -518,10 +540,10 @@ def test_the_command_writes_its_reports_and_fails_on_a_violation_of_the_api(simu
     assert code == 1, printed
     assert "violation by the API in sendDtmf, rule echo: expected digits '12' as sent, got '0'" in printed
     assert "violation by the client in sendDtmf, rule request-body" in printed
-    assert "11 exchanges (8 checked), 1 API violations, 2 client violations" in printed
+    assert "24 exchanges (13 checked), 5 API violations, 2 client violations" in printed  # 5 DTMFs accepted
     reports = tmp_path / "reports"
     data = json.loads((reports / "proxy-report.json").read_text())
-    assert data["violations"] == {"total": 3, "api": 1, "client": 2}
+    assert data["violations"] == {"total": 7, "api": 5, "client": 2}
     assert {(v["party"], v["rule"]) for v in data["list"]} == {("api", "echo"), ("client", "request-body"),
                                                               ("client", "request-auth")}  # fmt: skip
     suite = ET.parse(reports / "proxy-junit.xml").getroot()
@@ -531,8 +553,9 @@ def test_the_command_writes_its_reports_and_fails_on_a_violation_of_the_api(simu
     assert failing == {("api.sendDtmf", "echo"), ("client.sendDtmf", "request-body"), ("client.sendDtmf",
                        "request-auth")}  # fmt: skip
     har = json.loads((reports / "proxy.har").read_text())
-    assert len(har["log"]["entries"]) == 11
-    assert [v["rule"] for e in har["log"]["entries"] for v in e["_tvxViolations"] if v["party"] == "api"] == ["echo"]
+    assert len(har["log"]["entries"]) == 24
+    api = [v["rule"] for e in har["log"]["entries"] for v in e["_tvxViolations"] if v["party"] == "api"]
+    assert api == ["echo"] * 5
     everything = printed + "".join(path.read_text() for path in reports.iterdir())
     assert token not in everything and TOKEN.search(everything) is None  # ("tvx_sk_test_..." in a detail is no token)
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from . import __version__, proxy, server
 from .clock import Clock
 from .control_client import format_exports
+from .cors import parse_origin
 from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
 from .http import App
 from .journal import DEFAULT_SIZE
@@ -58,6 +59,13 @@ def journal_size(text: str) -> int:
     return size
 
 
+def cors_origin(text: str) -> str:
+    try:
+        return parse_origin(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tryvox-sim", description="Stateful simulator of the Call Actions API")
     parser.add_argument("--version", action=Version)
@@ -84,12 +92,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--public-url", default=os.environ.get("TVX_SIM_PUBLIC_URL") or None,
         help="the TVX_BASE_URL to print when clients reach it at another address, e.g. a published container port",
     )  # fmt: skip
+    serve.add_argument(
+        "--cors", nargs="+", metavar="ORIGIN", type=cors_origin,
+        help="let browser pages from these origins call the API (not /_sim/): scheme://host[:port], "
+        "null for a page opened from disk (file://), or *; default none (TVX_SIM_CORS)",
+    )  # fmt: skip
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     proxy.add_parser(sub)
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
+    if args.command == "serve" and args.cors is None:  # TVX_SIM_CORS: origins apart by spaces or commas
+        try:
+            args.cors = [parse_origin(o) for o in os.environ.get("TVX_SIM_CORS", "").replace(",", " ").split()]
+        except ValueError as exc:
+            parser.error(f"TVX_SIM_CORS: {exc}")
     if getattr(args, "rate_limit", None):
         try:
             parse_rate(args.rate_limit)
@@ -115,6 +133,7 @@ def build_app(args: argparse.Namespace) -> App:
         webhooks=Webhooks(deliver=args.deliver_webhooks),
         journal_size=args.journal_size,
         seed=args.seed,
+        cors=args.cors,
     )
 
 

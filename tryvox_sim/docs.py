@@ -1,14 +1,17 @@
-"""The rendered docs as this simulator serves them (/docs): code samples that run against it as they are.
+"""The rendered docs as this simulator serves them (/docs): code samples and a console that work against it as they are.
 
 `make docs` writes every code sample with production values: the spec's server URL, each path
 parameter's example (`your_auth_id`, a call UUID) and a placeholder token. Served, the page gets this
 simulator's base URL, account, token and seeded call in their place, everywhere on the page (samples,
-parameter examples, the server shown beside each operation), so a sample copied from it works
-unchanged. The file is read again only when it changes.
+parameter examples, the server shown beside each operation, named for what it is), so a sample copied
+from it works unchanged; and the request console (tools/docs_console.py) lists this simulator as its only
+server, marked `here`, so what a reader sends from the page goes beside /docs, to the simulator that served
+it, by whatever address the reader reached it. The file is read again only when it changes.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache, reduce
 from pathlib import Path
@@ -18,6 +21,11 @@ if TYPE_CHECKING:
     from .http import App
 
 TOKEN = "tvx_sk_test_YOUR_API_KEY"  # the API token the static page's samples send
+# Where `tryvox-sim serve` listens by default: the static console's second server.
+LOCAL_SIMULATOR = "http://127.0.0.1:4010"
+SERVED_NAME = "This simulator (tryvox-sim)"  # the server's name on the page a simulator serves
+CONSOLE_DATA_ID = "tvx-console-data"  # the console's JSON island: servers and operations
+ISLAND = re.compile(rb'<script type="application/json" id="%s">(.*?)</script>' % CONSOLE_DATA_ID.encode(), re.DOTALL)
 METHODS = ("get", "put", "post", "delete", "patch")
 # A value lands in HTML, in a JSON string inside a <script> and in shell, Python and JS string literals:
 # only characters that mean nothing in any of them are put in; others leave the placeholder in place.
@@ -43,19 +51,40 @@ def sample_values(spec: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+def island(data: Any) -> str:
+    """The console's data as a JSON island (`<` escaped, so nothing in it can end the element)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return f'<script type="application/json" id="{CONSOLE_DATA_ID}">{text}</script>'
+
+
 def served_page(path: Path, app: App) -> bytes:
-    """The page at `path` with the samples' values replaced by this simulator's (`app`)."""
+    """The page at `path` with the samples' values replaced by this simulator's (`app`), and, once it is served
+    at an address that can go into the page, its server named for what it is and the console's only server."""
     auth_id, token, call_uuid = app.world.seed
     ours = {"base_url": app.base_url, "token": token, "auth_id": auth_id, "call_uuid": call_uuid}
     theirs = sample_values(app.spec.actions_doc)
-    pairs = tuple((theirs[k], v) for k, v in ours.items() if theirs.get(k) and v and SAFE.fullmatch(v))
+    replaced = {k: v for k, v in ours.items() if theirs.get(k) and v and SAFE.fullmatch(v)}
+    pairs = tuple((theirs[k], v) for k, v in replaced.items())
+    server = ""
+    if "base_url" in replaced:
+        production = app.spec.actions_doc["servers"][0].get("description")
+        if production:  # "Production environment" beside this simulator's URL would say what it is not
+            pairs += ((production, SERVED_NAME),)
+        values = {"token": token, "auth_id": auth_id, "call_uuid": call_uuid}
+        server = json.dumps({"url": app.base_url, "description": SERVED_NAME, "values": values, "here": True})
     stat = path.stat()
-    return _filled(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, pairs)
+    return _filled(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, pairs, server)
 
 
 @lru_cache(maxsize=2)
-def _filled(path: Path, inode: int, mtime_ns: int, size: int, pairs: tuple[tuple[str, str], ...]) -> bytes:
-    return fill(path.read_bytes(), dict(pairs))
+def _filled(path: Path, inode: int, mtime_ns: int, size: int, pairs: tuple[tuple[str, str], ...], server: str) -> bytes:
+    page = fill(path.read_bytes(), dict(pairs))
+    found = ISLAND.search(page) if server else None
+    if found is None:
+        return page
+    data = json.loads(found.group(1))
+    data["servers"] = [json.loads(server)]
+    return page[: found.start()] + island(data).encode() + page[found.end() :]
 
 
 def fill(page: bytes, replacements: dict[str, str]) -> bytes:

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import islice
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,12 +22,14 @@ import jsonschema_rs
 import orjson
 
 from . import canned, control
+from .cors import Cors
 from .domain import World
 from .faults import Faults
 from .invariants import NO_BODY, Breach, Observer
 from .journal import DEFAULT_SIZE, Journal
 from .problems import (
     CallNotFound,
+    CrossSiteControl,
     FieldError,
     Forbidden,
     Header,
@@ -188,6 +190,19 @@ def response_breaches(op: Operation, status: int, media: str, data: Any, headers
     return found
 
 
+def refuse_other_sites(headers: Mapping[str, str]) -> None:
+    """The control plane has no CORS, but a browser still carries out a cross-site POST that needs no preflight
+    (a form, or fetch with a simple body): any page the reader opens could reset the world. So a request a
+    browser sends for a page of another origin is refused before it does anything."""
+    origin = headers.get("origin")
+    if headers.get("sec-fetch-site") == "cross-site" or (
+        origin is not None and origin.partition("://")[2] != headers.get("host")
+    ):
+        raise CrossSiteControl(
+            f"The control plane only answers requests from its own origin, not from {(origin or 'another site')[:200]}."
+        )
+
+
 class App:
     def __init__(
         self,
@@ -200,6 +215,7 @@ class App:
         webhooks: Webhooks | None = None,
         journal_size: int = DEFAULT_SIZE,
         seed: int | None = None,
+        cors: Sequence[str] = (),
     ) -> None:
         self.spec = spec or Spec()
         self.world = world or World()
@@ -221,6 +237,13 @@ class App:
         self.unexpected_errors = 0
         self.base_url: str | None = None  # where clients reach it, once served: /docs fills its samples with it
         self.trimmer = Trimmer(malloc_trim())
+        # Origins whose pages may call the API from a browser (serve --cors); None, the default, costs one check.
+        self.cors = Cors(cors, self._api_headers()) if cors else None
+
+    def _api_headers(self) -> set[str]:
+        """Every response header the API declares: a page on another origin may read them (CORS)."""
+        ops = [op for op in self.spec.operations.values() if op.source == "actions"]
+        return {name for op in ops for response in op.responses.values() for name in response.headers}
 
     def reset(self) -> None:
         self.world.reset()
@@ -228,7 +251,7 @@ class App:
         self.faults.clear()
         self.journal.clear()
         if self.observer is not None:
-            self.observer.memory.calls.clear()
+            self.observer.forget()
         self.limiter = RateLimiter(self.world.clock)
         self.give_back_memory(reset=True)
 
@@ -241,7 +264,8 @@ class App:
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Answer:
         """headers: lower-case names, a dict made for this request: the journal keeps it, the secret headers
         taken out (a copy would cost every request). Returns (status, [(name, value)], body, fault to carry out)."""
-        op, params = None, dict[str, str]()
+        op, route, params = None, None, dict[str, str]()
+        sent = self.world.clock.now() if self.observer is not None else 0.0  # for the invariants' rate-limit windows
         try:
             try:
                 route, params = self.spec.match(path)
@@ -249,6 +273,10 @@ class App:
                     raise RouteNotFound(f"No route {path[:200]}.")
                 op = route.operations.get(method)
                 if op is None:
+                    if method == "OPTIONS" and self.cors is not None and route.source == "actions":
+                        preflight = self.cors.preflight(headers, route.allow)
+                        if preflight is not None:  # a browser asking first: not an API request, not journaled
+                            return preflight
                     raise MethodNotAllowed(
                         f"{method[:20]} is not allowed on {route.template}; use {route.allow}.",
                         headers=[("Allow", route.allow)],
@@ -256,13 +284,15 @@ class App:
                 if op.source == "actions":
                     reply = self._action(op, params, headers, body)
                 else:
+                    if "origin" in headers or "sec-fetch-site" in headers:  # only browsers send these
+                        refuse_other_sites(headers)
                     reply = self._control(op, params, query, headers, body)
             except Problem as problem:
                 reply = Reply.problem(problem)
             if op is not None and self.self_check and reply.origin != OUTSIDE_CONTRACT:
                 self._check(op, reply)
                 if reply.origin == MODELLED:  # canned examples (Prefer, faults) say nothing of the calls
-                    self._check_invariants(op, method, path, body, reply)
+                    self._check_invariants(op, method, path, headers, body, reply, sent)
         except SelfCheckError as exc:
             if self.raise_server_exceptions:
                 raise
@@ -277,6 +307,8 @@ class App:
         if self.world.outbox:
             self.flush_outbox()
         answer = reply.encode()
+        if self.cors is not None and route is not None and route.source == "actions":
+            answer.headers.extend(self.cors.headers(headers))
         if self.journal.size and (op.source == "actions" if op is not None else not path.startswith("/_sim/")):
             op_id = op.op_id if op is not None else None
             self.journal.record(self.world.clock.now(), method, path, query, op_id, headers, body, reply, answer.body)
@@ -291,6 +323,11 @@ class App:
                 log.error("self-check failed: %s webhook payload: %s", event, messages)
                 if self.raise_server_exceptions:
                     raise SelfCheckError(f"{event} webhook payload breaks the spec: {messages}")
+            if self.observer is not None and (breaches := self.observer.webhook(event, payload)):
+                found = "; ".join(f"invariant {b}" for b in breaches)
+                log.error("self-check failed: %s webhook: %s", event, found)
+                if self.raise_server_exceptions:
+                    raise SelfCheckError(f"{event} webhook: {found}")
             self.webhooks.dispatch(url, event, payload, now)
 
     # -- Call Actions
@@ -360,13 +397,17 @@ class App:
         return reply
 
     # -- self-check: every response must be one the spec declares, keeping the API's invariants
-    def _check_invariants(self, op: Operation, method: str, path: str, body: bytes, reply: Reply) -> None:
+    def _check_invariants(
+        self, op: Operation, method: str, path: str, request: Mapping[str, str], body: bytes, reply: Reply, sent: float
+    ) -> None:
         if self.observer is None:
             return
         data = reply.data if isinstance(reply.data, bytes) else orjson.dumps(reply.data)
         headers = {name.lower(): value for name, value in reply.headers}
         headers["content-type"] = reply.ctype
-        breaches = self.observer.observe(method, path, body, reply.status, headers, data)
+        breaches = self.observer.observe(
+            method, path, body, reply.status, headers, data, authorization=request.get("authorization"), sent=sent
+        )
         if breaches:
             raise SelfCheckError(f"{op.op_id} -> {reply.status}: " + "; ".join(f"invariant {b}" for b in breaches))
 

@@ -177,6 +177,13 @@ class PreferNotAvailable(Problem):
     outside_contract = True
 
 
+class CrossSiteControl(Problem):
+    """A browser page of another origin driving the control plane: refused, outside the control plane's contract."""
+
+    status, code, title = 403, "cross_site_control", "Control plane refused to another origin"
+    outside_contract = True
+
+
 class BadGateway(Problem):
     status, code, title = 502, "bad_gateway", "Bad gateway"
     outside_contract = True

@@ -448,7 +448,7 @@ class Proxy:
             traffic.answer = decoded
         operation, violations = self.verifier.check(
             traffic.number, traffic.method, path, _lower(traffic.headers), traffic.body, answer.status,
-            answer_headers, decoded,
+            answer_headers, decoded, traffic.started,
         )  # fmt: skip
         headers = [(name, value) for name, value in answer.headers if name.lower() not in HOP_BY_HOP]
         if violations:

@@ -122,10 +122,11 @@ class Operation:
 
 
 class Route:
-    __slots__ = ("template", "regex", "operations", "allow")
+    __slots__ = ("template", "regex", "operations", "allow", "source")
 
-    def __init__(self, template: str) -> None:
+    def __init__(self, template: str, source: str) -> None:
         self.template = template
+        self.source = source  # "actions" or "control", as its operations
         pattern = re.sub(r"\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
         self.regex = re.compile(f"^{pattern}$")
         self.operations: dict[str, Operation] = {}
@@ -168,7 +169,7 @@ class Spec:
         top_security = bool(doc.get("security"))
         for template, item in doc.get("paths", {}).items():
             base = f"/paths/{escape(template)}"
-            route = Route(template)
+            route = Route(template, source)
             for method in METHODS:
                 if method not in item:
                     continue

@@ -8,8 +8,9 @@ and whose fault each is:
   simulator's own self-check), an error answer with an undeclared status as a problem+json, a 2xx to a request
   that breaks the spec, and every invariant of invariants.py through an `Observer`, which learns each call's
   state from the traffic it sees (a state it did not see is never a violation).
-Traffic to the simulator's control plane (when a simulator is behind the proxy) only teaches the Observer; paths
-neither spec has pass unchecked. Every schema is the compiled `Spec` the simulator uses: nothing is re-typed here.
+Traffic to the simulator's control plane (when a simulator is behind the proxy) teaches the Observer, which holds
+the call details and webhook deliveries it lists to what the API answered; paths neither spec has pass unchecked.
+Every schema is the compiled `Spec` the simulator uses: nothing is re-typed here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 
 from .http import bearer, read_body, response_breaches
-from .invariants import NO_BODY, RULES, STATE_RULES, Breach, Invariant, Observer
+from .invariants import INVARIANTS, NO_BODY, Breach, Invariant, Observer
 from .problems import Problem
 from .reply import PROBLEM
 from .spec import Operation, Spec
@@ -55,8 +56,7 @@ API_RULES = {
                   "an error with an undeclared status is still an application/problem+json Problem"),
         Invariant("accepts-invalid", f"{SPEC} requestBody schemas and security",
                   "a request that breaks the spec is refused (4xx), never accepted"),
-        *(invariant for invariant, _ in RULES.values()),
-        *STATE_RULES.values(),
+        *INVARIANTS.values(),
     )
 }  # fmt: skip
 PROBLEM_RULES = {  # the problem http.read_body raises -> (the client's rule it breaks, what was expected)
@@ -120,10 +120,11 @@ class Verifier:
 
     def check(
         self, number: int, method: str, path: str, headers: Mapping[str, str], body: bytes, status: int,
-        answer_headers: Mapping[str, str], answer: bytes | None,
+        answer_headers: Mapping[str, str], answer: bytes | None, sent: float | None = None,
     ) -> tuple[str | None, list[Violation]]:  # fmt: skip
         """(the operationId, or None when the exchange is no operation of the spec; the rules it broke). Header
-        names are lower case; `answer` is the decoded body (None: it could not be decoded, so it is not checked)."""
+        names are lower case; `answer` is the decoded body (None: it could not be decoded, so it is not checked);
+        `sent` is when the request went upstream (wall-clock seconds; default: now)."""
         route, params = self.spec.match(path)
         if route is None:
             return None, []
@@ -139,14 +140,17 @@ class Verifier:
                 return None, []
             refused = Breach("request-method", f"one of {route.allow}", method[:20])
             return None, violations(CLIENT, f"{method[:20]} {route.template}", [refused])  # no operation to count
-        if op.source != "actions":  # the simulator's control plane: learn from it, check nothing
-            data = self._json(answer_headers, answer)[0]
-            self.observer.observe_operation(op, params, body, status, answer_headers, None if data is NO_BODY else data)
-            return None, []
+        if op.source != "actions":  # the simulator's control plane: it teaches the state, and what its call
+            data = self._json(answer_headers, answer)[0]  # details and webhooks say is held to the API's answers
+            breaches = self.observer.observe_operation(op, params, body, status, answer_headers,
+                                                       None if data is NO_BODY else data)  # fmt: skip
+            return None, violations(API, op.op_id, breaches)
         found = violations(CLIENT, op.op_id, self._request(op, params, headers, body))
         breaches, data = self._answer(op, status, answer_headers, answer, bool(found))
         data = None if data is NO_BODY else data
-        breaches += self.observer.observe_operation(op, params, body, status, answer_headers, data)
+        breaches += self.observer.observe_operation(
+            op, params, body, status, answer_headers, data, authorization=headers.get("authorization"), sent=sent
+        )
         return op.op_id, found + violations(API, op.op_id, breaches)
 
     def _request(
