@@ -9,9 +9,9 @@ in each language are visible, and that the samples shown by a served simulator's
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -411,15 +411,21 @@ def test_console_on_the_served_docs_sends_each_operation_to_the_simulator(docs_p
         assert errors == []
 
 
+def listening_port(found: dict) -> int:
+    """The port a served simulator listens on, from the line its log has when it prints clients another URL."""
+    deadline = time.monotonic() + 10
+    while not (said := re.search(r"listening on 127\.0\.0\.1:(\d+);", Path(found["log"]).read_text())):
+        assert time.monotonic() < deadline, "the simulator did not say where it listens"
+        time.sleep(0.05)
+    return int(said[1])
+
+
 @pytest.mark.browser
 def test_console_on_the_served_docs_sends_beside_the_page_whatever_address_the_simulator_prints(docs_page):
     """A reader may reach the simulator by another name than the URL it prints (localhost for 127.0.0.1, a published
     container port): the console sends to the simulator that served the page, same origin, no CORS needed."""
-    with socket.socket() as probe:  # a free port, so the page can be opened where the simulator really listens
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with served("--port", str(port), "--public-url", "http://sim.invalid:4010"), open_browser() as browser:
-        here = f"http://127.0.0.1:{port}"
+    with served("--public-url", "http://sim.invalid:4010") as found, open_browser() as browser:
+        here = f"http://127.0.0.1:{listening_port(found)}"  # where it really listens (port 0: no other test's)
         assert open_console(browser, f"{here}/docs", "sendDtmf")["server_url"] == here
         assert status_of(send_from_console(browser, "sendDtmf")) == 202
 
