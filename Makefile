@@ -25,11 +25,14 @@ NODE_STAMP := node_modules/.installed.stamp
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-# generated/ is installed editable: regenerating it needs no reinstall.
-$(VENV_STAMP): requirements.lock pyproject.toml
+# generated/ and contract_tests/ are installed editable: regenerating the client or editing the suite needs no
+# reinstall, and the suite's command, tryvox-contract, is in .venv/bin.
+CONTRACT_DIR := contract_tests
+$(VENV_STAMP): requirements.lock pyproject.toml $(CONTRACT_DIR)/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e $(CLIENT_DIR)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . -e $(CLIENT_DIR) \
+	  -e $(CONTRACT_DIR)
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

@@ -1,6 +1,7 @@
-# Contract suite: schemathesis (schemathesis.toml) + behaviour tests (contract_tests/) against the
-# simulator (default) or a deployment (BASE_URL=… with TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID).
-# Each run checks the target first and writes reports/coverage.{json,md} and reports/contract.html.
+# Contract suite: the package tryvox-contract (contract_tests/, its command `tryvox-contract`): schemathesis
+# (schemathesis.toml) + behaviour tests against the simulator (default) or a deployment (BASE_URL=… with
+# TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID). Each run checks the target first and writes reports/coverage.{json,md}
+# and reports/contract.html. `make contract` is a thin call of the command: its variables become its flags.
 .PHONY: contract contract-test contract-sim contract-pytest drift
 
 # The drift proofs: each starts simulators, proxies and suite runs of its own (free ports, tmp_path), so pytest-xdist
@@ -9,8 +10,13 @@
 DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_drift.py
 TEST_CHECKS += contract-sim drift
 
-contract: $(VENV_STAMP) ## Run the contract suite and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…)
-	@$(if $(BASE_URL),TVX_BASE_URL='$(BASE_URL)') $(PY) -m contract_tests.runner
+# MIN_COVERAGE, TVX_RATE_LIMIT and the other TVX_* variables reach the command through the environment.
+CONTRACT_FLAGS = $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(MAX_EXAMPLES),--max-examples '$(MAX_EXAMPLES)') $(if $(PHASES),--phases '$(PHASES)') \
+	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)')
+
+contract: $(VENV_STAMP) ## Run the contract suite (tryvox-contract) and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…)
+	@$(BIN)/tryvox-contract $(CONTRACT_FLAGS)
 
 contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (pytest contract_tests)
 	$(PY) -m pytest -q -p no:cacheprovider contract_tests
@@ -19,6 +25,6 @@ drift: $(VENV_STAMP) ## Prove the suite fails on a drifting API; preflight, pace
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) $(DRIFT_TESTS)
 
 contract-sim: $(VENV_STAMP) ## The contract suite against the simulator with a fixed seed (SEED=…; for make test)
-	$(CLEAN_ENV) SEED=$${SEED:-20261126} $(PY) -m contract_tests.runner
+	$(CLEAN_ENV) $(BIN)/tryvox-contract --seed "$${SEED:-20261126}" $(if $(MAX_EXAMPLES),--max-examples '$(MAX_EXAMPLES)')
 
 contract-test: contract-sim drift ## The two above: contract-sim and drift (make -j contract-test runs them at once)

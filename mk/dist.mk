@@ -1,15 +1,17 @@
-# Distributions and the container image: tryvox-sim (the root pyproject.toml, hatchling) and
-# tryvox-call-actions-client (generated/, pdm-backend), built with the pinned backends of .venv.
+# Distributions and the container images: tryvox-sim (the root pyproject.toml, hatchling),
+# tryvox-call-actions-client (generated/, pdm-backend) and tryvox-contract (contract_tests/, hatchling), built with the
+# pinned backends of .venv.
 .PHONY: dist dist-test image image-test
 TEST_CHECKS += dist-test
 
 DIST_DIR := dist
 
 # The simulator's wheel carries the rendered docs page (hatch_build.py), so its /docs works where it is installed.
-dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs page) and of the generated client, and the TypeScript SDK's npm tarball, into dist/
+dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs page), the generated client and tryvox-contract, and the TypeScript SDK's npm tarball, into dist/
 	rm -rf $(DIST_DIR)
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) .
 	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) $(CLIENT_DIR)
+	$(PY) -m build --no-isolation --quiet --outdir $(DIST_DIR) $(CONTRACT_DIR)
 	$(BIN)/twine check --strict $(DIST_DIR)/*
 	$(MAKE) --no-print-directory ts-dist
 

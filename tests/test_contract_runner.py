@@ -1,5 +1,5 @@
 """The contract runner's guard rails (clear refusals, live-key safety, what a deployment skips) and, against a
-simulator behind contract_tests/fault_proxy.py, its preflight (unreachable, token refused), its polite pace and
+simulator behind tryvox_contract/fault_proxy.py, its preflight (unreachable, token refused), its polite pace and
 429 retries, and what it reports when the API drifts: the gate, the HTML page, the CI job summary."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 import httpx
+from tryvox_contract import target as target_module
+from tryvox_contract.fault_proxy import Exchange, FaultProxy
+from tryvox_contract.runner import read_junit
+from tryvox_contract.target import TargetError, from_environment, identify, start_simulator
 
-from contract_tests import target as target_module
-from contract_tests.fault_proxy import Exchange, FaultProxy
-from contract_tests.runner import read_junit
-from contract_tests.target import TargetError, from_environment, identify, start_simulator
 from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
 from tryvox_sim.problems import RateLimited, Unauthorized
 from tryvox_sim.reply import Reply
@@ -35,15 +35,20 @@ COMPLETE = {
 }
 
 
-RUN_INPUTS = ("MIN_COVERAGE", "PHASES", "MAX_EXAMPLES", "SEED", "PYTEST_ADDOPTS", "GITHUB_STEP_SUMMARY", "REPORT_DIR")
+RUN_INPUTS = ("MIN_COVERAGE", "PYTEST_ADDOPTS", "GITHUB_STEP_SUMMARY")
+# The run's shape is given as flags of `tryvox-contract` (make contract turns its variables into them).
+FLAGS = {"SEED": "--seed", "PHASES": "--phases", "MAX_EXAMPLES": "--max-examples", "REPORT_DIR": "--report-dir"}
 
 
 def run_runner(timeout: float = 60, **env) -> subprocess.CompletedProcess:
+    """`python -m tryvox_contract` (the command) with SEED, PHASES, MAX_EXAMPLES and REPORT_DIR as its flags and the
+    rest as its environment."""
     # Each test names its own REPORT_DIR: the runner empties it, and reports/ is `make contract`'s, maybe running now.
     assert "REPORT_DIR" in env, "run_runner needs a REPORT_DIR of the test's own"
+    flags = [word for name, flag in FLAGS.items() if name in env for word in (flag, env.pop(name))]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TVX_") and k not in RUN_INPUTS}
     return subprocess.run(
-        [sys.executable, "-m", "contract_tests.runner"],
+        [sys.executable, "-m", "tryvox_contract", *flags],
         cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 
@@ -64,7 +69,7 @@ def test_a_live_key_is_refused_without_opt_in(tmp_path):
 
 def test_bad_seed_is_refused(tmp_path):
     result = run_runner(**COMPLETE, SEED="abc", REPORT_DIR=str(tmp_path))
-    assert result.returncode == 2 and "whole numbers" in result.stderr
+    assert result.returncode == 2 and "argument --seed: a whole number of at least 0, not 'abc'" in result.stderr
 
 
 def test_a_live_key_is_accepted_with_opt_in():
@@ -172,7 +177,7 @@ def test_junit_counts_and_skip_reasons(tmp_path):
     counts = read_junit(report)
     assert (counts["tests"], counts["failures"], counts["skipped"]) == (3, 1, 1)
     assert counts["skip_reasons"] == ["needs the control plane"]
-    assert counts["failed_tests"] == ["m::b"]
+    assert counts["failed_tests"] == ["m.py::b"]
 
 
 # -- against a simulator behind the fault-injecting proxy
@@ -287,7 +292,11 @@ def test_a_drifting_api_fails_with_the_gate_an_html_page_and_the_job_summary(sim
     assert "every dimension must reach 100% (simulator)" in out
     assert "not reached: statuses: transferCall 413" in out and "not reached: links:" in out
     summary = step_summary.read_text()
-    assert summary.startswith("earlier steps\n## Contract coverage (simulator)")
+    assert summary.startswith("earlier steps\n## Contract suite: FAILED\n"), summary[:500]
+    assert "Failed: schemathesis; behaviour tests; coverage of statuses" in summary
+    assert "| ST103 Undocumented status code | " in summary and "POST /v1/voice/accounts/{auth_id}/calls/" in summary
+    assert "- `test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed[1234*#]`" in summary
+    assert "\n## Contract coverage (simulator)" in summary
     assert "| Documented statuses answered |" in summary and "Gate: FAILED" in summary
     report = json.loads((tmp_path / "coverage.json").read_text())
     assert report["passed"] is False and report["dimensions"]["statuses"]["percent"] < 100

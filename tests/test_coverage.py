@@ -1,4 +1,4 @@
-"""contract_tests/coverage.py, html_report.py, polite.py and preflight.py: what a contract run reached, the
+"""tryvox_contract/coverage.py, html_report.py, polite.py and preflight.py: what a contract run reached, the
 page a person opens after a failure, the pace and the 429 retries, the one-request check of the target."""
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from contract_tests import coverage, html_report, journal, polite
-from contract_tests.coverage import JunitCase, measure
-from contract_tests.fault_proxy import FaultProxy
-from contract_tests.preflight import PreflightFailed, preflight
-from contract_tests.target import Target, start_simulator
+from tryvox_contract import HERE as SUITE
+from tryvox_contract import coverage, html_report, journal, polite
+from tryvox_contract.coverage import JunitCase, measure
+from tryvox_contract.fault_proxy import FaultProxy
+from tryvox_contract.preflight import PreflightFailed, preflight
+from tryvox_contract.target import Target, start_simulator
+
 from tryvox_sim.invariants import RULES, STATE_RULES
 from tryvox_sim.testing import shared_spec
 
@@ -170,9 +172,9 @@ def test_notes_passed_failed_skipped_and_untestable():
 def test_junit_cases_keep_the_test_id_and_outcome(tmp_path):
     report = tmp_path / "junit.xml"
     report.write_text(
-        '<testsuites><testsuite><testcase classname="contract_tests.test_a" name="test_x[1]"/>'
-        '<testcase classname="contract_tests.test_a" name="test_y"><failure message="m">trace</failure></testcase>'
-        '<testcase classname="contract_tests.test_a" name="test_z"><skipped message="why"/></testcase>'
+        '<testsuites><testsuite><testcase classname="tryvox_contract.test_a" name="test_x[1]"/>'
+        '<testcase classname="tryvox_contract.test_a" name="test_y"><failure message="m">trace</failure></testcase>'
+        '<testcase classname="tryvox_contract.test_a" name="test_z"><skipped message="why"/></testcase>'
         "</testsuite></testsuites>"
     )
     cases = coverage.read_junit_cases(report)
@@ -258,7 +260,7 @@ def test_every_row_names_tests_that_exist_or_says_why_not():
         assert bool(note.get("tests")) != bool(note.get("untestable")), note
         for test in note.get("tests", []):
             file, name = test.split("::")
-            assert f"def {name}(" in (ROOT / "contract_tests" / file).read_text(), test
+            assert f"def {name}(" in (SUITE / file).read_text(), test
         for test in note.get("unit", []):
             file, name = test.split("::")
             assert f"def {name}(" in unit[file], test
@@ -267,7 +269,8 @@ def test_every_row_names_tests_that_exist_or_says_why_not():
 def test_the_readme_table_is_generated_from_the_data():
     readme = (ROOT / "README.md").read_text()
     assert coverage.TABLE_START in readme, "README.md lost its Note-to-test table markers"
-    assert coverage.readme_with_table(readme, CONFIG) == readme, "run: python -m contract_tests.coverage --readme"
+    rewrite = "run: python -m tryvox_contract.coverage --readme README.md"
+    assert coverage.readme_with_table(readme, CONFIG) == readme, rewrite
 
 
 # -- the HTML page of a failed run
@@ -282,7 +285,7 @@ def test_the_html_report_shows_each_failure_with_its_curl_line_and_response(tmp_
     (tmp_path / "schemathesis.har").write_text(json.dumps(har))
     (tmp_path / "schemathesis.json").write_text(json.dumps({"seed": 7, "test_cases": {"generated": 3}}))
     (tmp_path / "behaviour-junit.xml").write_text(
-        '<testsuite><testcase classname="contract_tests.test_b" name="test_c"><failure message="assert 1 == 2">'
+        '<testsuite><testcase classname="tryvox_contract.test_b" name="test_c"><failure message="assert 1 == 2">'
         "long trace</failure></testcase></testsuite>"
     )
     lines = [

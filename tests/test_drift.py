@@ -1,6 +1,6 @@
 """The contract suite must fail, naming the problem, when the API drifts from the spec.
 
-Each case puts a fault-injecting proxy (contract_tests/fault_proxy.py) in front of a real
+Each case puts a fault-injecting proxy (tryvox_contract/fault_proxy.py) in front of a real
 simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
 behaviour tests) against the proxy with a fixed seed and few examples. The behaviour tests for the invariants
 across requests are called in this process with the suite's own clients (run_in_process): no pytest to start.
@@ -21,12 +21,15 @@ import pytest
 from tryvox_call_actions_client import AuthenticatedClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from contract_tests import checks
-from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
-from contract_tests.target import ROOT, Target, start_simulator
+from tryvox_contract import HERE as SUITE
+from tryvox_contract import SCHEMATHESIS_CONFIG, SPEC, checks
+from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
+from tryvox_contract.target import Target, start_simulator
+
 from tryvox_sim.control_client import ControlClient
 from tryvox_sim.invariants import INVARIANTS
 
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # No example database: runs at once (pytest-xdist) must not replay each other's failing cases.
 NO_DATABASE = ("--generation-database", "none")
@@ -48,7 +51,7 @@ def run_schemathesis(simulator, proxy_url: str, operation: str, tmp_path: Path, 
     report = tmp_path / "run.json"
     included = [arg for op in operation.split(",") for arg in ("--include-operation-id", op)]
     command = [
-        str(BIN / "schemathesis"), "run", str(ROOT / "openapi" / "call-actions.yaml"),
+        str(BIN / "schemathesis"), "--config-file", str(SCHEMATHESIS_CONFIG), "run", str(SPEC),
         *included, "--phases", phases, "--seed", "7", "--max-examples", "5", *NO_DATABASE,
         "--report", "json", "--report-json-path", str(report), "--no-shrink",
     ]  # fmt: skip
@@ -65,7 +68,7 @@ def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
     """One behaviour test, called here with the suite's own clients (whose hook checks every answer against the
     invariants) and a fresh observer: the failure a pytest run would report, without starting one."""
     file, name = test_id.split("::")
-    test = getattr(importlib.import_module("contract_tests." + file.removesuffix(".py")), name)
+    test = getattr(importlib.import_module("tryvox_contract." + file.removesuffix(".py")), name)
     checks.observer.cache_clear()
     target = Target(env={**simulator.env, "TVX_BASE_URL": proxy_url, "TVX_CONTROL_URL": proxy_url})
     auth_id = target.env["TVX_AUTH_ID"]
@@ -87,7 +90,7 @@ def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
 
 def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"contract_tests/{test_id}"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SUITE / test_id)],
         cwd=ROOT, env=suite_env(simulator, proxy_url), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1, f"behaviour test passed against a drifting API:\n{result.stdout[-2000:]}"
@@ -176,7 +179,7 @@ def test_schemathesis_passes_through_an_honest_proxy(simulator, tmp_path):
     """The proxy itself bends nothing: the same small run passes when no fault is injected."""
     with FaultProxy(simulator.base_url) as url:
         result = subprocess.run(
-            [str(BIN / "schemathesis"), "run", str(ROOT / "openapi" / "call-actions.yaml"),
+            [str(BIN / "schemathesis"), "--config-file", str(SCHEMATHESIS_CONFIG), "run", str(SPEC),
              "--include-operation-id", "sendDtmf", "--phases", "examples,coverage", "--seed", "7",
              "--max-examples", "5", *NO_DATABASE],
             cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
@@ -244,13 +247,13 @@ def test_behaviour_tests_pass_through_an_honest_proxy(simulator):
     with FaultProxy(simulator.base_url) as url:
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-             "contract_tests/test_behaviour_recording.py", "contract_tests/test_behaviour_dtmf.py"],
+             str(SUITE / "test_behaviour_recording.py"), str(SUITE / "test_behaviour_dtmf.py")],
             cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-# -- each invariant of tryvox_sim/invariants.py: a fault of contract_tests/fault_proxy.py breaks it, and the
+# -- each invariant of tryvox_sim/invariants.py: a fault of tryvox_contract/fault_proxy.py breaks it, and the
 #    suite fails naming it (schemathesis as check `tvx_<name>`, the behaviour tests as `Invariant <name>:`)
 
 RECORDING_URL = "test_behaviour_recording.py::test_the_url_has_the_format_extension"

@@ -1,6 +1,6 @@
 """`tryvox-sim proxy`: the verifier's rules on single exchanges, the proxy in front of a served simulator (answers
 relayed unchanged, violations named and blamed on the right party, upstream failures told apart from the API),
-every fault of contract_tests/fault_proxy.py reported under its rule, tokens kept out of everything it writes,
+every fault of tryvox_contract/fault_proxy.py reported under its rule, tokens kept out of everything it writes,
 bounded memory, and the command's reports and exit codes."""
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import orjson
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from contract_tests.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
+from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
+
 from tryvox_sim.control_client import ControlClient
 from tryvox_sim.invariants import INVARIANTS
 from tryvox_sim.problems import (
@@ -420,7 +421,7 @@ def test_a_failing_upstream_is_a_502_of_the_proxy_never_an_answer_of_the_api(ans
     assert f"request #1 (POST {ACTIONS}/dtmf) got no answer from the API" in out.getvalue()
 
 
-# -- every fault of contract_tests/fault_proxy.py, reported under its rule ---------------------------------
+# -- every fault of tryvox_contract/fault_proxy.py, reported under its rule ---------------------------------
 
 
 def drive(url: str, env: dict) -> None:

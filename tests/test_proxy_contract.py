@@ -1,4 +1,4 @@
-"""The whole contract suite (`python -m contract_tests.runner`) through `tryvox-sim proxy` in front of a simulator.
+"""The whole contract suite (`python -m tryvox_contract`) through `tryvox-sim proxy` in front of a simulator.
 
 The suite passes through the proxy, and the proxy sees no violation by the API in any of its exchanges. The
 client violations it reports are the suite's own negative cases (schemathesis' invalid bodies, missing tokens,
@@ -28,11 +28,11 @@ def test_the_contract_suite_through_the_proxy_breaks_no_rule_of_the_api(tmp_path
             found["TVX_BASE_URL"], "--report", str(tmp_path / "proxy"), "--fail-on-violation", "api"
         )
         target = {name: found[name] for name in ("TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID")}
-        env = {**os.environ, **target, "TVX_BASE_URL": url, "SEED": SEED, "REPORT_DIR": str(tmp_path / "suite")}
+        env = {**os.environ, **target, "TVX_BASE_URL": url}
         env.pop("TVX_CONTROL_URL", None)  # the runner finds the control plane through the proxy
         suite = subprocess.run(
-            [sys.executable, "-m", "contract_tests.runner"], cwd=ROOT, env=env, capture_output=True, text=True,
-            timeout=900,
+            [sys.executable, "-m", "tryvox_contract", "--seed", SEED, "--report-dir", str(tmp_path / "suite")],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         stop_server(proxy)
     finally:

@@ -15,8 +15,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from contract_tests import journal
-from contract_tests.coverage import Coverage, JunitCase, read_junit_cases
+from tryvox_contract import journal
+from tryvox_contract.coverage import Coverage, JunitCase, read_junit_cases
 
 CASE_HEADER = "x-schemathesis-testcaseid"
 EXCHANGES_SHOWN = 3  # a failed behaviour test's last requests

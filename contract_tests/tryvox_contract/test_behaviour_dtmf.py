@@ -2,7 +2,7 @@
 
 import pytest
 
-from contract_tests.actions import dtmf, events_of, expect, when
+from tryvox_contract.actions import dtmf, events_of, expect, when
 
 
 @pytest.mark.parametrize("digits", ["0123456789", "*", "#", "1234*#"])

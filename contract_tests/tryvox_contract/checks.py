@@ -1,12 +1,12 @@
 """The API's cross-field invariants (tryvox_sim/invariants.py) as schemathesis checks, one per invariant.
 
-Registered when schemathesis loads contract_tests.hooks (make contract) or contract_tests.conftest
+Registered when schemathesis loads tryvox_contract.hooks (tryvox-contract) or tryvox_contract.conftest
 (pytest contract_tests), so they run on every response of every phase and fail under their own names
 (`tvx_problem_status`, `tvx_stop_after_stop`, `tvx_fresh_action_id`, ...). The state rules follow each call,
 and the run-wide rules the ids and rate-limit windows, across the run (each request's send time is its answer's
 time less its elapsed time).
-The behaviour tests run the same invariants through their client (contract_tests/conftest.py), whose hook
-also writes each exchange to the run's journal (contract_tests/journal.py). Each process journals, when it
+The behaviour tests run the same invariants through their client (conftest.py), whose hook
+also writes each exchange to the run's journal (journal.py). Each process journals, when it
 ends, how many answers each invariant was checked on and broken by (the coverage report adds them up).
 """
 
@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 import schemathesis
 
-from contract_tests import journal
-from contract_tests.polite import PoliteTransport
+from tryvox_contract import journal
+from tryvox_contract.polite import PoliteTransport
 from tryvox_sim.invariants import INVARIANTS, Observer
 
 PREFIX = "tvx_"
@@ -99,9 +99,10 @@ def check_invariants(response: httpx.Response) -> None:
 
 
 def current_test() -> str:
-    """The running test as `file::name[params]` (pytest sets PYTEST_CURRENT_TEST), or '' outside a test."""
-    running = os.environ.get("PYTEST_CURRENT_TEST", "")
-    return running.rsplit(" (", 1)[0].removeprefix("contract_tests/")
+    """The running test as `file::name[params]` (pytest sets PYTEST_CURRENT_TEST), or '' outside a test; the file's
+    folder left out, as it depends on where pytest was started (the runner's rootdir is the package itself)."""
+    path, sep, name = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0].partition("::")
+    return path.rsplit("/", 1)[-1] + sep + name
 
 
 HOOKS = {"response": [check_invariants]}
@@ -109,5 +110,5 @@ HOOKS = {"response": [check_invariants]}
 
 def client_args(retry: bool = True) -> dict:
     """httpx arguments for the behaviour tests' clients: the invariant checks and journal, the pace of
-    TVX_RATE_LIMIT and, with `retry`, a 429 waited out (contract_tests/polite.py)."""
+    TVX_RATE_LIMIT and, with `retry`, a 429 waited out (polite.py)."""
     return {"event_hooks": HOOKS, "transport": PoliteTransport(retry=retry)}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from tryvox_call_actions_client.types import UNSET
 
-from contract_tests.actions import events_of, expect, parse_time, record, stop
+from tryvox_contract.actions import events_of, expect, parse_time, record, stop
 
 URL = re.compile(r"^https://[^\s]+/(?P<uuid>[0-9a-f-]{36})\.(?P<ext>mp3|wav)$")
 

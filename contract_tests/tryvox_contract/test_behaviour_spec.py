@@ -2,7 +2,7 @@
 on purpose.
 
 The operations, their statuses, request examples, links and constraints are read from the spec
-(contract_tests/coverage.py); how to make an operation answer a status is one recipe per status here, and a
+(coverage.py); how to make an operation answer a status is one recipe per status here, and a
 status the spec gains without a recipe fails (so does a constraint `breaking` has no value for). The coverage
 gate needs each reached: schemathesis reaches most by chance, these reach them every run.
 On a deployment, a transfer is sent only to TVX_SAFE_TRANSFER_TO, and never one that would be accepted: it
@@ -18,10 +18,10 @@ import uuid
 import httpx
 import pytest
 
-from contract_tests import journal
-from contract_tests.checks import client_args, current_test
-from contract_tests.conftest import NEEDS_CONTROL_PLANE
-from contract_tests.coverage import Constraint, documented_statuses, request_constraints, spec_links
+from tryvox_contract import journal
+from tryvox_contract.checks import client_args, current_test
+from tryvox_contract.conftest import NEEDS_CONTROL_PLANE
+from tryvox_contract.coverage import Constraint, documented_statuses, request_constraints, spec_links
 from tryvox_sim.spec import Operation, Spec
 
 SPEC = Spec()

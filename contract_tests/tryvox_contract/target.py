@@ -1,6 +1,6 @@
 """The API under test: a simulator started here, or a deployment named by the environment.
 
-Both the runner (`make contract`) and `pytest contract_tests` use this module, so they agree on
+Both the runner (`tryvox-contract`, `make contract`) and `pytest contract_tests` use this module, so they agree on
 what the target is. The target is described by environment variables, the same ones
 `tryvox-sim serve` prints: TVX_BASE_URL, TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID, plus
 TVX_CONTROL_URL when the simulator's control plane (`/_sim/...`) is reachable.
@@ -17,7 +17,6 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ import httpx
 from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import start_server, stop_server
 
-ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")
 LIVE_TOKEN_PREFIX = "tvx_sk_live_"
 START_TIMEOUT_S = 30.0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from contract_tests.actions import HOLD_MUSIC, dtmf, every_action, expect, play, record, speak, stop
+from tryvox_contract.actions import HOLD_MUSIC, dtmf, every_action, expect, play, record, speak, stop
 
 
 @pytest.mark.parametrize("status", ["ringing", "completed"])

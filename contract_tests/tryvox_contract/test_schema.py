@@ -4,7 +4,7 @@ schemathesis.toml. `make contract` runs the schemathesis CLI instead (richer rep
 import pytest
 import schemathesis
 
-from contract_tests.conftest import transfers_allowed
+from tryvox_contract.conftest import transfers_allowed
 
 schema = schemathesis.pytest.from_fixture("contract_schema")
 NO_TRANSFER = "transferCall left out: a deployment would dial a real number (set TVX_SAFE_TRANSFER_TO)"

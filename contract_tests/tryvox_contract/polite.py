@@ -2,7 +2,7 @@
 
 Schemathesis 4.32.5's `--rate-limit` takes either a pace (`10/s`) or `auto` (retry a 429 after its
 Retry-After), not both, so the runner asks it for `auto` and the pace comes from here: its `before_call`
-hook (contract_tests/hooks.py) and the behaviour tests' transport call `pace()`. The behaviour tests'
+hook (hooks.py) and the behaviour tests' transport call `pace()`. The behaviour tests'
 clients retry a 429 the same way schemathesis does (at most 3 times, each wait at most 60 s), and each retry
 is written to the run's journal, so the summary can count them.
 """
@@ -16,7 +16,7 @@ from functools import cache
 
 import httpx
 
-from contract_tests import journal
+from tryvox_contract import journal
 
 RATE_ENV = "TVX_RATE_LIMIT"
 MAX_RETRIES = 3  # as schemathesis' `--rate-limit auto`
@@ -27,12 +27,13 @@ def parse_rate(text: str) -> float | None:
     """TVX_RATE_LIMIT as requests per second (None: no cap); ValueError names what is wrong."""
     if not text.strip():
         return None
+    wrong = f"{RATE_ENV} (--rate-limit) must be"
     try:
         rate = float(text)
     except ValueError:
-        raise ValueError(f"{RATE_ENV} must be a number of requests per second, not {text!r}") from None
+        raise ValueError(f"{wrong} a number of requests per second, not {text!r}") from None
     if not 0 < rate <= 10_000:
-        raise ValueError(f"{RATE_ENV} must be above 0 and at most 10000 requests per second, not {text!r}")
+        raise ValueError(f"{wrong} above 0 and at most 10000 requests per second, not {text!r}")
     return rate
 
 

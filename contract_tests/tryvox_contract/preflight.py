@@ -14,7 +14,7 @@ in that order, so its answer proves each in turn:
     200                                      -> ready, but a recording was running and is now stopped (the
                                                 suite's own fixture stops recordings before every test too)
 
-A 429 is waited out like any other (contract_tests/polite.py); still limited after that, the run stops.
+A 429 is waited out like any other (polite.py); still limited after that, the run stops.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import uuid
 
 import httpx
 
-from contract_tests import journal
-from contract_tests.polite import PoliteTransport
-from contract_tests.target import Target
+from tryvox_contract import journal
+from tryvox_contract.polite import PoliteTransport
+from tryvox_contract.target import Target
 
 TIMEOUT_S = 5.0
 

@@ -5,8 +5,8 @@ import uuid
 
 from tryvox_call_actions_client import AuthenticatedClient
 
-from contract_tests.actions import dtmf, expect, play, record, speak, stop
-from contract_tests.checks import client_args
+from tryvox_contract.actions import dtmf, expect, play, record, speak, stop
+from tryvox_contract.checks import client_args
 
 
 def test_every_action_answers_an_id_of_its_own(api, auth_id, call_uuid):

@@ -1,5 +1,5 @@
 """Fixtures of the contract suite: the target (simulator or deployment), the generated client and
-the simulator's control plane. See contract_tests/target.py for how the target is chosen."""
+the simulator's control plane. See target.py for how the target is chosen."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from tryvox_call_actions_client import AuthenticatedClient
 
-from contract_tests.actions import stop
-from contract_tests.checks import client_args
-from contract_tests.target import ROOT, Target, TargetError, identify, open_target
+from tryvox_contract import SCHEMATHESIS_CONFIG, SPEC
+from tryvox_contract.actions import stop
+from tryvox_contract.checks import client_args
+from tryvox_contract.target import Target, TargetError, identify, open_target
 from tryvox_sim.control_client import ControlClient
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
@@ -40,8 +41,8 @@ def target():
 @pytest.fixture(scope="session")
 def contract_schema(target: Target):
     """The spec with schemathesis.toml's configuration, for test_schema.py."""
-    config = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
-    return schemathesis.openapi.from_path(ROOT / "openapi" / "call-actions.yaml", config=config)
+    config = SchemathesisConfig.from_path(SCHEMATHESIS_CONFIG)
+    return schemathesis.openapi.from_path(SPEC, config=config)
 
 
 def transfers_allowed(target: Target) -> bool:

@@ -7,8 +7,8 @@ import httpx
 import pytest
 from tryvox_call_actions_client import AuthenticatedClient
 
-from contract_tests.actions import expect, play
-from contract_tests.checks import client_args
+from tryvox_contract.actions import expect, play
+from tryvox_contract.checks import client_args
 from tryvox_sim.domain import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's second seeded account
 
 

@@ -1,7 +1,7 @@
 """The run's traffic journal: one JSON line per answer the suite got, for the coverage report.
 
-`make contract` sets TVX_TRAFFIC_LOG to `reports/traffic.jsonl`; schemathesis' hooks (contract_tests/hooks.py)
-and the behaviour tests' httpx hook (contract_tests/checks.py) append to it, each line saying who sent the
+`make contract` sets TVX_TRAFFIC_LOG to `reports/traffic.jsonl`; schemathesis' hooks (hooks.py)
+and the behaviour tests' httpx hook (checks.py) append to it, each line saying who sent the
 request (a schemathesis phase, or the behaviour test's id), the operation's method and path, the request body
 and the status. Unset (plain `pytest contract_tests`), nothing is written.
 """

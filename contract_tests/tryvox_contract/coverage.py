@@ -10,11 +10,11 @@ Five dimensions, each a list of items reached or not, one figure each and a tota
   enum, format, required, unknown field; body fields and path parameters), broken by a request the API refused;
 - invariants: each invariant of tryvox_sim/invariants.py, on how many answers it was checked and broken.
 
-Read from the run's journal (contract_tests/journal.py), the behaviour tests' JUnit XML, the spec and
+Read from the run's journal (journal.py), the behaviour tests' JUnit XML, the spec and
 coverage.toml. Against the simulator every dimension must be at 100%; against a deployment at the
 `min-coverage` of coverage.toml; MIN_COVERAGE=… sets it for any target.
 
-    python -m contract_tests.coverage --readme    # rewrite README.md's Note-to-test table from coverage.toml
+    python -m tryvox_contract.coverage --readme README.md   # rewrite a README's Note-to-test table from coverage.toml
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ from urllib.parse import unquote
 
 import jsonschema_rs
 
-from contract_tests import journal
+from tryvox_contract import journal
 from tryvox_sim.invariants import INVARIANTS
 from tryvox_sim.spec import Operation, Spec
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = Path(__file__).with_name("coverage.toml")
-README = ROOT / "README.md"
-TABLE_START, TABLE_END = "<!-- notes-table: generated from contract_tests/coverage.toml -->", "<!-- notes-table end -->"
+TABLE_START = "<!-- notes-table: generated from contract_tests/tryvox_contract/coverage.toml -->"
+TABLE_END = "<!-- notes-table end -->"
 SENDERS = ("preflight", "examples", "coverage", "fuzzing", "stateful")  # who sent a request, besides tests
 KEYWORDS = ("minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern",
             "enum", "format")  # fmt: skip
@@ -410,9 +409,13 @@ def measure(
 def required_percent(min_coverage: str, config: dict[str, Any], *, simulator: bool) -> float:
     """MIN_COVERAGE when set, else 100 against the simulator and coverage.toml's min-coverage against a deployment."""
     text = min_coverage.strip()
-    value = float(text) if text else 100.0 if simulator else float(config.get("min-coverage", 0))
+    wrong = f"MIN_COVERAGE (--min-coverage) must be a percentage from 0 to 100, not {text!r}"
+    try:
+        value = float(text) if text else 100.0 if simulator else float(config.get("min-coverage", 0))
+    except ValueError:
+        raise ValueError(wrong) from None
     if not 0 <= value <= 100:
-        raise ValueError(f"MIN_COVERAGE must be a percentage from 0 to 100, not {text!r}")
+        raise ValueError(wrong)
     return value
 
 
@@ -491,7 +494,7 @@ def _tests(names: list[str]) -> str:
 def notes_table(config: dict[str, Any]) -> str:
     lines = [
         TABLE_START,
-        "| Docs section | Note (or spec rule) | Contract test (`contract_tests/`) | Simulator unit test (`tests/`) |",
+        "| Docs section | Note (or spec rule) | Contract test (`tryvox_contract/`) | Simulator unit test (`tests/`) |",
         "|---|---|---|---|",
     ]
     for note in config["notes"]:
@@ -506,11 +509,12 @@ def readme_with_table(readme: str, config: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if argv != ["--readme"]:
-        print("usage: python -m contract_tests.coverage --readme", file=sys.stderr)
+    if len(argv) != 2 or argv[0] != "--readme":
+        print("usage: python -m tryvox_contract.coverage --readme README.md", file=sys.stderr)
         return 2
-    README.write_text(readme_with_table(README.read_text(), load_config()))
-    print(f"{README}: Note-to-test table rewritten from {CONFIG.name}")
+    readme = Path(argv[1])
+    readme.write_text(readme_with_table(readme.read_text(), load_config()))
+    print(f"{readme}: Note-to-test table rewritten from {CONFIG.name}")
     return 0
 
 

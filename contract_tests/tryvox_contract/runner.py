@@ -1,17 +1,18 @@
-"""`make contract`: check the target, run the contract suite against it, measure what it reached, summarise.
+"""The contract run: check the target, run the suite against it, measure what it reached, summarise.
 
-    python -m contract_tests.runner            # start the simulator, test it, stop it
-    TVX_BASE_URL=https://… python -m contract_tests.runner   # test a deployment
+`tryvox-contract` (cli.py) reads its flags and environment and calls `run`; `make contract` is a thin call of
+`tryvox-contract`. So there is one runner, wherever the suite is installed.
 
-Environment: TVX_BASE_URL, TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID (deployment only),
-TVX_CONTROL_URL (the target is a simulator with its control plane there; unset, GET /_sim/health on the target
-decides, asked again for up to 30 s while it gets no answer), TVX_ALLOW_LIVE=1 (accept a live key),
-TVX_SAFE_TRANSFER_TO (a number a transfer may dial), TVX_RATE_LIMIT (requests per second the suite may send),
-MIN_COVERAGE (percent each coverage dimension must reach), SEED (reproduce a run), MAX_EXAMPLES (cases per
-operation and phase), PHASES (schemathesis phases, e.g. `examples,coverage`: a shorter run, which reaches less),
-REPORT_DIR (default reports), GITHUB_STEP_SUMMARY (CI: the coverage table is appended to it).
-Behaviour (checks, phases, tuning) is in schemathesis.toml; what coverage must reach in
-contract_tests/coverage.toml; only the run's inputs are environment variables.
+The target and the gate are read from the environment, which the suite's own processes (schemathesis and its
+hooks, pytest and its fixtures) inherit: TVX_BASE_URL (unset: a simulator is started here), TVX_API_TOKEN,
+TVX_AUTH_ID, TVX_CALL_UUID (deployment only), TVX_CONTROL_URL (the target is a simulator with its control plane
+there; unset, GET /_sim/health on the target decides, asked again for up to 30 s while it gets no answer),
+TVX_ALLOW_LIVE=1 (accept a live key), TVX_SAFE_TRANSFER_TO (a number a transfer may dial), TVX_RATE_LIMIT
+(requests per second the suite may send), MIN_COVERAGE (percent each coverage dimension must reach),
+GITHUB_STEP_SUMMARY (CI: the result and the coverage table are appended to it). The run's own shape (seed,
+examples per operation, phases, report folder) comes as arguments.
+Behaviour (checks, phases, tuning) is in schemathesis.toml; what coverage must reach in coverage.toml; the
+behaviour tests' pytest settings in pytest.ini: all beside this file.
 
 Exit 2: the run could not start (bad input, the preflight found the target unusable, or its kind is unknown);
 1: a check or test failed, or coverage is below what is required; 0: passed.
@@ -29,15 +30,13 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from contract_tests import coverage, html_report, journal
-from contract_tests.polite import RATE_ENV, parse_rate
-from contract_tests.preflight import PreflightFailed, preflight
-from contract_tests.target import ROOT, Target, TargetError, identify, open_target
+from tryvox_contract import HERE, PYTEST_CONFIG, SCHEMATHESIS_CONFIG, SPEC, __version__, coverage, html_report, journal
+from tryvox_contract.polite import RATE_ENV, parse_rate
+from tryvox_contract.preflight import PreflightFailed, preflight
+from tryvox_contract.target import Target, TargetError, identify, open_target
 from tryvox_sim.spec import Spec
 
-SPEC = ROOT / "openapi" / "call-actions.yaml"
-BIN = Path(sys.executable).parent
-SCHEMA_TEST = "contract_tests/test_schema.py"  # the pytest twin of the schemathesis run below
+SCHEMA_TEST = HERE / "test_schema.py"  # the pytest twin of the schemathesis run below
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # What a run writes; each is removed first, so a report never describes an earlier run.
 OUTPUTS = ("schemathesis-junit.xml", "schemathesis.har", "schemathesis.json", "behaviour-junit.xml", "traffic.jsonl",
@@ -45,10 +44,14 @@ OUTPUTS = ("schemathesis-junit.xml", "schemathesis.har", "schemathesis.json", "b
 
 
 def schemathesis_command(
-    target: Target, reports: Path, seed: int, max_examples: str | None, phases: str | None = None
+    target: Target, reports: Path, seed: int, max_examples: int | None = None, phases: str | None = None
 ) -> list[str]:
     command = [
-        str(BIN / "schemathesis"),
+        sys.executable,
+        "-m",
+        "schemathesis.cli",  # the one installed beside this package, whatever the layout of the install
+        "--config-file",
+        str(SCHEMATHESIS_CONFIG),
         "run",
         str(SPEC),
         "--seed",
@@ -72,7 +75,7 @@ def schemathesis_command(
         str(reports / "schemathesis.json"),
     ]
     if max_examples:
-        command += ["--max-examples", max_examples]
+        command += ["--max-examples", str(max_examples)]
     if phases:
         command += ["--phases", phases]
     if not target.is_simulator and not target.env.get("TVX_SAFE_TRANSFER_TO"):
@@ -85,9 +88,14 @@ def behaviour_command(reports: Path) -> list[str]:
         sys.executable,
         "-m",
         "pytest",
-        "contract_tests",
+        # The suite's own settings, and nothing of the folder the command runs in or the install lives in.
+        "-c",
+        str(PYTEST_CONFIG),
+        "--rootdir",
+        str(HERE),
+        str(HERE),
         "--ignore",
-        SCHEMA_TEST,
+        str(SCHEMA_TEST),
         "-q",
         "-rs",
         "--tb=short",  # a long traceback prints the fixtures' values, the API token among them
@@ -114,17 +122,23 @@ def read_junit(path: Path) -> dict:
     counts = {key: int(suite.get(key, 0)) for key in ("tests", "failures", "errors", "skipped")}
     reasons = Counter(skip.get("message", "") for skip in suite.iter("skipped") if skip.get("message"))
     counts["skip_reasons"] = [f"{reason} ({n} tests)" if n > 1 else reason for reason, n in sorted(reasons.items())]
-    counts["failed_tests"] = [
-        f"{case.get('classname')}::{case.get('name')}"
+    counts["failed_tests"] = [  # as `file.py::name`, the names coverage.toml and the HTML page use
+        f"{(case.get('classname') or '').rsplit('.', 1)[-1]}.py::{case.get('name')}"
         for case in suite.iter("testcase")
         if case.find("failure") is not None or case.find("error") is not None
     ]
     return counts
 
 
+def failures(st_code: int, bt_code: int, cov: coverage.Coverage) -> list[str]:
+    """What failed the run, in the words of the summary's Result line; empty when it passed."""
+    failed = [name for name, code in (("schemathesis", st_code), ("behaviour tests", bt_code)) if code]
+    return failed + [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+
+
 def summary(
-    target: Target, seed: int, st: dict, st_code: int, bt: dict, bt_code: int, reports: Path, cov: coverage.Coverage,
-    table: str, proved: str,
+    target: Target, seed: int, st: dict, st_code: int, bt: dict, reports: Path, cov: coverage.Coverage, table: str,
+    proved: str, failed: list[str],
 ) -> str:  # fmt: skip
     lines = ["", "=" * 72, "Contract suite summary", "=" * 72]
     lines.append(f"Target:      {target.base_url}  [{target.kind}: {target.why}]")
@@ -168,15 +182,33 @@ def summary(
     lines.append(f"Reports:     {reports}/contract.html (open it after a failure: coverage, each failure as curl and")
     lines.append("             response), coverage.json, coverage.md, schemathesis-junit.xml, schemathesis.har,")
     lines.append("             schemathesis.json, behaviour-junit.xml, traffic.jsonl")
-    lines.append(f"Seed:        {seed}   (reproduce: make contract SEED={seed})")
-    failed = [name for name, code in (("schemathesis", st_code), ("behaviour tests", bt_code)) if code]
-    failed += [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+    lines.append(f"Seed:        {seed}   (reproduce: tryvox-contract --seed {seed})")
     lines.append(f"Result:      {'FAILED: ' + '; '.join(failed) if failed else 'PASSED'}")
     return "\n".join(lines)
 
 
+def step_summary(target: Target, seed: int, st: dict, bt: dict, failed: list[str]) -> str:
+    """The job summary's head (GitHub Actions): the result, what failed and where, before the coverage table."""
+    lines = [
+        f"## Contract suite: {'FAILED' if failed else 'passed'}",
+        "",
+        f"Target `{target.base_url}` ({target.kind}), seed `{seed}`, tryvox-contract {__version__}.",
+    ]
+    if failed:
+        lines += ["", "Failed: " + "; ".join(failed) + "."]
+    checks = [(f["code"], f["title"], f["count"], ", ".join(f.get("operations", []))) for f in st.get("failures", [])]
+    if checks:
+        lines += ["", "| schemathesis check | failures | operations |", "|---|---:|---|"]
+        lines += [f"| {code} {title} | {count} | {ops} |" for code, title, count, ops in checks]
+    tests = bt.get("failed_tests", [])
+    if tests:
+        lines += ["", "Behaviour tests failed:", ""] + [f"- `{name}`" for name in tests]
+    lines += ["", "Reports: `contract.html` (each failure as curl and response), JUnit XML, HAR, `coverage.json`."]
+    return "\n".join(lines) + "\n"
+
+
 def append_step_summary(markdown: str) -> None:
-    """In GitHub Actions, the coverage table goes to the job's summary page."""
+    """In GitHub Actions, the result and the coverage table go to the job's summary page."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
@@ -187,18 +219,17 @@ def append_step_summary(markdown: str) -> None:
         print(f"contract: cannot append to GITHUB_STEP_SUMMARY {path}: {exc}", file=sys.stderr)
 
 
-def main() -> int:
-    reports = (ROOT / os.environ.get("REPORT_DIR", "reports")).resolve()
+def hypothesis_home() -> str:
+    """Hypothesis' cache (its Unicode tables) goes to the user's cache folder, not into the folder the command runs
+    in (a CI checkout); where that cannot be written (a container's user with no home), Hypothesis does without."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "tryvox-contract", "hypothesis")
+
+
+def run(reports: Path, seed: int | None = None, max_examples: int | None = None, phases: str | None = None) -> int:
+    """One contract run, its reports written to `reports`; returns the exit status (0, 1 or 2, as above)."""
+    reports = reports.resolve()
     reports.mkdir(parents=True, exist_ok=True)
-    seed_text = os.environ.get("SEED", "").strip()
-    max_examples = os.environ.get("MAX_EXAMPLES", "").strip() or None
-    phases = os.environ.get("PHASES", "").strip() or None
-    if (seed_text and not seed_text.isdigit()) or (max_examples and not max_examples.isdigit()):
-        print("contract: SEED and MAX_EXAMPLES must be whole numbers", file=sys.stderr)
-        return 2
-    if phases and not set(phases.split(",")) <= set(PHASES):
-        print(f"contract: PHASES is a comma-separated list of {', '.join(PHASES)}, not {phases!r}", file=sys.stderr)
-        return 2
     config = coverage.load_config()
     try:
         parse_rate(os.environ.get(RATE_ENV, ""))
@@ -209,7 +240,7 @@ def main() -> int:
     for name in OUTPUTS:
         (reports / name).unlink(missing_ok=True)
     os.environ[journal.ENV] = str(reports / "traffic.jsonl")  # the preflight, schemathesis and pytest write to it
-    seed = int(seed_text) if seed_text else random.randrange(1, 2**31)
+    seed = seed if seed is not None else random.randrange(1, 2**31)
     try:
         target = open_target(seed=seed)
     except TargetError as exc:
@@ -219,11 +250,13 @@ def main() -> int:
     try:
         proved = preflight(target)
         identify(target)  # after the preflight: an unreachable target is told so at once
-        env = {**os.environ, **target.env, "PYTHONHASHSEED": "0"}
+        # Plugins installed beside the suite (a user's pytest-randomly, pytest-django, …) stay out of its run.
+        env = {**os.environ, **target.env, "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", hypothesis_home())
         print(f"contract: testing {target.base_url}, a {target.kind} ({target.why}); {proved}", flush=True)
         command = schemathesis_command(target, reports, seed, max_examples, phases)
-        st_code = subprocess.call(command, cwd=ROOT, env=env)
-        bt_code = subprocess.call(behaviour_command(reports), cwd=ROOT, env=env)
+        st_code = subprocess.call(command, env=env)
+        bt_code = subprocess.call(behaviour_command(reports), env=env)
     except PreflightFailed as exc:
         print(f"contract: preflight: {exc}", file=sys.stderr)
         return 2
@@ -238,13 +271,10 @@ def main() -> int:
     coverage.write(cov, reports)
     title = f"Contract run against {target.base_url} (seed {seed})"
     html_report.write(reports, cov, title, secrets=(target.env["TVX_API_TOKEN"],))
-    append_step_summary(coverage.markdown(cov))
     st = read_schemathesis(reports / "schemathesis.json")
     bt = read_junit(reports / "behaviour-junit.xml")
-    print(summary(target, seed, st, st_code, bt, bt_code, reports, cov, coverage.text_table(cov, spec), proved))
+    failed = failures(st_code, bt_code, cov)
+    append_step_summary(step_summary(target, seed, st, bt, failed) + "\n" + coverage.markdown(cov))
+    print(summary(target, seed, st, st_code, bt, reports, cov, coverage.text_table(cov, spec), proved, failed))
     print(f"Wall time:   {time.monotonic() - started:.1f} s")
-    return 0 if st_code == 0 and bt_code == 0 and cov.passed else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return 1 if failed else 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from contract_tests.actions import HOLD_MUSIC, events_of, expect, play, speak
+from tryvox_contract.actions import HOLD_MUSIC, events_of, expect, play, speak
 
 
 def test_play_echoes_the_url(api, auth_id, call_uuid):

@@ -1,12 +1,12 @@
 """Schemathesis hooks: give each case a live in-progress call, keep live targets safe, keep the pace, and
-write what was sent and answered to the run's journal (contract_tests/journal.py, read by coverage.py).
+write what was sent and answered to the run's journal (journal.py, read by coverage.py).
 
 schemathesis.toml binds `call_uuid` to a placeholder most of the time. Before a request goes out,
 the placeholder is replaced by a call created just now through the simulator's control plane
 (TVX_CONTROL_URL set), or by TVX_CALL_UUID against a live target (no control plane there).
 Live targets: a schema-valid transfer dials a real number, so `to` is forced to TVX_SAFE_TRANSFER_TO
 (the runner leaves transferCall out entirely when that is not set).
-Every request waits for its turn under TVX_RATE_LIMIT (contract_tests/polite.py). Each answer, retried 429s
+Every request waits for its turn under TVX_RATE_LIMIT (polite.py). Each answer, retried 429s
 included, is journalled with the phase that sent it; a CLI event handler journals the links the stateful
 phase followed and each failed check (its curl line), which the answers alone do not show.
 """
@@ -23,9 +23,9 @@ import schemathesis
 from schemathesis import cli
 from schemathesis.engine import events
 
-import contract_tests.checks  # noqa: F401  (registers the invariant checks)
-from contract_tests import journal
-from contract_tests.polite import pace
+import tryvox_contract.checks  # noqa: F401  (registers the invariant checks)
+from tryvox_contract import journal
+from tryvox_contract.polite import pace
 from tryvox_sim.control_client import ControlClient
 from tryvox_sim.domain import DEFAULT_CALL_UUID
 
