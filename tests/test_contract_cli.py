@@ -37,7 +37,7 @@ def test_each_flag_sets_its_variable_and_the_shape_reaches_the_runner(runs, tmp_
     argv = ["--base-url", "https://staging.example.com", "--control-url", "http://sim:4010", "--auth-id", "acct",
             "--call-uuid", "650e8400-e29b-41d4-a716-446655440000", "--rate-limit", "5", "--min-coverage", "80",
             "--safe-transfer-to", "+15005550001", "--allow-live", "--seed", "7", "--max-examples", "3",
-            "--phases", "examples,coverage", "--report-dir", str(tmp_path)]  # fmt: skip
+            "--phases", "examples,coverage", "--wait-for", "30", "--report-dir", str(tmp_path)]  # fmt: skip
     assert cli.main(argv) == 0
     [call] = runs
     assert call["env"] == {
@@ -50,11 +50,8 @@ def test_each_flag_sets_its_variable_and_the_shape_reaches_the_runner(runs, tmp_
         "TVX_SAFE_TRANSFER_TO": "+15005550001",
         "TVX_ALLOW_LIVE": "1",
     }
-    assert call["reports"] == tmp_path and (call["seed"], call["max_examples"], call["phases"]) == (
-        7,
-        3,
-        "examples,coverage",
-    )
+    shape = {name: call[name] for name in ("reports", "seed", "max_examples", "phases", "wait_for")}
+    assert shape == {"reports": tmp_path, "seed": 7, "max_examples": 3, "phases": "examples,coverage", "wait_for": 30}
 
 
 def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs, monkeypatch):
@@ -65,7 +62,7 @@ def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs, 
     env = runs[0]["env"]
     assert env["TVX_BASE_URL"] == "https://from-the-environment.example.com" and env["TVX_RATE_LIMIT"] == "2"
     assert env["MIN_COVERAGE"] == "90" and env["TVX_ALLOW_LIVE"] is None
-    assert runs[0]["reports"] == Path("reports") and runs[0]["seed"] is None  # ./reports, a fresh seed
+    assert (runs[0]["reports"], runs[0]["seed"], runs[0]["wait_for"]) == (Path("reports"), None, 0)  # a fresh seed
 
 
 @pytest.mark.parametrize(

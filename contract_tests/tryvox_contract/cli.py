@@ -98,6 +98,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     shape.add_argument(
         "--phases", type=phase_list, help=f"schemathesis phases, of {','.join(PHASES)} (default all; fewer reach less)"
     )
+    shape.add_argument(
+        "--wait-for", metavar="SECONDS", type=whole(0), default=0,
+        help="wait up to this long for a target still starting (no connection, or 502/503/504); default 0",
+    )  # fmt: skip
     shape.add_argument("--report-dir", metavar="DIR", type=Path, default=Path("reports"), help="default: ./reports")
     return parser.parse_args(argv)
 
@@ -110,7 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[variable] = value
     if args.allow_live:
         os.environ["TVX_ALLOW_LIVE"] = "1"
-    return run(args.report_dir, seed=args.seed, max_examples=args.max_examples, phases=args.phases)
+    return run(
+        args.report_dir, seed=args.seed, max_examples=args.max_examples, phases=args.phases, wait_for=args.wait_for
+    )
 
 
 if __name__ == "__main__":

@@ -14,11 +14,14 @@ in that order, so its answer proves each in turn:
     200                                      -> ready, but a recording was running and is now stopped (the
                                                 suite's own fixture stops recordings before every test too)
 
-A 429 is waited out like any other (polite.py); still limited after that, the run stops.
+A 429 is waited out like any other (polite.py); still limited after that, the run stops. With `wait_for`
+(`tryvox-contract --wait-for SECONDS`, for a deployment that is still starting), a connection that fails or a
+502, 503 or 504 (a proxy or load balancer with nothing behind it yet) is asked again until that time is up.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -28,6 +31,8 @@ from tryvox_contract.polite import PoliteTransport
 from tryvox_contract.target import Target
 
 TIMEOUT_S = 5.0
+WAIT_PAUSE_S = 1.0
+NOT_READY = {502, 503, 504}
 
 
 class PreflightFailed(Exception):
@@ -45,7 +50,24 @@ def _problem(response: httpx.Response) -> tuple[str, str]:
     return str(body.get("code", "")), str(body.get("detail", ""))
 
 
-def preflight(target: Target) -> str:
+def ask(http: httpx.Client, url: str, headers: dict[str, str], wait_for: float) -> tuple[httpx.Response, float]:
+    """The answer to the preflight's request and the seconds waited for it; within `wait_for` seconds a failed
+    connection or a 502/503/504 is asked again."""
+    started = time.monotonic()
+    while True:
+        try:
+            response = http.delete(url, headers=headers)
+        except httpx.HTTPError:
+            if time.monotonic() + WAIT_PAUSE_S >= started + wait_for:
+                raise
+        else:
+            if response.status_code not in NOT_READY or time.monotonic() + WAIT_PAUSE_S >= started + wait_for:
+                return response, time.monotonic() - started
+            response.close()
+        time.sleep(WAIT_PAUSE_S)
+
+
+def preflight(target: Target, wait_for: float = 0.0) -> str:
     """Check the target; returns what it proved, or raises PreflightFailed with one clear message."""
     env = target.env
     base_url, auth_id, call = target.base_url, env["TVX_AUTH_ID"], env["TVX_CALL_UUID"]
@@ -56,12 +78,13 @@ def preflight(target: Target) -> str:
     url = f"{base_url}/v1/voice/accounts/{auth_id}/calls/{call}/record"
     where = f"DELETE {url}"
     headers = {"Authorization": f"Bearer {env['TVX_API_TOKEN']}"}
+    waited = f" after waiting {wait_for:g} s" if wait_for else ""
     try:
         with httpx.Client(timeout=TIMEOUT_S, transport=PoliteTransport()) as http:
-            response = http.delete(url, headers=headers)
+            response, seconds = ask(http, url, headers, wait_for)
     except httpx.HTTPError as exc:
         reason = str(exc) or "no answer"
-        raise PreflightFailed(f"{base_url} is not reachable: {type(exc).__name__}: {reason}") from None
+        raise PreflightFailed(f"{base_url} is not reachable{waited}: {type(exc).__name__}: {reason}") from None
     journal.record(by="preflight", method="DELETE", path=httpx.URL(url).path, status=response.status_code)
     status, (code, detail) = response.status_code, _problem(response)
     answer = f"{status} {code or ''} {detail}".strip()
@@ -73,10 +96,12 @@ def preflight(target: Target) -> str:
         raise PreflightFailed(f"TVX_CALL_UUID {call} is unknown in account {auth_id} ({answer})")
     if status == 409 and code == "call_not_in_progress":
         raise PreflightFailed(f"TVX_CALL_UUID {call} is not in progress ({answer}): use an in-progress call")
+    ready = f" (it answered after {seconds:.0f} s)" if seconds >= WAIT_PAUSE_S else ""
     if status == 409 and code == "no_active_recording":
-        return f"token, account {auth_id} and in-progress call {call} are good"
+        return f"token, account {auth_id} and in-progress call {call} are good{ready}"
     if status == 200:
-        return f"token, account {auth_id} and in-progress call {call} are good; its running recording was stopped"
+        stopped = "its running recording was stopped"
+        return f"token, account {auth_id} and in-progress call {call} are good; {stopped}{ready}"
     if status == 429:
         raise PreflightFailed(f"{base_url} still answers 429 after waiting as asked ({answer}): set TVX_RATE_LIMIT")
     raise PreflightFailed(f"{base_url} does not answer as the Call Actions API: {where} gave {answer}")

@@ -226,8 +226,12 @@ def hypothesis_home() -> str:
     return os.path.join(cache, "tryvox-contract", "hypothesis")
 
 
-def run(reports: Path, seed: int | None = None, max_examples: int | None = None, phases: str | None = None) -> int:
-    """One contract run, its reports written to `reports`; returns the exit status (0, 1 or 2, as above)."""
+def run(
+    reports: Path, seed: int | None = None, max_examples: int | None = None, phases: str | None = None,
+    wait_for: float = 0.0,
+) -> int:  # fmt: skip
+    """One contract run, its reports written to `reports`; returns the exit status (0, 1 or 2, as above).
+    `wait_for`: seconds the preflight may wait for a target that is still starting."""
     reports = reports.resolve()
     reports.mkdir(parents=True, exist_ok=True)
     config = coverage.load_config()
@@ -248,7 +252,7 @@ def run(reports: Path, seed: int | None = None, max_examples: int | None = None,
         return 2
     started = time.monotonic()
     try:
-        proved = preflight(target)
+        proved = preflight(target, wait_for)
         identify(target)  # after the preflight: an unreachable target is told so at once
         # Plugins installed beside the suite (a user's pytest-randomly, pytest-django, …) stay out of its run.
         env = {**os.environ, **target.env, "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
