@@ -203,13 +203,14 @@ SHORT = {"PHASES": "examples", "MAX_EXAMPLES": "1", "PYTEST_ADDOPTS": "-k test_b
 
 def test_an_unreachable_target_stops_at_the_preflight_within_seconds(tmp_path):
     started = time.monotonic()
-    result = run_runner(**COMPLETE, REPORT_DIR=str(tmp_path))
+    step_summary = tmp_path / "step-summary.md"
+    result = run_runner(**COMPLETE, REPORT_DIR=str(tmp_path), GITHUB_STEP_SUMMARY=str(step_summary))
     assert result.returncode == 2, result.stdout[-2000:]
-    assert result.stderr.strip() == "contract: preflight: http://127.0.0.1:9 is not reachable: ConnectError: " + (
-        "[Errno 111] Connection refused"
-    )
+    reason = "preflight: http://127.0.0.1:9 is not reachable: ConnectError: [Errno 111] Connection refused"
+    assert result.stderr.strip() == f"contract: {reason}"
     assert "Schemathesis" not in result.stdout and not (tmp_path / "schemathesis.json").exists(), "nothing generated"
     assert time.monotonic() - started < 30
+    assert step_summary.read_text() == f"## Contract suite: could not start\n\n```\n{reason}\n```\n"
 
 
 def answer_problem(exchange: Exchange, problem) -> None:

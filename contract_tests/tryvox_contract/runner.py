@@ -226,21 +226,32 @@ def hypothesis_home() -> str:
     return os.path.join(cache, "tryvox-contract", "hypothesis")
 
 
+class NotStarted(Exception):
+    """The run could not start (exit status 2); the message says why and what to do."""
+
+
 def run(
     reports: Path, seed: int | None = None, max_examples: int | None = None, phases: str | None = None,
     wait_for: float = 0.0,
 ) -> int:  # fmt: skip
     """One contract run, its reports written to `reports`; returns the exit status (0, 1 or 2, as above).
     `wait_for`: seconds the preflight may wait for a target that is still starting."""
-    reports = reports.resolve()
+    try:
+        return checked_run(reports.resolve(), seed, max_examples, phases, wait_for)
+    except NotStarted as exc:
+        print(f"contract: {exc}", file=sys.stderr)
+        append_step_summary(f"## Contract suite: could not start\n\n```\n{exc}\n```")
+        return 2
+
+
+def checked_run(reports: Path, seed: int | None, max_examples: int | None, phases: str | None, wait_for: float) -> int:
     reports.mkdir(parents=True, exist_ok=True)
     config = coverage.load_config()
     try:
         parse_rate(os.environ.get(RATE_ENV, ""))
         coverage.required_percent(os.environ.get("MIN_COVERAGE", ""), config, simulator=True)
     except ValueError as exc:
-        print(f"contract: {exc}", file=sys.stderr)
-        return 2
+        raise NotStarted(exc) from None
     for name in OUTPUTS:
         (reports / name).unlink(missing_ok=True)
     os.environ[journal.ENV] = str(reports / "traffic.jsonl")  # the preflight, schemathesis and pytest write to it
@@ -248,8 +259,7 @@ def run(
     try:
         target = open_target(seed=seed)
     except TargetError as exc:
-        print(f"contract: {exc}", file=sys.stderr)
-        return 2
+        raise NotStarted(exc) from None
     started = time.monotonic()
     try:
         proved = preflight(target, wait_for)
@@ -262,11 +272,9 @@ def run(
         st_code = subprocess.call(command, env=env)
         bt_code = subprocess.call(behaviour_command(reports), env=env)
     except PreflightFailed as exc:
-        print(f"contract: preflight: {exc}", file=sys.stderr)
-        return 2
+        raise NotStarted(f"preflight: {exc}") from None
     except TargetError as exc:
-        print(f"contract: {exc}", file=sys.stderr)
-        return 2
+        raise NotStarted(exc) from None
     finally:
         target.stop()
     spec = Spec()
