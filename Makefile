@@ -69,8 +69,9 @@ serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TV
 # pytest-xdist: a run's tests spread over one worker per CPU, each taking the next test when it is free.
 PYTEST_AT_ONCE := -n auto --dist worksteal
 # Files that run in another target of `make test` (each test runs once there): the drift proofs in `drift`, the
-# browser checks and code samples in docs-test, the installed distributions in dist-test.
-NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py
+# browser checks and code samples in docs-test, the installed distributions (and the GitHub Action using them) in
+# dist-test.
+NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py
 
 # docs first: tests/test_docs.py reads the page, and its workers must not all build it at once.
 unit: $(VENV_STAMP) docs ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)

@@ -15,8 +15,9 @@ dist: $(VENV_STAMP) docs ## Build sdist + wheel of tryvox-sim (with the docs pag
 	$(BIN)/twine check --strict $(DIST_DIR)/*
 	$(MAKE) --no-print-directory ts-dist
 
-dist-test: dist ## Install both wheels in a fresh venv outside the repo (serve + six operations, a foreign pytest file) and the npm tarball beside typescript
-	$(CLEAN_ENV) TRYVOX_DIST_DIR="$(CURDIR)/$(DIST_DIR)" $(PY) -m pytest -q -p no:cacheprovider tests/test_dist.py
+dist-test: dist ## Install the three wheels in a fresh venv outside the repo (serve + six operations, a foreign pytest file, tryvox-contract passing and failing, action.yml's steps) and the npm tarball beside typescript
+	$(CLEAN_ENV) TRYVOX_DIST_DIR="$(CURDIR)/$(DIST_DIR)" $(PY) -m pytest -q -p no:cacheprovider tests/test_dist.py \
+	  tests/test_action.py
 
 # The container image. Its wheels are built here (`pip wheel`, the lock's versions, binary only) and installed
 # in the image with --no-index. image-test builds a local Debian base when BASE_IMAGE cannot be pulled.

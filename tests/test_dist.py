@@ -1,9 +1,11 @@
 """The built distributions, used as someone outside this repository would use them.
 
-A fresh venv in a temporary directory outside the repository gets only the two wheels (their dependencies come
+A fresh venv in a temporary directory outside the repository gets only the three wheels (their dependencies come
 from the package index, held to the versions of requirements.lock) and pytest; nothing of the checkout is on its
-`sys.path`. The TypeScript SDK's npm tarball goes into a Node project in another temporary directory with only
-`typescript` beside it, and a strict program compiled against it runs against that venv's `tryvox-sim serve`.
+`sys.path` (tests/installed.py). There the simulator serves, the client drives it, and tryvox-contract verifies it
+and fails against a drifting one. The TypeScript SDK's npm tarball goes into a Node project in another temporary
+directory with only `typescript` beside it, and a strict program compiled against it runs against that venv's
+`tryvox-sim serve`.
 `make dist-test` runs this file on what `make dist` wrote (TRYVOX_DIST_DIR); run alone it builds them first. Not
 part of `make unit`: it installs packages.
 """
@@ -11,51 +13,28 @@ part of `make unit`: it installs packages.
 import json
 import os
 import re
-import select
 import socket
 import subprocess
-import sys
 import tarfile
-import time
-import tomllib
 import zipfile
 from email.parser import Parser
 from pathlib import Path
 
 import pytest
-import yaml
-
-from tryvox_sim.control_client import parse_exports, ready
-
-ROOT = Path(__file__).resolve().parents[1]
-LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)
-SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
-CLIENT_VERSION = yaml.safe_load((ROOT / "openapi" / "client-config.yaml").read_text())["package_version_override"]
-SIM_VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-PINS = {normalize(name): version for name, version in LOCK.items()}
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
-    if os.environ.get("TRYVOX_DIST_DIR"):
-        return Path(os.environ["TRYVOX_DIST_DIR"])
-    out = tmp_path_factory.mktemp("dist")
-    for source in (ROOT, ROOT / "generated"):
-        build = [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", str(out), str(source)]
-        subprocess.run(build, check=True, capture_output=True)
-    return out
-
-
-def built(dist: Path, pattern: str) -> Path:
-    found = sorted(dist.glob(pattern))
-    assert len(found) == 1, f"expected one {pattern} in {dist}, found {[p.name for p in found]}"
-    return found[0]
+from installed import (
+    CLIENT_VERSION,
+    CONTRACT_VERSION,
+    PINS,
+    ROOT,
+    SIM_VERSION,
+    SPEC_VERSION,
+    built,
+    normalize,
+    run,
+    serve,
+    served,
+)
+from tryvox_contract.fault_proxy import Exchange, FaultProxy
 
 
 def metadata(wheel: Path):
@@ -78,8 +57,29 @@ def test_the_wheel_carries_the_spec_files_and_the_docs_page_byte_for_byte(dist):
         assert sdist.extractfile(f"tryvox_sim-{SIM_VERSION}/build/docs/index.html").read() == docs.read_bytes()
 
 
+def test_the_contract_wheel_carries_the_suite_and_the_files_it_reads_byte_for_byte(dist):
+    """The command finds everything beside its modules: the behaviour tests, conftest.py, schemathesis.toml,
+    coverage.toml, pytest.ini. The repository's drift tool (fault_proxy.py) stays out."""
+    listed = subprocess.run(
+        ["git", "ls-files", "contract_tests/tryvox_contract"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    suite = {name.removeprefix("contract_tests/"): (ROOT / name).read_bytes() for name in listed}
+    read_beside = {
+        f"tryvox_contract/{name}" for name in ("schemathesis.toml", "coverage.toml", "pytest.ini", "conftest.py")
+    }
+    assert read_beside <= set(suite)
+    del suite["tryvox_contract/fault_proxy.py"]
+    with zipfile.ZipFile(built(dist, "tryvox_contract-*.whl")) as archive:
+        packaged = {n: archive.read(n) for n in archive.namelist() if ".dist-info/" not in n}
+    assert packaged == suite
+    with tarfile.open(built(dist, "tryvox_contract-*.tar.gz")) as sdist:  # a wheel built from the sdist is the same
+        inside = {m.name.split("/", 1)[1] for m in sdist.getmembers() if m.isfile()}
+    assert set(suite) | {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO"} <= inside
+    assert "tryvox_contract/fault_proxy.py" not in inside
+
+
 def test_the_wheels_add_no_generic_top_level_names(dist):
-    for package in ("tryvox_sim", "tryvox_call_actions_client"):
+    for package in ("tryvox_sim", "tryvox_call_actions_client", "tryvox_contract"):
         with zipfile.ZipFile(built(dist, f"{package}-*.whl")) as archive:
             tops = {n.split("/")[0] for n in archive.namelist() if ".dist-info/" not in n}
         assert tops == {package}
@@ -88,7 +88,8 @@ def test_the_wheels_add_no_generic_top_level_names(dist):
 def test_metadata_is_complete_and_pinned(dist):
     sim = metadata(built(dist, "tryvox_sim-*.whl"))
     client = metadata(built(dist, "tryvox_call_actions_client-*.whl"))
-    for meta in (sim, client):
+    contract = metadata(built(dist, "tryvox_contract-*.whl"))
+    for meta in (sim, client, contract):
         assert meta["License-Expression"] == "Apache-2.0" and meta["License-File"] == "LICENSE"
         assert meta["Requires-Python"] == ">=3.11"
         assert meta["Description-Content-Type"] == "text/markdown" and len(meta.get_payload()) > 1000
@@ -105,56 +106,28 @@ def test_metadata_is_complete_and_pinned(dist):
         name, version = re.match(r"([A-Za-z0-9_.-]+)==([^;\s]+)", requirement).groups()
         assert PINS[normalize(name)] == version, requirement
     assert f"tryvox-call-actions-client=={client['Version']}; extra == 'client'" in sim.get_all("Requires-Dist")
+    # tryvox-contract: its own version; every dependency exact, this repository's packages at their versions.
+    assert contract["Version"] == CONTRACT_VERSION
+    ours = {"tryvox-sim": SIM_VERSION, "tryvox-call-actions-client": CLIENT_VERSION}
+    required = dict(re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", r).groups() for r in contract.get_all("Requires-Dist"))
+    assert required == {**ours, "schemathesis": PINS["schemathesis"], "pytest": PINS["pytest"],
+                        "httpx": PINS["httpx"], "jsonschema-rs": PINS["jsonschema-rs"]}  # fmt: skip
 
 
 # -- installed in a fresh venv outside the repository
 
 
-@pytest.fixture(scope="module")
-def venv(dist, tmp_path_factory):
-    home = tmp_path_factory.mktemp("user-project")
-    assert ROOT not in home.parents
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home / "venv")], check=True)
-    python = home / "venv" / "bin" / "python"
-    wheels = [built(dist, "tryvox_sim-*.whl"), built(dist, "tryvox_call_actions_client-*.whl")]
-    # This venv's pip installs into the new one (--python): the user's venv gets no pip, only what is asked.
-    install = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        str(python),
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ]
-    install += ["--constraint", str(ROOT / "requirements.lock"), *map(str, wheels), f"pytest=={LOCK['pytest']}"]
-    subprocess.run(install, check=True, cwd=home, env=clean_env(home))
-    return home, python
-
-
-def clean_env(home: Path) -> dict:
-    """No repository path anywhere: PATH has the new venv's bin and the system's, no PYTHONPATH, no TVX_*."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("TVX_", "PYTHON", "VIRTUAL_ENV"))}
-    return {**keep, "PATH": f"{home / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
-
-
-def run(venv, *args, env_extra=None, check=False) -> subprocess.CompletedProcess:
-    home, _ = venv
-    env = {**clean_env(home), **(env_extra or {})}
-    return subprocess.run(args, cwd=home, env=env, capture_output=True, text=True, timeout=120, check=check)
-
-
 PROBE = """
 import json, sys
-import tryvox_call_actions_client, tryvox_sim
+import tryvox_call_actions_client, tryvox_contract, tryvox_sim
 try:
     import simulator
     generic = simulator.__file__
 except ModuleNotFoundError:
     generic = None
 print(json.dumps({"path": sys.path, "prefix": sys.prefix, "sim": tryvox_sim.__file__,
-                  "client": tryvox_call_actions_client.__file__, "simulator": generic}))
+                  "client": tryvox_call_actions_client.__file__, "contract": tryvox_contract.__file__,
+                  "simulator": generic}))
 """
 
 
@@ -163,11 +136,15 @@ def test_installed_packages_come_from_the_venv_alone(venv):
     found = json.loads(run(venv, str(python), "-c", PROBE, check=True).stdout)
     assert not [entry for entry in found["path"] if entry.startswith(str(ROOT))]
     assert found["prefix"] == str(home / "venv")
-    for module in ("sim", "client"):
+    for module in ("sim", "client", "contract"):
         assert Path(found[module]).is_relative_to(home / "venv" / "lib"), found[module]
     assert found["simulator"] is None  # `import simulator` fails: no generic top-level names
     version = run(venv, "tryvox-sim", "--version", check=True).stdout
     assert version.strip() == f"tryvox-sim {SIM_VERSION} (Call Actions API spec {SPEC_VERSION})"
+    version = run(venv, "tryvox-contract", "--version", check=True).stdout
+    assert version.strip() == (
+        f"tryvox-contract {CONTRACT_VERSION} (Call Actions API spec {SPEC_VERSION}, tryvox-sim {SIM_VERSION})"
+    )
 
 
 SIX_OPERATIONS = """
@@ -205,22 +182,6 @@ print(json.dumps([[type(r).__name__, r.to_dict()] for r in results]))
 """
 
 
-def serve(venv) -> tuple[subprocess.Popen, dict]:
-    """`tryvox-sim serve --port 0` from the venv's bin; returns the process and the export lines it printed."""
-    home, _ = venv
-    command = [str(home / "venv" / "bin" / "tryvox-sim"), "serve", "--port", "0"]
-    with open(home / "serve.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=home, env=clean_env(home), stdout=subprocess.PIPE, stderr=log)
-    output, deadline = b"", time.monotonic() + 30
-    while not ready(found := parse_exports(output.decode())) and time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        if select.select([process.stdout], [], [], 0.5)[0]:
-            output += os.read(process.stdout.fileno(), 4096)
-    assert ready(found), f"tryvox-sim serve printed {output!r}; log: {(home / 'serve.log').read_text()}"
-    return process, found
-
-
 def test_the_served_simulator_answers_all_six_operations_and_its_docs_page(venv):
     home, python = venv
     process, exports = serve(venv)
@@ -244,6 +205,49 @@ def test_the_served_simulator_answers_all_six_operations_and_its_docs_page(venv)
     ]
     assert results[4][1]["url"].endswith(".wav") and results[3][1]["digits"] == "42#"
     assert process.returncode == 0  # stopped cleanly by SIGTERM
+
+
+# -- tryvox-contract installed: it verifies the installed simulator and fails, naming the check, against a drifting one
+
+# The plumbing, not the fuzzing: one example per operation; every behaviour test still runs, so the coverage gate
+# (100% against a simulator) still holds.
+SHORT = ("--phases", "examples", "--max-examples", "1")
+IDS = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")
+
+
+def dtmf_answers_201(exchange: Exchange) -> None:
+    if exchange.operation == "POST dtmf" and exchange.status == 202:
+        exchange.status = 201  # the spec says 202
+
+
+def test_tryvox_contract_passes_against_the_installed_simulator(venv):
+    home, _ = venv
+    with served(venv) as sim:
+        done = run(venv, "tryvox-contract", "--base-url", sim["TVX_BASE_URL"], *SHORT,
+                   env_extra={name: sim[name] for name in IDS}, timeout=300)  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 0, out[-4000:] + done.stderr[-2000:]
+    assert '[simulator: control plane found, GET /_sim/health answered 200 {"status": "ok"}]' in out
+    assert "Coverage:    100.0% in total; every dimension must reach 100% (simulator)" in out
+    assert re.search(r"Behaviour:   \d{3} tests, 0 failed, 0 errors, 0 skipped", out), out[-3000:]
+    assert out.rstrip().splitlines()[-2] == "Result:      PASSED"
+    assert f"Reports:     {home / 'reports'}/contract.html" in out  # ./reports of the folder it ran in
+    reports = {path.name for path in (home / "reports").iterdir()}
+    assert {"contract.html", "coverage.json", "schemathesis-junit.xml", "behaviour-junit.xml"} <= reports
+    assert not (home / ".hypothesis").exists(), "nothing but the reports is written where it runs"
+
+
+def test_tryvox_contract_fails_against_a_drifting_api_naming_the_check(venv):
+    home, _ = venv
+    with served(venv) as sim, FaultProxy(sim["TVX_BASE_URL"], after=dtmf_answers_201) as url:
+        done = run(venv, "tryvox-contract", "--base-url", url, "--report-dir", "drifted", *SHORT,
+                   env_extra={name: sim[name] for name in IDS}, timeout=300)  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 1, out[-4000:] + done.stderr[-2000:]
+    assert "FAIL ST103 Undocumented status code: 1" in out and "POST /v1/voice/accounts/{auth_id}/calls/" in out
+    assert "FAIL test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed[1234*#]" in out
+    assert "Result:      FAILED: schemathesis; behaviour tests; coverage of statuses" in out
+    assert "ST103 Undocumented status code" in (home / "drifted" / "contract.html").read_text()
 
 
 def readme_test_file() -> str:
