@@ -19,22 +19,28 @@ dist-test: dist ## Install the three wheels in a fresh venv outside the repo (se
 	$(CLEAN_ENV) TRYVOX_DIST_DIR="$(CURDIR)/$(DIST_DIR)" $(PY) -m pytest -q -p no:cacheprovider tests/test_dist.py \
 	  tests/test_action.py
 
-# The container image. Its wheels are built here (`pip wheel`, the lock's versions, binary only) and installed
-# in the image with --no-index. image-test builds a local Debian base when BASE_IMAGE cannot be pulled.
+# The container images, two targets of one Dockerfile: the simulator (IMAGE) and the contract suite (CONTRACT_IMAGE).
+# Their wheels are built here (`pip wheel`, the lock's versions, binary only) and installed in the images with
+# --no-index. image-test builds a local Debian base when BASE_IMAGE cannot be pulled.
 SIM_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+CONTRACT_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' $(CONTRACT_DIR)/pyproject.toml | head -1)
 IMAGE ?= tryvox-sim:$(SIM_VERSION)
+CONTRACT_IMAGE ?= tryvox-contract:$(CONTRACT_VERSION)
 BASE_IMAGE ?= python:3.11-slim
 WHEELHOUSE := build/image/wheels
 
-image: dist ## Build the container image tryvox-sim:<version> (BASE_IMAGE=… to change the base, default python:3.11-slim)
+image: dist ## Build the container images tryvox-sim:<version> and tryvox-contract:<version> (BASE_IMAGE=…, default python:3.11-slim)
 	rm -rf $(WHEELHOUSE)
 	$(PY) -m pip wheel --quiet --only-binary=:all: --constraint requirements.lock --wheel-dir $(WHEELHOUSE) \
-	  $(DIST_DIR)/tryvox_sim-$(SIM_VERSION)-py3-none-any.whl
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --tag $(IMAGE) .
+	  $(DIST_DIR)/tryvox_sim-$(SIM_VERSION)-py3-none-any.whl $(DIST_DIR)/tryvox_contract-$(CONTRACT_VERSION)-py3-none-any.whl \
+	  $(DIST_DIR)/tryvox_call_actions_client-*-py3-none-any.whl
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --target contract --tag $(CONTRACT_IMAGE) .
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --target simulator --tag $(IMAGE) .
 	@# Untagged leftovers of earlier builds (the legacy builder also keeps the install stage): removed.
 	docker image prune --force --filter label=tryvox-sim.stage=install >/dev/null
 	docker image prune --force --filter label=org.opencontainers.image.title=tryvox-sim >/dev/null
+	docker image prune --force --filter label=org.opencontainers.image.title=tryvox-contract >/dev/null
 
-image-test: $(VENV_STAMP) ## Build and run the image, wait until healthy, make contract against it, stop it (needs Docker)
+image-test: $(VENV_STAMP) ## Build both images, run the simulator's until healthy, run the contract image against it (needs Docker)
 	base="$$($(PY) -m tools.image_test base $(BASE_IMAGE))" && $(MAKE) --no-print-directory image BASE_IMAGE="$$base"
-	$(CLEAN_ENV) $(PY) -m tools.image_test run $(IMAGE)
+	$(CLEAN_ENV) $(PY) -m tools.image_test run $(IMAGE) $(CONTRACT_IMAGE)

@@ -1,10 +1,14 @@
-"""`make image-test`: the container image, run as a user would run it.
+"""`make image-test`: the container images, run as a user would run them.
 
     python -m tools.image_test base [IMAGE]   print a base image to build on: IMAGE (default python:3.11-slim)
                                               when present or pullable, else a local Debian bookworm base
-    python -m tools.image_test run IMAGE      run IMAGE with its port published on loopback, wait until Docker
-                                              reports it healthy, run `make contract` against it with the
-                                              TVX_* lines it printed, stop it; print size and timings
+    python -m tools.image_test run IMAGE CONTRACT_IMAGE
+                                              run the simulator IMAGE on a network of its own with its port
+                                              published on loopback, wait until Docker reports it healthy, run
+                                              CONTRACT_IMAGE on that network against it by its name (as a CI
+                                              service is reached) with the TVX_* lines it printed, the reports in
+                                              a mounted folder, and once against a port with nothing behind it
+                                              (exit 2); stop it; print sizes and timings
 
 No registry is reachable on some machines, so the fallback base is built from Debian packages: mmdebstrap
 (bookworm's python3 is 3.11, the wheels' interpreter) piped into `docker import`.
@@ -16,7 +20,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -92,30 +98,43 @@ def logs(container: str) -> tuple[str, str]:
     return done.stdout, done.stderr
 
 
-def check_the_image(container: str) -> None:
-    """What the Dockerfile promises: a non-root user, no pip beside the simulator, no compiler."""
-    checks = {
-        "runs as a non-root user": ["sh", "-c", 'test "$(id -u)" != 0'],
-        "has no pip in the simulator's venv": [
-            "python",
-            "-c",
-            "import importlib.util as u; assert not u.find_spec('pip')",
-        ],
-        "has no compiler": ["sh", "-c", "for c in cc gcc clang; do if command -v $c; then exit 1; fi; done"],
-    }
-    for promise, command in checks.items():
-        if not succeeds("docker", "exec", container, *command):
-            sys.exit(f"image-test: the image is expected to be one that {promise}")
+# What the Dockerfile promises of both images.
+PROMISES = {
+    "runs as a non-root user": ["sh", "-c", 'test "$(id -u)" != 0'],
+    "has no pip in its venv": ["python", "-c", "import importlib.util as u; assert not u.find_spec('pip')"],
+    "has no compiler": ["sh", "-c", "for c in cc gcc clang; do if command -v $c; then exit 1; fi; done"],
+}
 
 
-def run(image: str) -> int:
+def check_the_image(name: str, run_in) -> None:
+    """`run_in(command)`: the docker command line that runs `command` in the image."""
+    for promise, command in PROMISES.items():
+        if not succeeds(*run_in(command)):
+            sys.exit(f"image-test: {name} is expected to be an image that {promise}")
+
+
+def run_contract(image: str, network: str, reports: Path, ids: dict[str, str], *args: str) -> tuple[int, str, float]:
+    """The contract image on the simulator's network, as the user running this (reports in a mounted folder)."""
+    started = time.monotonic()
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", network, "--user", f"{os.getuid()}:{os.getgid()}",
+         "--volume", f"{reports}:/work/reports", *(f"--env={name}={value}" for name, value in ids.items()), image,
+         *args],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - started
+
+
+def run(image: str, contract_image: str) -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    size = int(docker("image", "inspect", "--format", "{{.Size}}", image))
+    host = network = f"tryvox-image-test-{port}"  # the simulator is reached by its name on its own network
+    sizes = {i: int(docker("image", "inspect", "--format", "{{.Size}}", i)) / 1e6 for i in (image, contract_image)}
+    docker("network", "create", network)
     started = time.monotonic()
     container = docker(
-        "run", "--detach", "--publish", f"127.0.0.1:{port}:{CONTAINER_PORT}", "--env", f"TVX_SIM_PUBLIC_URL={url}",
-        image,
+        "run", "--detach", "--name", host, "--network", network, "--publish", f"127.0.0.1:{port}:{CONTAINER_PORT}",
+        "--env", f"TVX_SIM_PUBLIC_URL={url}", image,
     )  # fmt: skip
     try:
         answered, healthy = wait_until_healthy(container, url, started)
@@ -124,33 +143,48 @@ def run(image: str) -> int:
         log(f"the container printed:\n{stdout}{stderr}")
         if printed.get("TVX_BASE_URL") != url:
             sys.exit(f"image-test: the container printed TVX_BASE_URL={printed.get('TVX_BASE_URL')}, expected {url}")
-        check_the_image(container)
+        check_the_image(image, lambda command: ["docker", "exec", container, *command])
+        check_the_image(contract_image, lambda command: ["docker", "run", "--rm", "--entrypoint", *command[:1],
+                                                         contract_image, *command[1:]])  # fmt: skip
         docs = httpx.get(f"{url}/docs", timeout=10)  # the page the wheel carries, filled with the printed values
         if docs.status_code != 200 or f"{url}/v1/voice/accounts/{printed['TVX_AUTH_ID']}/" not in docs.text:
             sys.exit(f"image-test: /docs answered {docs.status_code} without the samples filled for {url}")
-        env = {**os.environ, **{name: printed[name] for name in ("TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID")}}
-        env["TVX_CONTROL_URL"] = url  # a simulator, said outright: a busy machine cannot make it pass for a deployment
-        contract_started = time.monotonic()
-        contract = subprocess.run(["make", "--no-print-directory", "contract", f"BASE_URL={url}"], env=env)
-        contract_s = time.monotonic() - contract_started
+        ids = {name: printed[name] for name in ("TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID")}
+        with tempfile.TemporaryDirectory(prefix="tryvox-image-test-") as folder:
+            reports = Path(folder)
+            # A simulator, said outright (--control-url): a busy machine cannot make it pass for a deployment.
+            inside = f"http://{host}:{CONTAINER_PORT}"
+            code, output, contract_s = run_contract(
+                contract_image, network, reports, ids, "--base-url", inside, "--control-url", inside, "--wait-for", "10"
+            )
+            log(f"{contract_image} --base-url {inside} printed:\n{output}")
+            written = sorted(path.name for path in reports.iterdir())
+            if code != 0 or "Result:      PASSED" not in output or "contract.html" not in written:
+                sys.exit(f"image-test: {contract_image} exited {code}; the reports folder holds {written}")
+            nothing = f"http://{host}:9"  # the simulator's container, a port nothing listens on
+            refused, output, _ = run_contract(contract_image, network, reports, ids, "--base-url", nothing)
+            if refused != 2 or f"contract: preflight: {nothing} is not reachable" not in output:
+                sys.exit(f"image-test: against {nothing} {contract_image} exited {refused}, expected 2:\n{output}")
     finally:
         subprocess.run(["docker", "stop", "--time", "10", container], capture_output=True)
         exit_code = docker("inspect", "--format", "{{.State.ExitCode}}", container)
         subprocess.run(["docker", "rm", container], capture_output=True)
+        subprocess.run(["docker", "network", "rm", network], capture_output=True)
     log(
-        f"{image}: {size / 1e6:.0f} MB; from `docker run` the port answered after {answered:.2f} s and Docker "
-        f"reported healthy after {healthy:.2f} s; make contract took {contract_s:.0f} s and exited "
-        f"{contract.returncode}; the container exited {exit_code} on docker stop"
+        f"{image}: {sizes[image]:.0f} MB; from `docker run` the port answered after {answered:.2f} s and Docker "
+        f"reported healthy after {healthy:.2f} s; it exited {exit_code} on docker stop. {contract_image}: "
+        f"{sizes[contract_image]:.0f} MB; its run against the simulator's container took {contract_s:.0f} s and "
+        f"passed, the reports ({len(written)} files) in the mounted folder; against a closed port it exited 2."
     )
-    return contract.returncode or int(exit_code != "0")
+    return int(exit_code != "0")
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["base"] and len(argv) <= 2:
         print(base(argv[1] if len(argv) == 2 else "python:3.11-slim"))
         return 0
-    if argv[:1] == ["run"] and len(argv) == 2:
-        return run(argv[1])
+    if argv[:1] == ["run"] and len(argv) == 3:
+        return run(argv[1], argv[2])
     print(__doc__, file=sys.stderr)
     return 2
 
