@@ -20,9 +20,12 @@ VARIABLES = (*cli.VARIABLES.values(), "TVX_ALLOW_LIVE")
 
 @pytest.fixture
 def runs(monkeypatch):
-    """cli.main with runner.run replaced: each call's arguments and the variables the run would have read."""
+    """cli.main with runner.run replaced: each call's arguments and the variables the run would have read. cli.main
+    writes os.environ itself: the environment is put back afterwards, or the simulators other tests in this process
+    start would read TVX_AUTH_ID and the rest."""
+    saved = dict(os.environ)
     for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+        os.environ.pop(name, None)
     seen = []
 
     def run(reports, **shape):
@@ -30,7 +33,9 @@ def runs(monkeypatch):
         return 0
 
     monkeypatch.setattr(cli, "run", run)
-    return seen
+    yield seen
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_each_flag_sets_its_variable_and_the_shape_reaches_the_runner(runs, tmp_path):
@@ -54,10 +59,8 @@ def test_each_flag_sets_its_variable_and_the_shape_reaches_the_runner(runs, tmp_
     assert shape == {"reports": tmp_path, "seed": 7, "max_examples": 3, "phases": "examples,coverage", "wait_for": 30}
 
 
-def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs, monkeypatch):
-    monkeypatch.setenv("TVX_BASE_URL", "https://from-the-environment.example.com")
-    monkeypatch.setenv("MIN_COVERAGE", "50")
-    monkeypatch.setenv("TVX_RATE_LIMIT", "2")
+def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs):
+    os.environ.update(TVX_BASE_URL="https://from-the-environment.example.com", MIN_COVERAGE="50", TVX_RATE_LIMIT="2")
     assert cli.main(["--min-coverage", "90"]) == 0
     env = runs[0]["env"]
     assert env["TVX_BASE_URL"] == "https://from-the-environment.example.com" and env["TVX_RATE_LIMIT"] == "2"
