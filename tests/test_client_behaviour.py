@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import json
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -61,19 +60,7 @@ def in_process_simulator() -> Iterator[Simulator]:
         yield Simulator(BASE_URL, sim.auth_id, sim.token, sim.control, {"transport": sim.transport}, sim.clock.advance)
 
 
-_HELD: list[socket.socket] = []
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound and never listened on (a connection is refused), and held until the
-    tests end, so no process running beside them can take it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    _HELD.append(sock)
-    return sock.getsockname()[1]
-
-
-def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool) -> None:
+def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refused_url: str) -> None:
     auth_id, token = simulator.auth_id, simulator.token
     if "account_rate_limit" in scenario:  # an account of its own, limited by the simulator itself
         auth_id = f"client_behaviour_{next(_accounts)}"
@@ -93,7 +80,7 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool) -> N
         options["timeout"] = httpx.Timeout(options["timeout"], connect=BEHAVIOUR["defaults"]["connect_timeout"])
     unreachable = scenario.get("unreachable", False)
     client = AuthenticatedClient(
-        base_url=f"http://127.0.0.1:{closed_port()}" if unreachable else simulator.base_url,
+        base_url=refused_url if unreachable else simulator.base_url,
         token=token,
         httpx_args={} if unreachable else simulator.httpx_args,
         sleep=sleep,
@@ -146,14 +133,14 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool) -> N
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "asyncio"])
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_served(served_simulator: Simulator, name: str, asynchronous: bool) -> None:
-    run(served_simulator, SCENARIOS[name], asynchronous)
+def test_served(served_simulator: Simulator, name: str, asynchronous: bool, refused_url: str) -> None:
+    run(served_simulator, SCENARIOS[name], asynchronous, refused_url)
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "asyncio"])
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_in_process(in_process_simulator: Simulator, name: str, asynchronous: bool) -> None:
-    run(in_process_simulator, SCENARIOS[name], asynchronous)
+def test_in_process(in_process_simulator: Simulator, name: str, asynchronous: bool, refused_url: str) -> None:
+    run(in_process_simulator, SCENARIOS[name], asynchronous, refused_url)
 
 
 def test_every_rule_of_the_readme_table_has_a_scenario_and_every_scenario_a_rule() -> None:

@@ -2,7 +2,6 @@
 
 import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -43,7 +42,7 @@ def test_first_screen_gives_the_two_commands(command):
     assert command in first_screen
 
 
-def test_the_retry_example_passes_with_the_fixture():
+def test_the_retry_example_passes_with_the_fixture(refused_url):
     namespace: dict = {}
     exec(compile(block("def test_my_app_rides_out_429s"), "README.md", "exec"), namespace)
     for name in ("test_my_app_rides_out_429s", "test_my_app_never_presses_twice"):
@@ -54,22 +53,10 @@ def test_the_retry_example_passes_with_the_fixture():
         with pytest.raises(errors.RateLimitError):
             namespace["test_my_app_rides_out_429s"](sim)
     with simulated_api() as sim:  # ...or a refused connection the app took for a sent one
-        client = AuthenticatedClient(base_url=f"http://127.0.0.1:{closed_port()}", token=sim.token, raise_on_error=True)
+        client = AuthenticatedClient(base_url=refused_url, token=sim.token, raise_on_error=True)
         with pytest.raises(errors.APIConnectionError) as refused:
             namespace["press_keys"](client, sim.auth_id, sim.call_uuid, "1")
         assert refused.value.request_sent is False
-
-
-_HELD: list[socket.socket] = []
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: bound and never listened on (a connection is refused), and held until the
-    tests end, so no process running beside them can take it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    _HELD.append(sock)
-    return sock.getsockname()[1]
 
 
 PACKAGE_README = (Path(__file__).resolve().parents[1] / "docs" / "tryvox-sim.md").read_text()
