@@ -130,13 +130,13 @@ def run_action(job: Job, **given: str) -> dict[str, str]:
             job.log.append(f"{name}: {STAND_INS[key](job, step)}")
             continue
         assert "run" in step and step.get("shell") == "bash", f"{name}: a step this test's runner cannot run"
-        run_step(job, step)
+        run_step(job, step.get("id", f"step-{number}"), step)
         job.log.append(f"{name}: ran, {'failed' if job.failed else 'passed'}")
     return {name: job.substitute(spec["value"]) for name, spec in ACTION["outputs"].items()}
 
 
-def run_step(job: Job, step: dict) -> None:
-    files = {name: job.temp / f"{step['id']}.{name}" for name in ("output", "summary", "path", "env")}
+def run_step(job: Job, step_id: str, step: dict) -> None:
+    files = {name: job.temp / f"{step_id}.{name}" for name in ("output", "summary", "path", "env")}
     for path in files.values():
         path.write_text("")
     env = {**job.env, **{name: job.substitute(value) for name, value in step.get("env", {}).items()}}
@@ -145,13 +145,13 @@ def run_step(job: Job, step: dict) -> None:
         "RUNNER_TEMP": str(job.temp), "GITHUB_OUTPUT": str(files["output"]), "GITHUB_PATH": str(files["path"]),
         "GITHUB_STEP_SUMMARY": str(files["summary"]), "GITHUB_ENV": str(files["env"]),
     }  # fmt: skip
-    script = job.temp / f"{step['id']}.sh"
+    script = job.temp / f"{step_id}.sh"
     script.write_text(job.substitute(step["run"]))
     done = subprocess.run([*BASH, str(script)], cwd=job.workspace, env=env, capture_output=True, text=True, timeout=300)
     job.stdout += done.stdout + done.stderr
     job.failed |= done.returncode != 0
     job.summary += files["summary"].read_text()
-    job.outputs[step["id"]] = dict(line.split("=", 1) for line in files["output"].read_text().splitlines())
+    job.outputs[step_id] = dict(line.split("=", 1) for line in files["output"].read_text().splitlines())
 
 
 @pytest.fixture
@@ -185,6 +185,7 @@ def test_the_action_is_composite_takes_its_inputs_and_never_a_token():
 def test_the_action_verifies_a_served_simulator_uploads_the_reports_and_writes_the_summary(venv, job):
     with served(venv) as sim:
         job.env |= {name: sim[name] for name in IDS}  # the job's env:, as secrets would be
+        token = sim["TVX_API_TOKEN"]
         outputs = run_action(job, **{"base-url": sim["TVX_BASE_URL"], "min-coverage": "100", "rate-limit": "500"},
                              **SHORT)  # fmt: skip
     assert not job.failed, job.stdout[-4000:]
@@ -194,9 +195,11 @@ def test_the_action_verifies_a_served_simulator_uploads_the_reports_and_writes_t
     assert "every dimension must reach 100% (simulator)" in job.stdout
     assert job.summary.startswith("## Contract suite: passed\n") and "## Contract coverage (simulator)" in job.summary
     assert job.uploaded == {"contract-reports": reports}
-    assert {"contract.html", "coverage.json", "schemathesis-junit.xml", "behaviour-junit.xml"} <= {
-        path.name for path in reports.iterdir()
-    }
+    uploaded = {path.name: path.read_text(errors="replace") for path in reports.iterdir()}
+    assert {"contract.html", "coverage.json", "schemathesis-junit.xml", "behaviour-junit.xml"} <= set(uploaded)
+    assert "schemathesis.har" in uploaded and not [name for name, text in uploaded.items() if token in text], (
+        "an artifact is readable by anyone who can read the repository: the token must be in no report"
+    )
     assert [line.split(":")[0] for line in job.log] == [
         "Set up Python", "Install tryvox-contract", "Run the contract suite", "Upload the reports"
     ]  # fmt: skip
