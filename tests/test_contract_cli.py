@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -100,9 +101,10 @@ def test_version_names_the_spec_and_the_simulator_it_was_released_with(capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main(["--version"])
     spec = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())["info"]["version"]
+    sim = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert stopped.value.code == 0
     assert (
-        capsys.readouterr().out == f"tryvox-contract {__version__} (Call Actions API spec {spec}, tryvox-sim 1.0.0)\n"
+        capsys.readouterr().out == f"tryvox-contract {__version__} (Call Actions API spec {spec}, tryvox-sim {sim})\n"
     )
 
 
