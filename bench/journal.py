@@ -20,7 +20,7 @@ import sys
 import time
 
 from bench import ops, targets, throughput
-from tryvox_sim.journal import DEFAULT_SIZE
+from tryvox_sim.sim.journal import DEFAULT_SIZE
 
 ROUNDS = 3
 CELLS = ("dtmf", "play", "speak")

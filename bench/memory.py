@@ -156,7 +156,8 @@ class Replay:
     its default size, self-check off), without sockets."""
 
     def __init__(self) -> None:
-        from tryvox_sim import cli, server
+        from tryvox_sim import cli
+        from tryvox_sim.wire import server
 
         self.app = cli.build_app(cli.parse_args(["serve"]))
         auth_id, token, _ = self.app.world.seed

@@ -12,8 +12,8 @@ import sys
 import httptools
 import uvloop
 
-from tryvox_sim.control_client import format_exports
-from tryvox_sim.domain import DEFAULT_CALL_UUID
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID
+from tryvox_sim.testing.control_client import format_exports
 
 BODY = b'{"status":"sent"}'
 RESPONSES = {

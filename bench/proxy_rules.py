@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench import ops, report, targets
 from bench.journal import CONNECTIONS, drive_together, split_cpus
-from tryvox_sim.invariants import MAX_IDS
+from tryvox_sim.contract.invariants import MAX_IDS
 
 ROUNDS = 3
 CELLS = ("dtmf", "play", "record")
@@ -37,7 +37,8 @@ RATE_LIMIT = "1000000/min"  # never reached: the simulator's answers carry RateL
 
 def serve_without_run_rules(argv: list[str]) -> int:
     """`tryvox-sim proxy ARGS` with the run-wide memory taken out of its Observer: the proxy before the rules."""
-    from tryvox_sim import cli, verifier
+    from tryvox_sim import cli
+    from tryvox_sim.proxy import verifier
 
     made = verifier.Verifier.__init__
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import uvloop
 
 from bench import bad_inputs, loadgen, ops, report, targets
-from tryvox_sim.control_client import parse_exports
+from tryvox_sim.testing.control_client import parse_exports
 
 VALID_CONNECTIONS = 8
 BAD_INPUT_WORKERS = 3

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.ops import Target
-from tryvox_sim.control_client import ControlClient, parse_exports, ready
+from tryvox_sim.testing.control_client import ControlClient, parse_exports, ready
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi" / "call-actions.yaml"

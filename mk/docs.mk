@@ -8,7 +8,7 @@ DOCS_SAMPLES_SPEC := build/docs/call-actions.samples.json
 DOCS_CONFIG := build/docs/redocly.yaml
 SAMPLE_TEMPLATES := $(wildcard docs/samples/*.j2)
 # The request console under each operation's samples: hand-written, inlined by tools/docs_console.py.
-DOCS_CONSOLE := docs/console.js docs/console.css tools/docs_console.py tryvox_sim/domain.py
+DOCS_CONSOLE := docs/console.js docs/console.css tools/docs_console.py tryvox_sim/sim/seed.py
 BASE ?= HEAD
 # Redocly would phone home from the CLI and from the page; the docs must work with no network.
 REDOCLY_ENV := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
@@ -19,7 +19,7 @@ TEST_CHECKS += docs-test
 
 docs: $(DOCS_HTML) ## Render the spec, with code samples and a request console, into one offline HTML page: build/docs/index.html
 
-$(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) &: $(SPEC) $(SAMPLE_TEMPLATES) tools/code_samples.py tryvox_sim/docs.py $(VENV_STAMP)
+$(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) &: $(SPEC) $(SAMPLE_TEMPLATES) tools/code_samples.py tryvox_sim/sim/docs.py $(VENV_STAMP)
 	$(PY) -m tools.code_samples $(SPEC) --output $(DOCS_SAMPLES_SPEC) --config $(DOCS_CONFIG)
 
 $(DOCS_HTML): $(DOCS_SAMPLES_SPEC) $(DOCS_CONFIG) $(DOCS_TEMPLATE) $(DOCS_CONSOLE) $(NODE_STAMP)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tryvox_sim.control_client import parse_exports, ready
+from tryvox_sim.testing.control_client import parse_exports, ready
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = dict(line.split("==") for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line)

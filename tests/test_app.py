@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tryvox_sim import control
-from tryvox_sim.domain import World
-from tryvox_sim.http import App, MissingHandler, SelfCheckError, handler_name
-from tryvox_sim.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from tryvox_sim.sim import control
+from tryvox_sim.sim.app import App, MissingHandler, SelfCheckError, handler_name
+from tryvox_sim.sim.world import World
 from tryvox_sim.testing import shared_spec, simulated_api
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,9 +128,9 @@ def test_a_checkout_path_with_a_space_and_a_non_ascii_letter(tmp_path):
     shutil.copytree(ROOT / "tryvox_sim", checkout / "tryvox_sim", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "openapi", checkout / "openapi")
     script = (
-        "import tryvox_sim.spec\n"
+        "import tryvox_sim.contract.spec\n"
         "from tryvox_sim.testing import simulated_api\n"
-        "print(tryvox_sim.spec.OPENAPI_DIR)\n"
+        "print(tryvox_sim.contract.spec.OPENAPI_DIR)\n"
         "with simulated_api() as sim:\n"
         "    assert sim.http.get('/openapi.yaml').content.startswith(b'openapi: 3.1.0')\n"
         "    assert sim.call()['status'] == 'in-progress'\n"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tryvox_sim.cli import parse_args
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 from tryvox_sim.testing import served
 
 
@@ -105,7 +105,7 @@ def test_public_url_is_printed_and_the_bound_address_logged():
 
 def test_version_names_the_simulator_and_the_spec_on_stdout(capsys):
     from tryvox_sim import __version__
-    from tryvox_sim.spec import CALL_ACTIONS_SPEC, load_yaml
+    from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC, load_yaml
 
     with pytest.raises(SystemExit) as info:
         parse_args(["--version"])

@@ -30,7 +30,7 @@ from tryvox_call_actions_client.models import (
     TransferResponse,
 )
 
-from tryvox_sim.domain import DEFAULT_CALL_UUID
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID
 
 TOKEN = "tvx_sk_test_client_0001"
 AUTH_ID = "your_auth_id"

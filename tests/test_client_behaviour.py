@@ -24,8 +24,8 @@ from tryvox_call_actions_client import AuthenticatedClient, errors
 from tryvox_call_actions_client.api.call_actions import send_dtmf
 from tryvox_call_actions_client.models import DtmfRequest, DtmfResponse, Problem
 
-from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import BASE_URL, served, simulated_api
+from tryvox_sim.testing.control_client import ControlClient
 
 ROOT = Path(__file__).resolve().parents[1]
 BEHAVIOUR = json.loads((ROOT / "tests" / "client_behaviour.json").read_text())

@@ -19,7 +19,7 @@ from tryvox_call_actions_client.api.call_actions import send_dtmf, stop_recordin
 from tryvox_call_actions_client.models import DtmfRequest, Problem
 
 from tryvox_sim.testing import simulated_api
-from tryvox_sim.transport import InProcessTransport
+from tryvox_sim.wire.inprocess import InProcessTransport
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())

@@ -27,7 +27,7 @@ from tools.code_samples import (
     snake,
     with_samples,
 )
-from tryvox_sim import control, docs
+from tryvox_sim.sim import control, docs
 from tryvox_sim.testing import simulated_api
 
 ROOT = Path(__file__).resolve().parents[1]

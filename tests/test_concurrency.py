@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import served, simulated_api
+from tryvox_sim.testing.control_client import ControlClient
 
 N = 100
 

@@ -21,9 +21,9 @@ from tryvox_contract.fault_proxy import Exchange, FaultProxy
 from tryvox_contract.runner import read_junit
 from tryvox_contract.target import TargetError, from_environment, identify, start_simulator
 
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
-from tryvox_sim.problems import RateLimited, Unauthorized
-from tryvox_sim.reply import Reply
+from tryvox_sim.contract.problems import RateLimited, Unauthorized
+from tryvox_sim.sim.reply import Reply
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens, the control-plane probe fails fast

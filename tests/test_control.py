@@ -2,8 +2,8 @@
 
 import pytest
 
-from tryvox_sim import control
-from tryvox_sim.domain import DEFAULT_TOKEN, OTHER_AUTH_ID
+from tryvox_sim.sim import control
+from tryvox_sim.sim.seed import DEFAULT_TOKEN, OTHER_AUTH_ID
 from tryvox_sim.testing import simulated_api
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
@@ -38,7 +38,7 @@ def test_docs_not_built_says_how_to_build_them(sim, monkeypatch, tmp_path):
 
 
 def test_seeded_state(sim):
-    """The seeded values the README documents (the rest of the tests import them from tryvox_sim.domain)."""
+    """The seeded values the README documents (the rest of the tests import them from tryvox_sim.sim.world)."""
     accounts = {a["auth_id"]: a for a in sim.http.get("/_sim/accounts").json()["accounts"]}
     assert accounts["sim_account"]["numbers"] == ["+14155551234", "+14155550100"]
     assert accounts["sim_account"]["token"] == "tvx_sk_test_sim_0000000000000000"

@@ -4,8 +4,11 @@ import inspect
 
 import pytest
 
-import tryvox_sim.control
-from tryvox_sim.control_client import (
+import tryvox_sim.sim.control
+from tryvox_sim.sim.app import handler_name
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID, OTHER_AUTH_ID
+from tryvox_sim.testing import shared_spec, simulated_api
+from tryvox_sim.testing.control_client import (
     EXPORTS,
     ControlClient,
     ControlPlaneError,
@@ -13,9 +16,6 @@ from tryvox_sim.control_client import (
     parse_exports,
     ready,
 )
-from tryvox_sim.domain import DEFAULT_CALL_UUID, OTHER_AUTH_ID
-from tryvox_sim.http import handler_name
-from tryvox_sim.testing import shared_spec, simulated_api
 
 
 def test_one_method_per_control_plane_operation_named_after_it():
@@ -43,7 +43,7 @@ def test_a_line_still_being_written_is_not_read():
 
 def test_every_operation_in_process(monkeypatch, tmp_path):
     (tmp_path / "index.html").write_text("<html>docs</html>")
-    monkeypatch.setattr(tryvox_sim.control, "DOCS_HTML", tmp_path / "index.html")
+    monkeypatch.setattr(tryvox_sim.sim.control, "DOCS_HTML", tmp_path / "index.html")
     with simulated_api() as sim:
         control = sim.control
         assert control.get_health() == {"status": "ok"} and control.get_docs() == "<html>docs</html>"

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from tryvox_sim.cli import parse_args
-from tryvox_sim.cors import parse_origin
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
-from tryvox_sim.http import App
-from tryvox_sim.transport import InProcessTransport
+from tryvox_sim.sim.app import App
+from tryvox_sim.sim.cors import parse_origin
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from tryvox_sim.wire.inprocess import InProcessTransport
 
 RECORD = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}/record"
 DTMF = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}/dtmf"

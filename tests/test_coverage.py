@@ -20,7 +20,7 @@ from tryvox_contract.fault_proxy import FaultProxy
 from tryvox_contract.preflight import PreflightFailed, preflight
 from tryvox_contract.target import Target, start_simulator
 
-from tryvox_sim.invariants import RULES, STATE_RULES
+from tryvox_sim.contract.invariants import RULES, STATE_RULES
 from tryvox_sim.testing import shared_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))  # `tools` lives at the repo root
 from tools.breaking import resolve  # noqa: E402
 from tools.code_samples import LANGUAGES, page_samples  # noqa: E402
 from tools.headless import Browser, find_chromium  # noqa: E402
-from tryvox_sim.docs import sample_values  # noqa: E402
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN  # noqa: E402
+from tryvox_sim.sim.docs import sample_values  # noqa: E402
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN  # noqa: E402
 from tryvox_sim.testing import served  # noqa: E402
 
 DOCS = ROOT / "build" / "docs" / "index.html"

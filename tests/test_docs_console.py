@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from tools.docs_console import console_data, with_console
-from tryvox_sim import control
-from tryvox_sim.docs import CONSOLE_DATA_ID, LOCAL_SIMULATOR, METHODS, SERVED_NAME, island, sample_values
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
-from tryvox_sim.spec import CALL_ACTIONS_SPEC
+from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC
+from tryvox_sim.sim import control
+from tryvox_sim.sim.docs import CONSOLE_DATA_ID, LOCAL_SIMULATOR, METHODS, SERVED_NAME, island, sample_values
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 from tryvox_sim.testing import simulated_api
 
 SPEC = yaml.safe_load(CALL_ACTIONS_SPEC.read_text())

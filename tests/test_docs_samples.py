@@ -21,7 +21,7 @@ import yaml
 
 from tools.breaking import resolve
 from tools.code_samples import LANGUAGES, page_samples
-from tryvox_sim.docs import METHODS, sample_values
+from tryvox_sim.sim.docs import METHODS, sample_values
 from tryvox_sim.testing import served
 
 ROOT = Path(__file__).resolve().parents[1]

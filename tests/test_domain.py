@@ -4,12 +4,13 @@ from uuid import UUID
 
 import pytest
 
-from tryvox_sim.calls import MAX_RECORDINGS, TIMELINE_LEN
-from tryvox_sim.clock import MANUAL_START, Clock
-from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
-from tryvox_sim.domain import DEFAULT_CALL_UUID as CALL
-from tryvox_sim.domain import OTHER_AUTH_ID, World
-from tryvox_sim.problems import Problem
+from tryvox_sim.contract.problems import Problem
+from tryvox_sim.sim.calls import MAX_RECORDINGS, TIMELINE_LEN
+from tryvox_sim.sim.clock import MANUAL_START, Clock
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID as ME
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID as CALL
+from tryvox_sim.sim.seed import OTHER_AUTH_ID
+from tryvox_sim.sim.world import World
 from tryvox_sim.testing import shared_spec
 
 # The HTTP shell fills in the spec's defaults; domain calls here do the same.

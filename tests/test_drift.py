@@ -26,8 +26,8 @@ from tryvox_contract import SCHEMATHESIS_CONFIG, SPEC, checks
 from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 from tryvox_contract.target import Target, start_simulator
 
-from tryvox_sim.control_client import ControlClient
-from tryvox_sim.invariants import INVARIANTS
+from tryvox_sim.contract.invariants import INVARIANTS
+from tryvox_sim.testing.control_client import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -8,8 +8,8 @@ import pytest
 from tryvox_call_actions_client.api.call_actions import send_dtmf, start_recording, transfer_call
 from tryvox_call_actions_client.models import DtmfRequest, Problem, RecordRequest, TransferRequest
 
-from tryvox_sim.control_client import ControlPlaneError
 from tryvox_sim.testing import simulated_api
+from tryvox_sim.testing.control_client import ControlPlaneError
 
 OTHER_CALL = "750e8400-e29b-41d4-a716-446655440000"
 

@@ -11,8 +11,8 @@ from tryvox_call_actions_client import AuthenticatedClient
 from tryvox_call_actions_client.api.call_actions import send_dtmf, transfer_call
 from tryvox_call_actions_client.models import DtmfRequest, Problem, TransferRequest
 
-from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import served
+from tryvox_sim.testing.control_client import ControlClient
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
-from tryvox_sim.domain import DEFAULT_CALL_UUID, OTHER_AUTH_ID, OTHER_TOKEN
-from tryvox_sim.domain import DEFAULT_TOKEN as TOKEN
-from tryvox_sim.spec import Spec
+from tryvox_sim.contract.spec import Spec
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID as ME
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID, OTHER_AUTH_ID, OTHER_TOKEN
+from tryvox_sim.sim.seed import DEFAULT_TOKEN as TOKEN
 from tryvox_sim.testing import shared_spec, simulated_api
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -3,7 +3,7 @@
 from tryvox_call_actions_client.api.call_actions import start_recording, stop_recording, transfer_call
 from tryvox_call_actions_client.models import RecordingStoppedResponse, RecordRequest, TransferRequest
 
-from tryvox_sim.domain import OTHER_TOKEN
+from tryvox_sim.sim.seed import OTHER_TOKEN
 from tryvox_sim.testing import simulated_api
 
 

@@ -9,8 +9,7 @@ from collections import Counter
 import orjson
 import pytest
 
-from tryvox_sim.http import SelfCheckError
-from tryvox_sim.invariants import (
+from tryvox_sim.contract.invariants import (
     ACTION_IDS,
     INVARIANTS,
     MAX_IDS,
@@ -25,6 +24,7 @@ from tryvox_sim.invariants import (
     RunMemory,
     exchange_breaches,
 )
+from tryvox_sim.sim.app import SelfCheckError
 from tryvox_sim.testing import shared_spec, simulated_api
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"

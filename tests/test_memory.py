@@ -8,13 +8,13 @@ import tracemalloc
 import orjson
 import pytest
 
-from tryvox_sim import trim
-from tryvox_sim.clock import Clock
-from tryvox_sim.domain import DEFAULT_AUTH_ID as ME
-from tryvox_sim.domain import World
+from tryvox_sim.sim import trim
+from tryvox_sim.sim.clock import Clock
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID as ME
+from tryvox_sim.sim.trim import MANY_CALLS, MIN_INTERVAL, Trimmer
+from tryvox_sim.sim.webhooks import KEEP, Webhooks
+from tryvox_sim.sim.world import World
 from tryvox_sim.testing import simulated_api
-from tryvox_sim.trim import MANY_CALLS, MIN_INTERVAL, Trimmer
-from tryvox_sim.webhooks import KEEP, Webhooks
 
 CALLS = 10_000
 BYTES_PER_CALL = 512  # an ended call with one recording takes about 300 (before packing, about 1,300)

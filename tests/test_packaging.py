@@ -21,6 +21,8 @@ def test_the_wheel_ships_the_specs_and_py_typed_and_only_the_serving_dependencie
         names = set(archive.namelist())
         metadata = next(archive.read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
     assert {"tryvox_sim/py.typed", "tryvox_sim/openapi/call-actions.yaml", "tryvox_sim/openapi/simulator.yaml"} <= names
-    assert {"tryvox_sim/problems.py", "tryvox_sim/control_client.py"} <= names
+    layers = ("contract", "sim", "wire", "proxy", "testing")  # every layer's package travels in the wheel
+    assert {f"tryvox_sim/{layer}/__init__.py" for layer in layers} <= names
+    assert {"tryvox_sim/contract/problems.py", "tryvox_sim/testing/control_client.py"} <= names
     required = re.findall(r"^Requires-Dist: ([A-Za-z0-9_.-]+)==[^;\n]+(?:; sys_platform[^\n]*)?$", metadata, re.M)
     assert set(required) == SERVING

@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from tryvox_sim import problems
-from tryvox_sim.problems import DETAIL_MAX, CallerIdNotOwned, MethodNotAllowed, Problem, ValidationFailed
-from tryvox_sim.reply import PROBLEM, Reply
-from tryvox_sim.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Documents, escape
+from tryvox_sim.contract import problems
+from tryvox_sim.contract.problems import DETAIL_MAX, CallerIdNotOwned, MethodNotAllowed, Problem, ValidationFailed
+from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Documents, escape
+from tryvox_sim.sim.reply import PROBLEM, Reply
 
 
 def problem_examples():

@@ -30,9 +30,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 
-from tryvox_sim.control_client import ControlClient
-from tryvox_sim.invariants import INVARIANTS
-from tryvox_sim.problems import (
+from tryvox_sim.contract.invariants import INVARIANTS
+from tryvox_sim.contract.problems import (
     CallNotFound,
     InvalidJson,
     PayloadTooLarge,
@@ -41,10 +40,11 @@ from tryvox_sim.problems import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from tryvox_sim.proxy import ERROR_HEADER, VIOLATIONS_HEADER, Proxy, serve
-from tryvox_sim.proxy_report import MARK, TOKEN, Report, Traffic
+from tryvox_sim.proxy.forward import ERROR_HEADER, VIOLATIONS_HEADER, Proxy, serve
+from tryvox_sim.proxy.report import MARK, TOKEN, Report, Traffic
+from tryvox_sim.proxy.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier, decode_body
 from tryvox_sim.testing import shared_spec, start_proxy, start_server, stop_server
-from tryvox_sim.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier, decode_body
+from tryvox_sim.testing.control_client import ControlClient
 
 CALL = "650e8400-e29b-41d4-a716-446655440000"
 REC = "950e8400-e29b-41d4-a716-446655440000"
@@ -243,7 +243,9 @@ def api_client(base: str, env: dict) -> httpx.Client:
 
 
 def test_answers_come_back_unchanged_over_kept_alive_connections(simulator, monkeypatch):
-    monkeypatch.setattr("tryvox_sim.proxy.UPSTREAM_IDLE", 600.0)  # a slow machine must not expire the connection
+    monkeypatch.setattr(
+        "tryvox_sim.proxy.forward.UPSTREAM_IDLE", 600.0
+    )  # a slow machine must not expire the connection
     direct, base = simulator["TVX_BASE_URL"], simulator["TVX_BASE_URL"]
     path = f"/v1/voice/accounts/{simulator['TVX_AUTH_ID']}/calls/{{}}/speak"
     with running(base) as (url, proxy, out), api_client(url, simulator) as through, api_client(direct, simulator) as d:

@@ -21,9 +21,9 @@ import uvloop
 from bench import bad_inputs
 from bench.ops import Target
 from bench.targets import proc_rss_kib
-from tryvox_sim import server
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 from tryvox_sim.testing import SimulatedAPI, served
+from tryvox_sim.wire import server
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PATH = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}"

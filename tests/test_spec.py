@@ -8,7 +8,7 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from tryvox_sim.spec import METHODS, unescape
+from tryvox_sim.contract.spec import METHODS, unescape
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = yaml.safe_load((ROOT / "openapi" / "call-actions.yaml").read_text())

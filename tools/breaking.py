@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from tryvox_sim.spec import METHODS, unescape
+from tryvox_sim.contract.spec import METHODS, unescape
 
 # Constraints whose value may only go up (UPPER) or down (LOWER) in a request without breaking it.
 UPPER = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")

@@ -5,7 +5,7 @@ request: curl, Python (the generated client, sync and async), JavaScript (`fetch
 (the SDK, `@tryvox/call-actions`). One Jinja template per language (docs/samples/) is filled from the
 operation's path, method, path-parameter examples and first request-body example, so the samples
 cannot drift from the spec, and the hand-written spec holds no copy of them. The values a reader
-replaces (server, token, account, call) are the ones `tryvox_sim.docs` swaps for the simulator's own
+replaces (server, token, account, call) are the ones `tryvox_sim.sim.docs` swaps for the simulator's own
 when it serves the page.
 
 Redoc 3 shows only the samples whose label its `codeSamples.languages` option lists, in that order
@@ -27,7 +27,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from tools.breaking import resolve
-from tryvox_sim.docs import METHODS, sample_values
+from tryvox_sim.sim.docs import METHODS, sample_values
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "docs" / "samples"
 CLIENT = "tryvox_call_actions_client"  # import name of the generated client (openapi/client-config.yaml)

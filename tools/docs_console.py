@@ -4,7 +4,7 @@ The console (docs/console.js, docs/console.css) is hand-written and inlined, lik
 the page stays one offline file. What it needs from the spec is written beside it as a JSON island: the
 servers a reader can send to (production, then a local simulator whose URL the reader can change), with the
 token and ids each one takes, and per operation its method, path, path parameters and example bodies. A
-simulator serving the page replaces the servers with itself (`tryvox_sim.docs.served_page`).
+simulator serving the page replaces the servers with itself (`tryvox_sim.sim.docs.served_page`).
 
     python -m tools.docs_console PAGE --spec build/docs/call-actions.samples.json
 """
@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 
 from tools.breaking import resolve
-from tryvox_sim.docs import CONSOLE_DATA_ID, LOCAL_SIMULATOR, METHODS, island, sample_values
-from tryvox_sim.domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from tryvox_sim.sim.docs import CONSOLE_DATA_ID, LOCAL_SIMULATOR, METHODS, island, sample_values
+from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MARK = "</body>"

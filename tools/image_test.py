@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from tryvox_sim.control_client import parse_exports
+from tryvox_sim.testing.control_client import parse_exports
 
 LOCAL_BASE = "tryvox-sim-base:bookworm"
 # Docs, manuals and translations left out, as in Debian's own slim images.

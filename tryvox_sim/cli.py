@@ -9,16 +9,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__, proxy, server
-from .clock import Clock
-from .control_client import format_exports
-from .cors import parse_origin
-from .domain import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN, World
-from .http import App
-from .journal import DEFAULT_SIZE
-from .ratelimit import parse_rate
-from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
-from .webhooks import Webhooks
+from . import __version__
+from .contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
+from .proxy import forward as proxy
+from .sim.app import App
+from .sim.clock import Clock
+from .sim.cors import parse_origin
+from .sim.journal import DEFAULT_SIZE
+from .sim.ratelimit import parse_rate
+from .sim.webhooks import Webhooks
+from .sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from .sim.world import World
+from .testing.control_client import format_exports
+from .wire import server
 
 
 def address_from_env(environ: Mapping[str, str]) -> tuple[str, int]:

@@ -8,7 +8,7 @@ carries (pinned exactly), the file the simulator validates with and the coverage
 from importlib import metadata
 from pathlib import Path
 
-from tryvox_sim.spec import CALL_ACTIONS_SPEC
+from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC
 
 try:
     __version__ = metadata.version("tryvox-contract")

@@ -23,7 +23,7 @@ import schemathesis
 
 from tryvox_contract import journal
 from tryvox_contract.polite import PoliteTransport
-from tryvox_sim.invariants import INVARIANTS, Observer
+from tryvox_sim.contract.invariants import INVARIANTS, Observer
 
 PREFIX = "tvx_"
 
@@ -31,7 +31,7 @@ PREFIX = "tvx_"
 @cache
 def observer() -> Observer:
     """One per process: its memory follows the calls across every phase of the run."""
-    from tryvox_sim.spec import Spec
+    from tryvox_sim.contract.spec import Spec
 
     found = Observer(Spec())
     atexit.register(lambda: journal.record(by="invariants", checked=found.checked, broken=found.broken))

@@ -22,7 +22,7 @@ from pathlib import Path
 from tryvox_contract import SPEC, __version__
 from tryvox_contract.runner import PHASES, run
 from tryvox_sim import __version__ as sim_version
-from tryvox_sim.spec import load_yaml
+from tryvox_sim.contract.spec import load_yaml
 
 # Flag (its argparse dest) -> the environment variable it sets.
 VARIABLES = {

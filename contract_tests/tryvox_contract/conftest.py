@@ -14,7 +14,7 @@ from tryvox_contract import SCHEMATHESIS_CONFIG, SPEC
 from tryvox_contract.actions import stop
 from tryvox_contract.checks import client_args
 from tryvox_contract.target import Target, TargetError, identify, open_target
-from tryvox_sim.control_client import ControlClient
+from tryvox_sim.testing.control_client import ControlClient
 
 NEEDS_CONTROL_PLANE = "needs the simulator's control plane (/_sim), which a deployment does not have"
 
@@ -52,7 +52,7 @@ def transfers_allowed(target: Target) -> bool:
 
 @pytest.fixture(scope="session")
 def control(target: Target):
-    """The simulator's control plane (tryvox_sim.control_client). Its answers pass the invariant checks'
+    """The simulator's control plane (tryvox_sim.testing.control_client). Its answers pass the invariant checks'
     observer too: a call seen completed, or the clock moved, is what the state rules learn from."""
     if not target.is_simulator:
         pytest.skip(NEEDS_CONTROL_PLANE)

@@ -34,8 +34,8 @@ from urllib.parse import unquote
 import jsonschema_rs
 
 from tryvox_contract import journal
-from tryvox_sim.invariants import INVARIANTS
-from tryvox_sim.spec import Operation, Spec
+from tryvox_sim.contract.invariants import INVARIANTS
+from tryvox_sim.contract.spec import Operation, Spec
 
 CONFIG = Path(__file__).with_name("coverage.toml")
 TABLE_START = "<!-- notes-table: generated from contract_tests/tryvox_contract/coverage.toml -->"

@@ -26,8 +26,8 @@ from schemathesis.engine import events
 import tryvox_contract.checks  # noqa: F401  (registers the invariant checks)
 from tryvox_contract import journal
 from tryvox_contract.polite import pace
-from tryvox_sim.control_client import ControlClient
-from tryvox_sim.domain import DEFAULT_CALL_UUID
+from tryvox_sim.sim.seed import DEFAULT_CALL_UUID
+from tryvox_sim.testing.control_client import ControlClient
 
 CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
 # The spec's example call_uuid, which the examples and coverage phases send as is. On the simulator it is

@@ -34,7 +34,7 @@ from tryvox_contract import HERE, PYTEST_CONFIG, SCHEMATHESIS_CONFIG, SPEC, __ve
 from tryvox_contract.polite import RATE_ENV, parse_rate
 from tryvox_contract.preflight import PreflightFailed, preflight
 from tryvox_contract.target import Target, TargetError, identify, open_target
-from tryvox_sim.spec import Spec
+from tryvox_sim.contract.spec import Spec
 
 SCHEMA_TEST = HERE / "test_schema.py"  # the pytest twin of the schemathesis run below
 PHASES = ("examples", "coverage", "fuzzing", "stateful")

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from tryvox_sim.control_client import ControlClient
 from tryvox_sim.testing import start_server, stop_server
+from tryvox_sim.testing.control_client import ControlClient
 
 REQUIRED = ("TVX_API_TOKEN", "TVX_AUTH_ID", "TVX_CALL_UUID")
 LIVE_TOKEN_PREFIX = "tvx_sk_live_"

@@ -9,7 +9,7 @@ from tryvox_call_actions_client import AuthenticatedClient
 
 from tryvox_contract.actions import expect, play
 from tryvox_contract.checks import client_args
-from tryvox_sim.domain import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's second seeded account
+from tryvox_sim.sim.seed import OTHER_AUTH_ID, OTHER_TOKEN  # the simulator's second seeded account
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer tvx_sk_test_not_a_real_key_000000", "Basic dXNlcjpwYXNz"])

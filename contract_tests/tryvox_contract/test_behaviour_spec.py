@@ -22,7 +22,7 @@ from tryvox_contract import journal
 from tryvox_contract.checks import client_args, current_test
 from tryvox_contract.conftest import NEEDS_CONTROL_PLANE
 from tryvox_contract.coverage import Constraint, documented_statuses, request_constraints, spec_links
-from tryvox_sim.spec import Operation, Spec
+from tryvox_sim.contract.spec import Operation, Spec
 
 SPEC = Spec()
 OTHER_ACCOUNT = "not_my_account_42"

@@ -4,7 +4,7 @@ returns the caller, caller_id must be owned, answer_url gets the transferAnswere
 import pytest
 
 from tryvox_contract.actions import ANSWERS, BUSY, NO_ANSWER, expect, play, transfer
-from tryvox_sim.domain import DEFAULT_NUMBERS, OTHER_NUMBERS
+from tryvox_sim.sim.seed import DEFAULT_NUMBERS, OTHER_NUMBERS
 
 OWNED = DEFAULT_NUMBERS[0]  # seeded: owned by the simulator's account
 OTHERS = OTHER_NUMBERS[0]  # seeded: owned by its other account

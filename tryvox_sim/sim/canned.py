@@ -8,10 +8,17 @@ request changes no state.
 
 from __future__ import annotations
 
+from ..contract.problems import (
+    BadGateway,
+    GatewayTimeout,
+    InternalError,
+    PreferNotAvailable,
+    Problem,
+    ServiceUnavailable,
+)
+from ..contract.spec import Operation
 from .faults import Fault
-from .problems import BadGateway, GatewayTimeout, InternalError, PreferNotAvailable, Problem, ServiceUnavailable
 from .reply import CANNED, OUTSIDE_CONTRACT, Reply
-from .spec import Operation
 
 SERVER_ERRORS: dict[int, type[Problem]] = {
     500: InternalError, 502: BadGateway, 503: ServiceUnavailable, 504: GatewayTimeout,

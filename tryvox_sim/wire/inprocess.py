@@ -8,7 +8,7 @@ moves the simulator's clock.
 
 import httpx
 
-from .http import App
+from ..sim.app import App
 
 
 class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):

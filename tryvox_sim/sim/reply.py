@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 
-from .problems import Header, Problem
+from ..contract.problems import Header, Problem
 
 if TYPE_CHECKING:
     from .faults import Fault

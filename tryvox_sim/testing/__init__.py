@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .clock import Clock
+from ..contract.spec import Spec
+from ..sim.app import App
+from ..sim.clock import Clock
+from ..sim.journal import DEFAULT_SIZE
+from ..sim.webhooks import Webhooks
+from ..sim.world import World
+from ..wire.inprocess import InProcessTransport
 from .control_client import JSON, ControlClient, parse_exports, ready
-from .domain import World
-from .http import App
-from .journal import DEFAULT_SIZE
-from .spec import Spec
-from .transport import InProcessTransport
-from .webhooks import Webhooks
 
 if TYPE_CHECKING:  # the generated client is an optional dependency (extra `client`)
     from tryvox_call_actions_client import AuthenticatedClient

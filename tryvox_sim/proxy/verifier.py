@@ -23,11 +23,11 @@ from typing import Any
 
 import orjson
 
-from .http import bearer, read_body, response_breaches
-from .invariants import INVARIANTS, NO_BODY, Breach, Invariant, Observer
-from .problems import Problem
-from .reply import PROBLEM
-from .spec import Operation, Spec
+from ..contract.invariants import INVARIANTS, NO_BODY, Breach, Invariant, Observer
+from ..contract.problems import Problem
+from ..contract.spec import Operation, Spec
+from ..sim.app import bearer, read_body, response_breaches
+from ..sim.reply import PROBLEM
 
 CLIENT, API = "client", "api"
 SPEC = "openapi/call-actions.yaml"

@@ -31,10 +31,10 @@ from urllib.parse import urlsplit
 import httptools
 import orjson
 
-from .proxy_report import Report, Traffic
-from .reply import PROBLEM
-from .server import listen
-from .spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from ..contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec
+from ..sim.reply import PROBLEM
+from ..wire.server import listen
+from .report import Report, Traffic
 from .verifier import API, CLIENT, Verifier, decode_body
 
 Header = tuple[str, str]

@@ -29,10 +29,10 @@ from typing import Any
 
 import httptools
 
-from .faults import Fault
-from .http import MAX_BODY, App
-from .problems import HeaderFieldsTooLarge, MalformedHttp, Problem, RequestTimeout, UriTooLong
-from .reply import Reply
+from ..contract.problems import HeaderFieldsTooLarge, MalformedHttp, Problem, RequestTimeout, UriTooLong
+from ..sim.app import MAX_BODY, App
+from ..sim.faults import Fault
+from ..sim.reply import Reply
 
 log = logging.getLogger("tryvox_sim")
 IDLE_TIMEOUT = 30.0  # seconds a keep-alive connection may sit idle

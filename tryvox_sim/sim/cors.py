@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from .problems import Header
+from ..contract.problems import Header
 from .reply import Answer
 
 ANY = "*"

@@ -24,7 +24,7 @@ def _openapi_dir() -> Path:
     packaged = resources.files("tryvox_sim") / "openapi"
     if packaged.joinpath("call-actions.yaml").is_file():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "openapi"
+    return Path(__file__).resolve().parents[2] / "openapi"
 
 
 OPENAPI_DIR = _openapi_dir()

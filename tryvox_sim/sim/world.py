@@ -14,6 +14,18 @@ import uuid as uuidlib
 from collections.abc import Iterable
 from typing import Any
 
+from ..contract.problems import (
+    AccountExists,
+    AccountNotFound,
+    CallCompleted,
+    CallerIdNotOwned,
+    CallNotFound,
+    CallNotInProgress,
+    CallNotRinging,
+    NoActiveRecording,
+    RecordingAlreadyRunning,
+    TokenInUse,
+)
 from .calls import (
     AUDIO_SECONDS,
     NEVER,
@@ -26,29 +38,17 @@ from .calls import (
     packed_next_due,
 )
 from .clock import Clock, iso
-from .problems import (
-    AccountExists,
-    AccountNotFound,
-    CallCompleted,
-    CallerIdNotOwned,
-    CallNotFound,
-    CallNotInProgress,
-    CallNotRinging,
-    NoActiveRecording,
-    RecordingAlreadyRunning,
-    TokenInUse,
-)
 from .ratelimit import parse_rate
-
-# The seeded world (README: "Seeded state"); tests, the contract suite and the bench import these.
-DEFAULT_AUTH_ID = "sim_account"
-DEFAULT_TOKEN = "tvx_sk_test_sim_0000000000000000"
-DEFAULT_NUMBERS = ("+14155551234", "+14155550100")
-DEFAULT_CALL_UUID = "650e8400-e29b-41d4-a716-446655440000"  # the spec's example call_uuid
-OTHER_AUTH_ID = "other_account"
-OTHER_TOKEN = "tvx_sk_test_other_000000000000000"
-OTHER_NUMBERS = ("+14155550199",)
-DEFAULT_FROM = "+14155550123"
+from .seed import (
+    DEFAULT_AUTH_ID,
+    DEFAULT_CALL_UUID,
+    DEFAULT_FROM,
+    DEFAULT_NUMBERS,
+    DEFAULT_TOKEN,
+    OTHER_AUTH_ID,
+    OTHER_NUMBERS,
+    OTHER_TOKEN,
+)
 
 
 class Ids:

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from .journal import SECRET_HEADERS as REQUEST_SECRETS
+from ..sim.journal import SECRET_HEADERS as REQUEST_SECRETS
 from .verifier import API, API_RULES, CLIENT, CLIENT_RULES, Violation
 
 MARK = "[redacted]"
@@ -325,7 +325,7 @@ class Report:
         return suite
 
     def har(self) -> dict[str, Any]:
-        from . import __version__
+        from .. import __version__
 
         log: dict[str, Any] = {"version": "1.2", "creator": {"name": "tryvox-sim proxy", "version": __version__}}
         log["entries"] = [self._entry(*kept) for kept in self.kept]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .http import App
+    from .app import App
 
 TOKEN = "tvx_sk_test_YOUR_API_KEY"  # the API token the static page's samples send
 # Where `tryvox-sim serve` listens by default: the static console's second server.

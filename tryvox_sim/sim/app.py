@@ -21,13 +21,8 @@ from urllib.parse import parse_qsl
 import jsonschema_rs
 import orjson
 
-from . import canned, control
-from .cors import Cors
-from .domain import World
-from .faults import Faults
-from .invariants import NO_BODY, Breach, Observer
-from .journal import DEFAULT_SIZE, Journal
-from .problems import (
+from ..contract.invariants import NO_BODY, Breach, Observer
+from ..contract.problems import (
     CallNotFound,
     CrossSiteControl,
     FieldError,
@@ -45,11 +40,16 @@ from .problems import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from ..contract.spec import Operation, Spec, escape
+from . import canned, control
+from .cors import Cors
+from .faults import Faults
+from .journal import DEFAULT_SIZE, Journal
 from .ratelimit import RateLimiter, parse_rate
 from .reply import JSON, MODELLED, OUTSIDE_CONTRACT, Answer, Reply
-from .spec import Operation, Spec, escape
 from .trim import Trimmer, malloc_trim
 from .webhooks import Webhooks
+from .world import World
 
 log = logging.getLogger("tryvox_sim")
 MAX_BODY = 64 * 1024

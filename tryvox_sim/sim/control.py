@@ -10,22 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..contract.problems import DocsNotBuilt, FaultNotFound, ValidationFailed
+from ..contract.spec import OPENAPI_DIR
 from . import canned
 from .clock import iso
 from .docs import served_page
-from .domain import DEFAULT_FROM
-from .problems import DocsNotBuilt, FaultNotFound, ValidationFailed
 from .reply import Reply
-from .spec import OPENAPI_DIR
+from .seed import DEFAULT_FROM
 
 if TYPE_CHECKING:  # the shell calls these functions; they only read and drive what it holds
-    from .http import App
+    from .app import App
 
 
 def _docs_page() -> Path:
     """The rendered docs: packaged in the wheel beside the spec files (hatch_build.py), or `make docs`'s."""
     packaged = OPENAPI_DIR / "call-actions.html"
-    return packaged if packaged.is_file() else Path(__file__).resolve().parent.parent / "build" / "docs" / "index.html"
+    return packaged if packaged.is_file() else Path(__file__).resolve().parents[2] / "build" / "docs" / "index.html"
 
 
 DOCS_HTML = _docs_page()
