@@ -1,6 +1,6 @@
 """The contract suite must fail, naming the problem, when the API drifts from the spec.
 
-Each case puts a fault-injecting proxy (tryvox_contract/fault_proxy.py) in front of a real
+Each case puts a fault-injecting proxy (tests/fault_proxy.py) in front of a real
 simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
 behaviour tests) against the proxy with a fixed seed and few examples. The behaviour tests for the invariants
 across requests are called in this process with the suite's own clients (run_in_process): no pytest to start.
@@ -21,9 +21,9 @@ import pytest
 from tryvox_call_actions_client import AuthenticatedClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+from fault_proxy import INVARIANT_FAULTS, FaultProxy, Relayed, rewrite
 from tryvox_contract import HERE as SUITE
 from tryvox_contract import SCHEMATHESIS_CONFIG, SPEC, checks
-from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
 from tryvox_contract.target import Target, start_simulator
 
 from tryvox_sim.contract.invariants import INVARIANTS
@@ -69,7 +69,7 @@ def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
     invariants) and a fresh observer: the failure a pytest run would report, without starting one."""
     file, name = test_id.split("::")
     test = getattr(importlib.import_module("tryvox_contract." + file.removesuffix(".py")), name)
-    checks.observer.cache_clear()
+    checks.verdicts.cache_clear()
     target = Target(env={**simulator.env, "TVX_BASE_URL": proxy_url, "TVX_CONTROL_URL": proxy_url})
     auth_id = target.env["TVX_AUTH_ID"]
     try:
@@ -85,7 +85,7 @@ def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
             test(**{param: fixtures[param] for param in inspect.signature(test).parameters})
     finally:
         target.stop()
-        checks.observer.cache_clear()
+        checks.verdicts.cache_clear()
 
 
 def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
@@ -100,44 +100,44 @@ def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
 # -- faults: (operation, phases, after-hook or before-hook, expected failure title) ------------------
 
 
-def wrong_status(ex: Exchange):
+def wrong_status(ex: Relayed):
     if ex.status == 202:
         ex.status = 201  # the spec says 202 Accepted
 
 
-def missing_field(ex: Exchange):
+def missing_field(ex: Relayed):
     if ex.status == 202:
         rewrite(ex, lambda body: body.pop("play_uuid", None))
 
 
-def renamed_field(ex: Exchange):
+def renamed_field(ex: Relayed):
     if ex.status == 202:
         rewrite(ex, lambda body: body.update(recordingUuid=body.pop("recording_uuid")))
 
 
-def mistyped_field(ex: Exchange):
+def mistyped_field(ex: Relayed):
     if ex.status == 202:
         rewrite(ex, lambda body: body.update(text=len(body["text"])))
 
 
-def wrong_content_type(ex: Exchange):
+def wrong_content_type(ex: Relayed):
     if ex.status == 202:
         ex.headers["content-type"] = "text/plain"
 
 
-def invalid_input_accepted(ex: Exchange):
+def invalid_input_accepted(ex: Relayed):
     if ex.status == 422:
         ex.status, ex.headers["content-type"] = 202, "application/json"
         ex.body = json.dumps({"dtmf_uuid": str(uuid.uuid4()), "status": "sent", "digits": "1"}).encode()
 
 
-def server_error_on_hash(ex: Exchange):
+def server_error_on_hash(ex: Relayed):
     if b"#" in ex.request_body:
         ex.status, ex.headers["content-type"] = 500, "application/problem+json"
         ex.body = b'{"type":"about:blank","title":"Internal error","status":500,"code":"internal"}'
 
 
-def auth_ignored(ex: Exchange):
+def auth_ignored(ex: Relayed):
     """Before forwarding: any credentials (or none) become the valid token."""
     ex.request_headers = {k: v for k, v in ex.request_headers.items() if k.lower() != "authorization"}
     ex.request_headers["Authorization"] = f"Bearer {os.environ['DRIFT_TOKEN']}"
@@ -190,7 +190,7 @@ def test_schemathesis_passes_through_an_honest_proxy(simulator, tmp_path):
 # -- drift only the behaviour tests can see ----------------------------------------------------
 
 
-def second_stop_accepted(ex: Exchange):
+def second_stop_accepted(ex: Relayed):
     if ex.method == "DELETE" and ex.status == 409:
         ex.status, ex.headers["content-type"] = 200, "application/json"
         rec = str(uuid.uuid4())
@@ -204,12 +204,12 @@ def second_stop_accepted(ex: Exchange):
         ).encode()
 
 
-def destination_not_echoed(ex: Exchange):
+def destination_not_echoed(ex: Relayed):
     if ex.status == 202 and ex.operation == "POST transfer":
         rewrite(ex, lambda body: body.update(to="+14155559999"))
 
 
-def digits_not_echoed(ex: Exchange):
+def digits_not_echoed(ex: Relayed):
     if ex.status == 202 and ex.operation == "POST dtmf":
         rewrite(ex, lambda body: body.update(digits="1"))
 
@@ -253,7 +253,7 @@ def test_behaviour_tests_pass_through_an_honest_proxy(simulator):
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-# -- each invariant of tryvox_sim/invariants.py: a fault of tryvox_contract/fault_proxy.py breaks it, and the
+# -- each invariant of tryvox_sim/invariants.py: a fault of tests/fault_proxy.py breaks it, and the
 #    suite fails naming it (schemathesis as check `tvx_<name>`, the behaviour tests as `Invariant <name>:`)
 
 RECORDING_URL = "test_behaviour_recording.py::test_the_url_has_the_format_extension"

@@ -1,4 +1,4 @@
-"""tryvox_sim/invariants.py: each invariant holds on a good exchange and names itself on a broken one; the state
+"""tryvox_sim/contract/invariants/: each invariant holds on a good exchange and names itself on a broken one; the state
 rules and the run-wide rules assert only what they saw; the spec's own examples keep every invariant; answers
 given from those examples are never remembered; the simulator's self-check runs them all."""
 
@@ -14,15 +14,16 @@ from tryvox_sim.contract.invariants import (
     INVARIANTS,
     MAX_IDS,
     NO_BODY,
-    RULES,
-    RUN_RULES,
-    STATE_RULES,
     CallMemory,
     Contract,
     Exchange,
+    Invariant,
     Observer,
+    Rule,
     RunMemory,
-    exchange_breaches,
+    Scope,
+    exchange_violations,
+    invariant,
 )
 from tryvox_sim.sim.app import SelfCheckError
 from tryvox_sim.testing import shared_spec, simulated_api
@@ -46,7 +47,7 @@ def ex(operation="sendDtmf", request=None, status=202, body=None, headers=None, 
 
 
 def names(exchange: Exchange) -> list[str]:
-    return [breach.rule for breach in exchange_breaches(exchange, CONTRACT)]
+    return [violation.rule for violation in exchange_violations(exchange, CONTRACT)]
 
 
 NOT_IN_PROGRESS = problem(409, "call_not_in_progress", "Call not in progress")
@@ -117,23 +118,34 @@ def test_a_good_exchange_keeps_every_invariant(exchange):
 @pytest.mark.parametrize(("rule", "exchange"), BROKEN, ids=[f"{rule}-{i}" for i, (rule, _) in enumerate(BROKEN)])
 def test_a_broken_exchange_names_its_invariant(rule, exchange):
     assert names(exchange) == [rule]
-    [breach] = exchange_breaches(exchange, CONTRACT)
-    assert breach.expected and breach.got and str(breach).startswith(f"{rule}: expected ")
+    [violation] = exchange_violations(exchange, CONTRACT)
+    assert violation.rule is Rule(rule)  # an id, compared as a value
+    assert violation.expected and violation.got and str(violation).startswith(f"{rule}: expected ")
 
 
 def test_every_rule_is_proved_broken_here_and_has_a_source():
-    assert {rule for rule, _ in BROKEN} == set(RULES)
-    for invariant, _ in RULES.values():
-        assert invariant.source and invariant.promise
-    for invariant in [*STATE_RULES.values(), *RUN_RULES.values()]:
-        assert invariant.source and invariant.promise
-    assert list(INVARIANTS) == [*RULES, *STATE_RULES, *RUN_RULES]
+    assert {rule for rule, _ in BROKEN} == {rule for rule, inv in INVARIANTS.items() if inv.reads is Scope.EXCHANGE}
+    for inv in INVARIANTS.values():
+        assert inv.source and inv.promise
+
+
+def test_every_invariant_is_declared_one_way_in_the_order_of_its_ids():
+    assert len(INVARIANTS) == 24 and all(isinstance(inv, Invariant) for inv in INVARIANTS.values())
+    assert all(rule is inv.rule and callable(inv.applies) and callable(inv.check) for rule, inv in INVARIANTS.items())
+    assert list(INVARIANTS) == [rule for rule in Rule if rule in INVARIANTS]  # one order: the ids'
+    scopes = [inv.reads for inv in INVARIANTS.values()]
+    assert scopes == sorted(scopes, key=list(Scope).index)  # one exchange, then a call's history, then the run
+    assert [scopes.count(scope) for scope in Scope] == [11, 9, 4]
+    with pytest.raises(ValueError, match="declared twice"):
+        invariant(Rule.ECHO, reads=Scope.EXCHANGE, source="", promise="", applies=lambda ex, contract: True)(
+            lambda: None
+        )
 
 
 def test_each_rule_counts_only_the_exchanges_it_looks_at():
     checked: Counter[str] = Counter()
     for exchange in GOOD:
-        assert exchange_breaches(exchange, CONTRACT, checked) == []
+        assert exchange_violations(exchange, CONTRACT, checked) == []
     problems = 6  # the 409, the two 422s, the 401, the 429 and the 500
     assert checked == {
         "problem-status": problems, "problem-type": problems,
@@ -272,8 +284,8 @@ def test_the_observer_counts_what_it_checked_and_what_broke():
     answer = b'{"dtmf_uuid": "%s", "status": "sent", "digits": "1"}'
     json = {"content-type": "application/json"}
     assert observer.observe("POST", path, b'{"digits": "1"}', 202, json, answer % REC.encode()) == []
-    [breach] = observer.observe("POST", path, b'{"digits": "2"}', 202, json, answer % OTHER.encode())
-    assert breach.rule == "echo"
+    [violation] = observer.observe("POST", path, b'{"digits": "2"}', 202, json, answer % OTHER.encode())
+    assert violation.rule == "echo"
     assert observer.checked["echo"] == 2 and observer.checked["new-action-id"] == 2
     assert observer.broken == {"echo": 1}
 
@@ -319,8 +331,8 @@ def test_the_call_details_list_the_recording_as_the_stop_answered_it_for_30_days
     assert mem.details(details(rec=REC.upper(), url=f"https://recordings.tryvox.io/{REC}.mp3")) == []  # any case
     for changed in (details(duration=2), details(url="https://cdn.tryvox.io/x.mp3"), details(status="recording"),
                     details(recordings=[])):  # fmt: skip
-        [breach] = mem.details(changed)
-        assert breach.rule == "recording-details", changed
+        [violation] = mem.details(changed)
+        assert violation.rule == "recording-details", changed
     mem.clock[0] += 30 * 86400
     assert mem.details(details(recordings=[])) == []  # its 30 days have passed
     assert [b.rule for b in mem.details(details(duration=2))] == ["recording-details"]  # listed: as answered
@@ -341,8 +353,8 @@ def test_the_transfer_answered_webhook_names_the_transfer_last_accepted_on_its_c
     checked = Counter()
     assert mem.transfer_answered(event, checked) == [] and checked == {"transfer-webhook": 1}
     for changed in ({**event, "transfer_uuid": REC}, {**event, "to": "+15005550002"}):
-        [breach] = mem.transfer_answered(changed)
-        assert breach.rule == "transfer-webhook" and OTHER in breach.expected
+        [violation] = mem.transfer_answered(changed)
+        assert violation.rule == "transfer-webhook" and OTHER in violation.expected
 
 
 # -- across the run: action ids, rate-limit windows
@@ -373,8 +385,8 @@ def test_an_action_id_is_answered_for_one_action_only():
     assert act(mem, "startRecording", THIRD) == ["fresh-action-id"]  # a new recording with that id
     refused = ex("sendDtmf", {}, 409, NOT_IN_PROGRESS)
     assert mem.observe(refused, "Bearer a", 1000.0, Counter()) == []
-    [breach] = mem.observe(ex(body={"dtmf_uuid": REC}), "Bearer a", 1000.0, Counter())
-    assert str(breach) == (f"fresh-action-id: expected a new dtmf_uuid, got {REC}, answered before as dtmf_uuid on "
+    [violation] = mem.observe(ex(body={"dtmf_uuid": REC}), "Bearer a", 1000.0, Counter())
+    assert str(violation) == (f"fresh-action-id: expected a new dtmf_uuid, got {REC}, answered before as dtmf_uuid on "
                            f"call {CALL}")  # fmt: skip
 
 

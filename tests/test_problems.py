@@ -7,7 +7,7 @@ import pytest
 from tryvox_sim.contract import problems
 from tryvox_sim.contract.problems import DETAIL_MAX, CallerIdNotOwned, MethodNotAllowed, Problem, ValidationFailed
 from tryvox_sim.contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Documents, escape
-from tryvox_sim.sim.reply import PROBLEM, Reply
+from tryvox_sim.wire.response import PROBLEM, Response
 
 
 def problem_examples():
@@ -80,9 +80,10 @@ def test_a_pointer_becomes_the_one_field_error():
     }
 
 
-def test_a_reply_carries_the_problems_headers_then_the_extra_ones():
+def test_a_problem_response_carries_the_problems_headers_then_the_extra_ones():
     problem = MethodNotAllowed("PUT is not allowed.", headers=[("Allow", "GET")])
-    status, headers, body, fault = Reply.problem(problem, [("RateLimit-Limit", "5")]).encode()
+    response = Response.problem(problem, [("RateLimit-Limit", "5")])
+    status, headers, body, fault = response.status, response.headers, response.body, response.fault
     assert (status, headers) == (405, [("content-type", PROBLEM), ("Allow", "GET"), ("RateLimit-Limit", "5")])
     assert fault is None
     assert body.startswith(b'{"type":"https://docs.tryvox.io/errors/method-not-allowed"')

@@ -1,4 +1,4 @@
-"""The API's cross-field invariants (tryvox_sim/invariants.py) as schemathesis checks, one per invariant.
+"""The API's cross-field invariants (tryvox_sim/contract/invariants/) as schemathesis checks, one per invariant.
 
 Registered when schemathesis loads tryvox_contract.hooks (tryvox-contract) or tryvox_contract.conftest
 (pytest contract_tests), so they run on every response of every phase and fail under their own names
@@ -23,53 +23,65 @@ import schemathesis
 
 from tryvox_contract import journal
 from tryvox_contract.polite import PoliteTransport
-from tryvox_sim.contract.invariants import INVARIANTS, Observer
+from tryvox_sim.contract.invariants import INVARIANTS, Observer, Rule, Violation
+from tryvox_sim.contract.spec import Spec
 
 PREFIX = "tvx_"
 
 
+class Verdicts:
+    """The run's `Observer` (its memory follows the calls across every phase), and the violations of the response
+    it saw last: each response is observed once, however many of the named checks read it (the state rules must
+    see it once)."""
+
+    def __init__(self) -> None:
+        self.observer = Observer(Spec())
+        self.response: object = None
+        self.found: list[Violation] = []
+        atexit.register(lambda: journal.record(by="invariants", checked=self.observer.checked,
+                                               broken=self.observer.broken))  # fmt: skip
+
+    def of(self, response) -> list[Violation]:
+        if response is not self.response:
+            request = response.request
+            headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
+            self.found = self.observer.observe(
+                request.method, urlsplit(request.url).path, request.body, response.status_code, headers,
+                response.content, authorization=request.headers.get("Authorization"),
+                sent=time.time() - response.elapsed,
+            )  # fmt: skip
+            self.response = response
+        return self.found
+
+
 @cache
+def verdicts() -> Verdicts:
+    return Verdicts()
+
+
 def observer() -> Observer:
-    """One per process: its memory follows the calls across every phase of the run."""
-    from tryvox_sim.contract.spec import Spec
-
-    found = Observer(Spec())
-    atexit.register(lambda: journal.record(by="invariants", checked=found.checked, broken=found.broken))
-    return found
+    """One per process (the behaviour tests' clients and schemathesis' checks share it)."""
+    return verdicts().observer
 
 
-# Each response is evaluated once (every named check reads the result): the state rules must see it once.
-_last: list = [None, []]
+def _named_check(rule: Rule):
+    """A schemathesis check for one invariant: it fails, under its own name, when the response broke that rule."""
 
-
-def breaches_of(response) -> list[str]:
-    if _last[0] is not response:
-        request = response.request
-        headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
-        found = observer().observe(
-            request.method, urlsplit(request.url).path, request.body, response.status_code, headers, response.content,
-            authorization=request.headers.get("Authorization"), sent=time.time() - response.elapsed,
-        )  # fmt: skip
-        _last[:] = [response, [str(breach) for breach in found]]
-    return _last[1]
-
-
-def _named_check(name: str):
     def check(ctx, response, case):
-        for breach in breaches_of(response):
-            if breach.startswith(name + ":"):
-                raise AssertionError(f"Invariant {breach}")
+        for violation in verdicts().of(response):
+            if violation.rule is rule:
+                raise AssertionError(f"Invariant {violation}")
 
-    check.__name__ = PREFIX + name.replace("-", "_")
-    check.__doc__ = f"tryvox invariant {name}"
+    check.__name__ = PREFIX + rule.replace("-", "_")
+    check.__doc__ = f"tryvox invariant {rule}"
     return schemathesis.check(check)
 
 
-CHECK_NAMES = {name: _named_check(name).__name__ for name in INVARIANTS}
+CHECK_NAMES = {rule: _named_check(rule).__name__ for rule in INVARIANTS}
 
 
 class InvariantBroken(AssertionError):
-    """An answer broke one of the API's invariants (tryvox_sim/invariants.py)."""
+    """An answer broke one of the API's invariants (tryvox_sim/contract/invariants/)."""
 
 
 def check_invariants(response: httpx.Response) -> None:

@@ -390,7 +390,7 @@ def measure(
     constraints = [Item(c.id, bool(refused[c.key]), _by(refused[c.key])) for c in request_constraints(spec)]
     invariants = [
         Item(name, checked[name] > 0 and not broken[name], f"checked on {checked[name]}, broken by {broken[name]}")
-        for name in INVARIANTS
+        for name in map(str, INVARIANTS)
     ]
     return Coverage(
         "simulator" if simulator else "deployment",

@@ -8,7 +8,7 @@ and openapi/simulator.yaml, and tests/test_problems.py holds every class and eve
 from collections.abc import Sequence
 from typing import Any, ClassVar, TypedDict
 
-DOCS_ERRORS = "https://docs.tryvox.io/errors/"
+ERRORS_BASE = "https://docs.tryvox.io/errors/"
 DETAIL_MAX = 4000  # the spec's maxLength of Problem.detail
 
 Header = tuple[str, str]
@@ -31,7 +31,7 @@ class Problem(Exception):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.type = DOCS_ERRORS + cls.code.replace("_", "-")
+        cls.type = ERRORS_BASE + cls.code.replace("_", "-")
 
     def __init__(
         self,

@@ -47,6 +47,23 @@ def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
+def pointed(document: Any, pointer: str) -> Any:
+    """The node a JSON pointer (`/components/schemas/Problem`) names in `document`."""
+    node = document
+    for token in pointer.split("/")[1:]:
+        node = node[unescape(token)]
+    return node
+
+
+def dereferenced(document: Any, node: Any) -> Any:
+    """`node` with its local `$ref`s (`#/...`) followed, within one loaded document."""
+    for _ in range(20):  # refs chain a few deep at most
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node
+        node = pointed(document, node["$ref"].partition("#")[2])
+    raise ValueError(f"$ref chain too deep at {node}")
+
+
 def path_of(uri: str) -> Path:
     """The file a `file://` URI names (percent-escapes undone: a checkout path may hold a space)."""
     return Path(unquote(uri.removeprefix("file://")))
@@ -76,10 +93,7 @@ class Documents:
             target, _, fragment = node["$ref"].partition("#")
             if target:
                 uri = self.load(path_of(uri).parent / target)
-            node, pointer = self.docs[uri], ""
-            for token in fragment.split("/")[1:]:
-                token = unescape(token)
-                node, pointer = node[token], f"{pointer}/{escape(token)}"
+            node, pointer = pointed(self.docs[uri], fragment), fragment
         raise ValueError(f"$ref chain too deep at {uri}#{pointer}")
 
     def validator(self, uri: str, pointer: str) -> Validator:
@@ -91,7 +105,9 @@ class Documents:
         )
 
 
-class Response:
+class DeclaredResponse:
+    """What the spec declares of one status of an operation: media types, headers, examples."""
+
     __slots__ = ("content", "headers", "examples", "header_examples")
 
     def __init__(self) -> None:
@@ -116,7 +132,7 @@ class Operation:
         self.body_required = False
         self.body_types: tuple[str, ...] = ()
         self.defaults: dict[str, Any] = {}  # request body field -> its `default` in the spec
-        self.responses: dict[int, Response] = {}
+        self.responses: dict[int, DeclaredResponse] = {}
         self.success = 200  # the operation's 2xx status (each operation declares one)
         self.secured = False
 
@@ -223,9 +239,9 @@ class Spec:
                 defaults[name] = prop["default"]
         return defaults
 
-    def _response(self, resp: Any, uri: str, ptr: str) -> Response:
+    def _response(self, resp: Any, uri: str, ptr: str) -> DeclaredResponse:
         resp, uri, ptr = self.documents.resolve(resp, uri, ptr)
-        out = Response()
+        out = DeclaredResponse()
         for media, media_doc in resp.get("content", {}).items():
             has_schema = "schema" in media_doc
             out.content[media] = (
