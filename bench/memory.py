@@ -136,7 +136,7 @@ def measure(actions_total: int, calls: int, workdir, log, conns: int = CONNECTIO
 
 
 class _Transport:
-    """What `server.Connection` needs of a transport, in-process: it keeps the last answer written."""
+    """What the wire's `Connection` needs of a transport, in-process: it keeps the last answer written."""
 
     answer = b""
 
@@ -151,19 +151,20 @@ class _Transport:
 
 
 class Replay:
-    """The memory run's requests, as bytes, through the server's own connection code (`server.Connection`: the
+    """The memory run's requests, as bytes, through the server's own connection code (wire/http11.py: the
     same parsing and `App.handle`) of an in-process simulator built as `tryvox-sim serve` builds it (journal on at
     its default size, self-check off), without sockets."""
 
     def __init__(self) -> None:
         from tryvox_sim import cli
-        from tryvox_sim.wire import server
+        from tryvox_sim.sim import served
+        from tryvox_sim.wire.http11 import Connection
 
         self.app = cli.build_app(cli.parse_args(["serve"]))
         auth_id, token, _ = self.app.world.seed
         self.target = ops.Target("127.0.0.1", 4010, auth_id, token)
         self.transport = _Transport()
-        self.connection = server.Connection(self.app, set())
+        self.connection = Connection(served.site(self.app))
         self.connection.connection_made(self.transport)
         self.non_2xx = 0
 

@@ -1,6 +1,6 @@
 """`tryvox-sim proxy`: the verifier's rules on single exchanges, the proxy in front of a served simulator (answers
 relayed unchanged, violations named and blamed on the right party, upstream failures told apart from the API),
-every fault of tryvox_contract/fault_proxy.py reported under its rule, tokens kept out of everything it writes,
+every fault of tests/fault_proxy.py reported under its rule, tokens kept out of everything it writes,
 bounded memory, and the command's reports and exit codes."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import orjson
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
-from tryvox_contract.fault_proxy import INVARIANT_FAULTS, Exchange, FaultProxy, rewrite
+from fault_proxy import INVARIANT_FAULTS, FaultProxy, Relayed, rewrite
 
 from tryvox_sim.contract.invariants import INVARIANTS
 from tryvox_sim.contract.problems import (
@@ -42,7 +42,7 @@ from tryvox_sim.contract.problems import (
 )
 from tryvox_sim.proxy.forward import ERROR_HEADER, VIOLATIONS_HEADER, Proxy, serve
 from tryvox_sim.proxy.report import MARK, TOKEN, Report, Traffic
-from tryvox_sim.proxy.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier, decode_body
+from tryvox_sim.proxy.verifier import API, API_RULES, CLIENT, CLIENT_RULES, Verifier, decode_body, line, party_of
 from tryvox_sim.testing import shared_spec, start_proxy, start_server, stop_server
 from tryvox_sim.testing.control_client import ControlClient
 
@@ -68,7 +68,7 @@ def check(verifier, method, path, status, answer, answer_headers=JSON, body=b"",
 
 
 def rules(found) -> set[tuple[str, str]]:
-    return {(v.party, v.rule) for v in found[1]}
+    return {(party_of(v), v.rule) for v in found[1]}
 
 
 DTMF_OK = orjson.dumps({"dtmf_uuid": REC, "status": "sent", "digits": "12"})
@@ -110,7 +110,7 @@ CASES = [  # (what, method, path, request body, request headers, status, answer,
 def test_each_rule_is_named_and_blamed_on_its_party(method, path, body, headers, status, answer, answer_headers,
                                                     expected):  # fmt: skip
     found = check(Verifier(shared_spec()), method, path, status, answer, answer_headers, body, headers)
-    assert rules(found) == expected, [v.line() for v in found[1]]
+    assert rules(found) == expected, [line(v) for v in found[1]]
 
 
 def test_every_rule_is_proved_here_or_by_an_invariant_test():
@@ -138,7 +138,11 @@ def test_the_state_is_learned_from_the_traffic_and_the_control_plane():
     }
     view["recordings"] = []  # the call's details no longer list the recording the API stopped: the API's violation
     [violation] = check(verifier, "GET", f"/_sim/calls/{CALL}", 200, orjson.dumps(view))[1]
-    assert (violation.party, violation.operation, violation.rule) == (API, "getCall", "recording-details")
+    assert (party_of(violation), violation.context["operation"], violation.rule) == (
+        API,
+        "getCall",
+        "recording-details",
+    )
     assert check(verifier, "GET", "/elsewhere", 500, b"") == (None, [])  # not the API's: passed through
 
 
@@ -172,7 +176,7 @@ def test_tokens_are_redacted_from_headers_bodies_and_violations(tmp_path):
     report.add(traffic(8, [("Cookie", "session=abc")], b'{"note":"tvx_sk_live_abcdef123456"}', accounts), None, [])
     late = b'{"pad": "' + b"x" * 70_000 + b'", "token": "late-secret-123"}'  # its secret lies past the cut
     report.add(traffic(9, [], b'{"text": "late-secret-123"}', late, [("content-type", "application/json")]), None, [])
-    assert any(v.rule == "request-body" for v in printed) and all(secret not in v.line() for v in printed)
+    assert any(v.rule == "request-body" for v in printed) and all(secret not in line(v) for v in printed)
     written = b"".join(path.read_bytes() for path in report.write(tmp_path))
     for token in (secret, "opaque-account-token", "tvx_sk_live_abcdef123456", "session=abc", "late-secret-123"):
         assert token.encode() not in written
@@ -182,7 +186,7 @@ def test_tokens_are_redacted_from_headers_bodies_and_violations(tmp_path):
     assert MARK in har["log"]["entries"][1]["response"]["content"]["text"]
     cut = har["log"]["entries"][2]
     assert cut["response"]["bodySize"] == len(late) and len(cut["response"]["content"]["text"]) == 64 * 1024
-    assert f"answer body cut to its first 65536 bytes (of {len(late)})" in cut["comment"]
+    assert f"response body cut to its first 65536 bytes (of {len(late)})" in cut["comment"]
     assert cut["request"]["postData"]["text"] == f'{{"text": "{MARK}"}}'  # learned from the whole answer
 
 
@@ -244,7 +248,7 @@ def api_client(base: str, env: dict) -> httpx.Client:
 
 def test_answers_come_back_unchanged_over_kept_alive_connections(simulator, monkeypatch):
     monkeypatch.setattr(
-        "tryvox_sim.proxy.forward.UPSTREAM_IDLE", 600.0
+        "tryvox_sim.proxy.upstream.UPSTREAM_IDLE", 600.0
     )  # a slow machine must not expire the connection
     direct, base = simulator["TVX_BASE_URL"], simulator["TVX_BASE_URL"]
     path = f"/v1/voice/accounts/{simulator['TVX_AUTH_ID']}/calls/{{}}/speak"
@@ -419,11 +423,11 @@ def test_a_failing_upstream_is_a_502_of_the_proxy_never_an_answer_of_the_api(ans
     assert body["code"] == code and body["type"] == "urn:tryvox-sim:proxy:" + code.replace("_", "-")
     assert not body["type"].startswith("https://docs.tryvox.io/")  # not one of the API's problems
     assert VIOLATIONS_HEADER not in response.headers and proxy.report.total == 0
-    assert proxy.report.proxy_answers == {code: 1} and proxy.failed(("api",))
+    assert proxy.report.own_responses == {code: 1} and proxy.failed(("api",))
     assert f"request #1 (POST {ACTIONS}/dtmf) got no answer from the API" in out.getvalue()
 
 
-# -- every fault of tryvox_contract/fault_proxy.py, reported under its rule ---------------------------------
+# -- every fault of tests/fault_proxy.py, reported under its rule ---------------------------------
 
 
 def drive(url: str, env: dict) -> None:
@@ -481,28 +485,28 @@ def test_each_fault_is_reported_under_its_rule(simulator, name):
     assert {rule for rule, _ in client} == {"request-body", "request-auth"}  # still the client's, not the API's
 
 
-def wrong_status(ex: Exchange):
+def wrong_status(ex: Relayed):
     if ex.status == 202:
         ex.status = 201
 
 
-def missing_field(ex: Exchange):
+def missing_field(ex: Relayed):
     if ex.status == 202:
         rewrite(ex, lambda body: body.pop("status", None))
 
 
-def text_error(ex: Exchange):
+def text_error(ex: Relayed):
     if ex.status == 409:
         ex.status, ex.headers["content-type"], ex.body = 503, "text/plain", b"try later"
 
 
-def accepts_invalid(ex: Exchange):
+def accepts_invalid(ex: Relayed):
     if ex.status == 422:
         ex.status, ex.headers["content-type"] = 202, "application/json"
         ex.body = b'{"dtmf_uuid": "950e8400-e29b-41d4-a716-446655440000", "status": "sent", "digits": "1x"}'
 
 
-def plain_json(ex: Exchange):
+def plain_json(ex: Relayed):
     if ex.status == 202:
         ex.headers["content-type"] = "text/plain"
 

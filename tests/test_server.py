@@ -1,6 +1,9 @@
-"""The HTTP/1.1 server (tryvox_sim/server.py) over raw sockets: what curl, proxies and bad clients send."""
+"""The HTTP/1.1 connection core (tryvox_sim/wire/http11.py) over raw sockets: what curl, proxies and bad clients
+send. The hardening tests run against both servers built on it: the simulator, and the validating proxy (in front
+of a simulator), which words the wire's refusals in its own codes."""
 
 import asyncio
+import io
 import re
 import shutil
 import socket
@@ -9,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import httptools
@@ -21,38 +25,89 @@ import uvloop
 from bench import bad_inputs
 from bench.ops import Target
 from bench.targets import proc_rss_kib
+from tryvox_sim.proxy.forward import MAX_REQUEST, Proxy
+from tryvox_sim.proxy.forward import serve as serve_proxy
+from tryvox_sim.sim import served
 from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
-from tryvox_sim.testing import SimulatedAPI, served
+from tryvox_sim.testing import SimulatedAPI, shared_spec, start_proxy, stop_server
+from tryvox_sim.testing import served as served_process
 from tryvox_sim.wire import server
+from tryvox_sim.wire.http11 import Limits
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PATH = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}"
+SIDES = ["simulator", "proxy"]
+# The wire's refusals as the proxy words them (its own codes: they are not the API's answers).
+PROXY_CODES = {"bad_request": "malformed_request", "header_fields_too_large": "request_head_too_large",
+               "uri_too_long": "request_target_too_long", "request_timeout": "request_timeout"}  # fmt: skip
+SHORT = Limits(request_timeout=0.3, idle_timeout=0.3)
+
+
+def code(side: str, code: str) -> str:
+    return PROXY_CODES.get(code, code) if side == "proxy" else code
 
 
 @pytest.fixture
-def address(monkeypatch):
-    """A server on a free loopback port in a thread (on uvloop, as served), with short timeouts; stopped after
-    the test."""
-    monkeypatch.setattr(server, "REQUEST_TIMEOUT", 0.3)
-    monkeypatch.setattr(server, "IDLE_TIMEOUT", 0.3)
-    monkeypatch.setattr(server, "SWEEP_EVERY", 0.1)
-    app = SimulatedAPI().app
-    loop = uvloop.new_event_loop()
-    stop = asyncio.Event()
-    ready = threading.Event()
-    bound = {}
+def simulator_address(monkeypatch):
+    """A simulator on a free loopback port in a thread (on uvloop, as served), with short timeouts."""
+    with in_thread(monkeypatch, "simulator") as bound:
+        yield bound
 
-    def on_ready(host, port):
-        bound["address"] = (host, port)
-        ready.set()
 
-    thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(app, "127.0.0.1", 0, on_ready, stop),))
-    thread.start()
-    assert ready.wait(10)
-    yield bound["address"]
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+@pytest.fixture(params=SIDES)
+def address(request, monkeypatch):
+    """The simulator, or the proxy in front of one, on free loopback ports in a thread (on uvloop, as served), with
+    short timeouts; stopped after the test. `address.side` says which."""
+    with in_thread(monkeypatch, request.param) as bound:
+        yield bound
+
+
+class Address(tuple):
+    side: str
+
+
+class in_thread:
+    def __init__(self, monkeypatch, side: str):
+        monkeypatch.setattr(server, "SWEEP_EVERY", 0.1)
+        self.side, self.loop, self.stop = side, uvloop.new_event_loop(), asyncio.Event()
+        self.thread: threading.Thread | None = None
+
+    async def main(self, ready):
+        bound = {}
+        sim_ready = asyncio.Event()
+
+        def on_sim(host, port):
+            bound["sim"] = (host, port)
+            sim_ready.set()
+
+        sim = asyncio.ensure_future(served.serve(SimulatedAPI().app, "127.0.0.1", 0, on_sim, self.stop, SHORT))
+        await sim_ready.wait()
+        if self.side == "simulator":
+            ready(bound["sim"])
+            await sim
+            return
+        proxy = Proxy("http://{}:{}".format(*bound["sim"]), shared_spec(), out=io.StringIO())
+        proxy.site.limits = replace(SHORT, max_body=MAX_REQUEST)
+        await asyncio.gather(sim, serve_proxy(proxy, "127.0.0.1", 0, lambda host, port: ready((host, port)), self.stop))
+
+    def __enter__(self):
+        got, ready = {}, threading.Event()
+
+        def on_ready(address):
+            got["address"] = address
+            ready.set()
+
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self.main(on_ready),))
+        self.thread.start()
+        assert ready.wait(10)
+        address = Address(got["address"])
+        address.side = self.side
+        return address
+
+    def __exit__(self, *exc):
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(10)
+        self.loop.close()
 
 
 def request(method, path, body=None, headers=()):
@@ -85,14 +140,17 @@ def test_pipelined_requests_are_answered_in_order(address):
 def test_malformed_request_gets_a_400_problem_and_the_connection_closes(address):
     answer = exchange(address, b"NOT HTTP AT ALL\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 Bad Request")
-    assert b"application/problem+json" in answer and b'"code":"bad_request"' in answer
+    assert (
+        b"application/problem+json" in answer and b'"code":"%s"' % code(address.side, "bad_request").encode() in answer
+    )
 
 
 def test_body_over_the_limit_is_refused_without_reading_it(address):
     head = request("POST", f"{PATH}/speak", headers=["Content-Type: application/json", "Content-Length: 10000000"])
     answer = exchange(address, head)  # the 10 MB body is never sent: the server must answer anyway
     assert answer.startswith(b"HTTP/1.1 413 ")
-    assert b"connection: close" in answer and b'"code":"payload_too_large"' in answer
+    refused = "request_too_large" if address.side == "proxy" else "payload_too_large"  # the proxy's own limit: 1 MiB
+    assert b"connection: close" in answer and b'"code":"%s"' % refused.encode() in answer
 
 
 def test_expect_100_continue_gets_an_interim_answer(address):
@@ -126,7 +184,10 @@ def test_stalled_requests_get_a_408_and_idle_connections_are_closed(address):
     with socket.create_connection(address, timeout=5) as stalled, socket.create_connection(address, timeout=5) as idle:
         stalled.sendall(b"POST " + PATH.encode() + b"/dtmf HTTP/1.1\r\nHost: sim\r\n")  # never finishes
         answer = stalled.recv(65536)  # a 5 s socket timeout would raise
-        assert answer.startswith(b"HTTP/1.1 408 ") and b'"code":"request_timeout"' in answer
+        assert (
+            answer.startswith(b"HTTP/1.1 408 ")
+            and b'"code":"%s"' % code(address.side, "request_timeout").encode() in answer
+        )
         assert stalled.recv(100) == b""  # then closed
         assert idle.recv(100) == b""  # closed without a word
 
@@ -147,9 +208,9 @@ def test_the_readme_matrix_lists_exactly_the_tested_cases():
 
 
 @pytest.mark.parametrize("case", bad_inputs.CASES, ids=lambda case: case.kind)
-def test_each_bad_input_gets_the_answer_the_readme_gives(address, case):
-    target = Target(*address, DEFAULT_AUTH_ID, DEFAULT_TOKEN)
-    got = asyncio.run(bad_inputs.send(*address, case.request(target, DEFAULT_CALL_UUID), timeout=5))
+def test_each_bad_input_gets_the_answer_the_readme_gives(simulator_address, case):
+    target = Target(*simulator_address, DEFAULT_AUTH_ID, DEFAULT_TOKEN)
+    got = asyncio.run(bad_inputs.send(*simulator_address, case.request(target, DEFAULT_CALL_UUID), timeout=5))
     assert bad_inputs.mismatch(case, got) is None
 
 
@@ -203,19 +264,24 @@ def test_every_client_reads_the_413_problem_for_a_body_over_the_limit(address, t
     headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}", "Content-Type": "application/json"}
     if expect:
         headers["Expect"] = "100-continue"
-    assert client(url, headers, over_the_limit(size), tmp_path) == (
-        413,
-        "application/problem+json",
-        "payload_too_large",
-    )
+    refused = "request_too_large" if address.side == "proxy" and size > MAX_REQUEST else "payload_too_large"
+    assert client(url, headers, over_the_limit(size), tmp_path) == (413, "application/problem+json", refused)
 
 
-# -- memory: a served simulator (a subprocess, as users run it), its RSS read from /proc
-@pytest.fixture
-def served_sim():
-    with served() as env:
-        host, port = env["TVX_BASE_URL"].removeprefix("http://").rsplit(":", 1)
-        yield (host, int(port)), env["process"].pid
+# -- memory: a served simulator, or the proxy in front of one (subprocesses, as users run them), RSS read from /proc
+@pytest.fixture(params=SIDES)
+def served_sim(request):
+    with served_process() as env:
+        if request.param == "simulator":
+            host, port = env["TVX_BASE_URL"].removeprefix("http://").rsplit(":", 1)
+            yield (host, int(port)), env["process"].pid
+            return
+        process, url, _ = start_proxy(env["TVX_BASE_URL"])
+        try:
+            host, port = url.removeprefix("http://").rsplit(":", 1)
+            yield (host, int(port)), process.pid
+        finally:
+            stop_server(process)
 
 
 def rss_mib(pid: int) -> float:

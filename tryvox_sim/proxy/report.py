@@ -24,8 +24,9 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ..sim.journal import SECRET_HEADERS as REQUEST_SECRETS
-from .verifier import API, API_RULES, CLIENT, CLIENT_RULES, Violation
+from ..contract.violations import Violation
+from ..wire.http11 import SECRET_HEADERS as REQUEST_SECRETS
+from .verifier import API, API_RULES, CLIENT, CLIENT_RULES, as_dict, line, party_of
 
 MARK = "[redacted]"
 SECRET_HEADERS = frozenset({*REQUEST_SECRETS, "set-cookie"})  # the journal's, and the answer's cookies
@@ -118,8 +119,8 @@ class Traffic:
     body: bytes
     status: int
     reason: str
-    answer_headers: list[Header]
-    answer: bytes  # with Content-Encoding undone when it could be
+    response_headers: list[Header]
+    response: bytes  # with Content-Encoding undone when it could be
     elapsed_ms: float
     proxy_error: str | None = None  # the code of the proxy's own answer (the upstream failed, or too large)
 
@@ -144,7 +145,7 @@ class Report:
         self.exchanges = 0
         self.operations: Counter[str] = Counter()  # exchanges checked, per operationId
         self.unchecked = 0  # no operation of the spec: control plane, other paths, undeclared methods
-        self.proxy_answers: Counter[str] = Counter()  # code -> requests the proxy answered itself (the API did not)
+        self.own_responses: Counter[str] = Counter()  # code -> requests the proxy answered itself (the API did not)
         self.counts: Counter[tuple[str, str, str]] = Counter()  # (party, operation, rule) -> violations
         self.violations: list[Violation] = []  # redacted, the first keep_violations
         self.kept: list[tuple[Traffic, list[Violation], tuple[int, int]]] = []  # for the HAR, with the body sizes
@@ -160,26 +161,31 @@ class Report:
 
     def add(self, traffic: Traffic, operation: str | None, violations: list[Violation]) -> list[Violation]:
         """Count and keep one exchange; returns its violations with every secret redacted (to print them)."""
-        self.redact.learn_from(traffic.headers, traffic.body, traffic.answer)
+        self.redact.learn_from(traffic.headers, traffic.body, traffic.response)
         self.exchanges += 1
         if traffic.proxy_error:
-            self.proxy_answers[traffic.proxy_error] += 1
+            self.own_responses[traffic.proxy_error] += 1
         elif operation is None:
             self.unchecked += 1
         else:
             self.operations[operation] += 1
         text = self.redact.text
-        redacted = [replace(v, expected=text(v.expected), got=text(v.got), path=text(v.path)) for v in violations]
+        redacted = [
+            replace(
+                v, expected=text(v.expected), got=text(v.got), context={**v.context, "path": text(v.context["path"])}
+            )
+            for v in violations
+        ]
         for v in redacted:
-            self.counts[v.party, v.operation, v.rule] += 1
+            self.counts[party_of(v), v.context["operation"], str(v.rule)] += 1
         room = self.keep_violations - len(self.violations)
         self.violations += redacted[: max(room, 0)]
         if self._keep(bool(violations)):
-            sizes = (len(traffic.body), len(traffic.answer))
+            sizes = (len(traffic.body), len(traffic.response))
             if max(sizes) > HAR_BODY:  # keep what the HAR shows, not the whole body
-                traffic = replace(traffic, body=traffic.body[:HAR_BODY], answer=traffic.answer[:HAR_BODY])
+                traffic = replace(traffic, body=traffic.body[:HAR_BODY], response=traffic.response[:HAR_BODY])
             self.kept.append((traffic, redacted, sizes))
-            self.kept_bytes += len(traffic.body) + len(traffic.answer) + 512  # and the headers, roughly
+            self.kept_bytes += len(traffic.body) + len(traffic.response) + 512  # and the headers, roughly
         else:
             self.left_out += 1
         return redacted
@@ -207,11 +213,11 @@ class Report:
             text, cut = self._body(t.body, _media(t.headers), sizes[0])
             request["postData"] = {"mimeType": _media(t.headers), "text": text}
             comments += [f"request {cut}"] if cut else []
-        answer, cut = self._body(t.answer, _media(t.answer_headers), sizes[1])
-        comments += [f"answer {cut}"] if cut else []
+        response, cut = self._body(t.response, _media(t.response_headers), sizes[1])
+        comments += [f"response {cut}"] if cut else []
         if t.proxy_error:
             comments.append(f"answered by the proxy, not the API ({t.proxy_error})")
-        comments += [v.line() for v in violations]
+        comments += [line(v) for v in violations]
         return {
             "startedDateTime": _iso(t.started),
             "time": round(t.elapsed_ms, 3),
@@ -221,8 +227,8 @@ class Report:
                 "statusText": t.reason,
                 "httpVersion": "HTTP/1.1",
                 "cookies": [],
-                "headers": [{"name": n, "value": r.header(n, v)} for n, v in t.answer_headers],
-                "content": {"size": sizes[1], "mimeType": _media(t.answer_headers), "text": answer},
+                "headers": [{"name": n, "value": r.header(n, v)} for n, v in t.response_headers],
+                "content": {"size": sizes[1], "mimeType": _media(t.response_headers), "text": response},
                 "redirectURL": "",
                 "headersSize": -1,
                 "bodySize": sizes[1],
@@ -231,7 +237,7 @@ class Report:
             "timings": {"send": 0, "wait": round(t.elapsed_ms, 3), "receive": 0},
             "comment": "; ".join(comments),
             "_tvxRequest": t.number,
-            "_tvxViolations": [v.as_dict() for v in violations],
+            "_tvxViolations": [as_dict(v) for v in violations],
         }
 
     # -- what it says
@@ -257,8 +263,8 @@ class Report:
             "violations_total": self.total,
             "api": self.by_party(API),
             "client": self.by_party(CLIENT),
-            "answered_by_proxy": sum(self.proxy_answers.values()),
-            "violations": [v.as_dict() for v in self.violations],
+            "answered_by_proxy": sum(self.own_responses.values()),
+            "violations": [as_dict(v) for v in self.violations],
             "notes": self.notes(),
         }
 
@@ -273,17 +279,17 @@ class Report:
                 "total": self.exchanges,
                 "checked": dict(sorted(self.operations.items())),
                 "unchecked": self.unchecked,
-                "answered_by_proxy": dict(self.proxy_answers),
+                "answered_by_proxy": dict(self.own_responses),
             },
             "violations": {"total": self.total, "api": self.by_party(API), "client": self.by_party(CLIENT)},
             "by_rule": [
                 {"party": party, "operation": op, "rule": rule, "count": n}
                 for (party, op, rule), n in sorted(self.counts.items())
             ],
-            "list": [v.as_dict() for v in self.violations],
+            "list": [as_dict(v) for v in self.violations],
             "notes": self.notes(),
             "rules": {
-                party: {name: {"source": i.source, "promise": i.promise} for name, i in rules.items()}
+                party: {str(name): {"source": i.source, "promise": i.promise} for name, i in rules.items()}
                 for party, rules in ((API, API_RULES), (CLIENT, CLIENT_RULES))
             },
         }
@@ -291,13 +297,13 @@ class Report:
     def junit(self, ended: float) -> ET.Element:
         """One test case per operation seen and rule (both parties), failing with that rule's violations."""
         cases = {(party, op, rule) for op in self.operations for party, rules in ((API, API_RULES),
-                 (CLIENT, CLIENT_RULES)) for rule in rules}  # fmt: skip
+                 (CLIENT, CLIENT_RULES)) for rule in map(str, rules)}  # fmt: skip
         cases |= set(self.counts)
         listed: dict[tuple[str, str, str], list[Violation]] = {}
         for v in self.violations:
-            listed.setdefault((v.party, v.operation, v.rule), []).append(v)
+            listed.setdefault((party_of(v), v.context["operation"], str(v.rule)), []).append(v)
         failing = sum(1 for case in cases if self.counts[case])
-        errors = 1 if self.proxy_answers else 0
+        errors = 1 if self.own_responses else 0
         suite = ET.Element(
             "testsuite", name="tryvox-sim proxy", tests=str(len(cases) + errors), failures=str(failing),
             errors=str(errors), skipped="0", timestamp=_iso(self.started), time=f"{ended - self.started:.3f}",
@@ -309,7 +315,7 @@ class Report:
             case = ET.SubElement(suite, "testcase", classname=f"{party}.{op}", name=rule, time="0")
             count = self.counts[party, op, rule]
             if count:
-                lines = [v.line() for v in listed.get((party, op, rule), [])]
+                lines = [line(v) for v in listed.get((party, op, rule), [])]
                 if len(lines) < count:
                     lines.append(f"... and {count - len(lines)} more, counted but not listed (see the notes)")
                 failure = ET.SubElement(
@@ -320,7 +326,7 @@ class Report:
             case = ET.SubElement(
                 suite, "testcase", classname="proxy", name="every request answered by the API", time="0"
             )
-            failed = ", ".join(f"{code} x{n}" for code, n in sorted(self.proxy_answers.items()))
+            failed = ", ".join(f"{code} x{n}" for code, n in sorted(self.own_responses.items()))
             ET.SubElement(case, "error", type="unanswered", message=f"the proxy answered these itself: {failed}")
         return suite
 

@@ -1,13 +1,14 @@
 """Check real traffic against the spec, one exchange at a time, following each call's state (`tryvox-sim proxy`).
 
 An exchange is a request and its answer as they crossed the wire. `Verifier.check` says which rules it broke,
-and whose fault each is:
+and whose fault each is (its violation's context: `party`, `operation`, and which exchange it was):
 - the client's (the application's request): a bearer token, path parameters valid against their schemas, the
-  body as the simulator itself reads it (`http.read_body`: size, media type, JSON, schema), a declared method;
-- the API's (the answer): status, media type, body schema and headers as declared (`http.response_breaches`, the
-  simulator's own self-check), an error answer with an undeclared status as a problem+json, a 2xx to a request
-  that breaks the spec, and every invariant of invariants.py through an `Observer`, which learns each call's
-  state from the traffic it sees (a state it did not see is never a violation).
+  body as the simulator itself reads it (`conformance.validated_body`: size, media type, JSON, schema), a declared
+  method;
+- the API's (the answer): status, media type, body schema and headers as declared (`conformance.response_violations`,
+  the simulator's own self-check), an error answer with an undeclared status as a problem+json, a 2xx to a request
+  that breaks the spec, and every invariant through an `Observer`, which learns each call's state from the traffic
+  it sees (a state it did not see is never a violation).
 Traffic to the simulator's control plane (when a simulator is behind the proxy) teaches the Observer, which holds
 the call details and webhook deliveries it lists to what the API answered; paths neither spec has pass unchecked.
 Every schema is the compiled `Spec` the simulator uses: nothing is re-typed here.
@@ -17,81 +18,93 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import orjson
 
-from ..contract.invariants import INVARIANTS, NO_BODY, Breach, Invariant, Observer
+from ..contract.conformance import NO_BODY, bearer, response_violations, validated_body
+from ..contract.invariants import INVARIANTS, Observer
 from ..contract.problems import Problem
 from ..contract.spec import Operation, Spec
-from ..sim.app import bearer, read_body, response_breaches
-from ..sim.reply import PROBLEM
+from ..contract.violations import Rule, Violation
+from ..wire.response import PROBLEM
 
 CLIENT, API = "client", "api"
 SPEC = "openapi/call-actions.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A rule the proxy checks that is no invariant: where the spec states it, and what it promises."""
+
+    rule: Rule
+    source: str
+    promise: str
+
+
 CLIENT_RULES = {
-    invariant.name: invariant
-    for invariant in (
-        Invariant("request-method", f"{SPEC} paths", "the method is one the spec declares on the path"),
-        Invariant("request-auth", f"{SPEC} security (bearerAuth) on every operation",
-                  "the request carries Authorization: Bearer <token>"),
-        Invariant("request-path", f"{SPEC} components.parameters", "path parameters are valid against their schemas"),
-        Invariant("request-size", f"{SPEC} PayloadTooLarge (413)", "the body is at most 64 KiB"),
-        Invariant("request-content-type", f"{SPEC} requestBody.content", "the body is sent as application/json"),
-        Invariant("request-json", f"{SPEC} requestBody.content", "the body is valid JSON"),
-        Invariant("request-body", f"{SPEC} requestBody schemas", "the body is valid against the operation's schema"),
+    checked.rule: checked
+    for checked in (
+        Checked(Rule.REQUEST_METHOD, f"{SPEC} paths", "the method is one the spec declares on the path"),
+        Checked(Rule.REQUEST_AUTH, f"{SPEC} security (bearerAuth) on every operation",
+                "the request carries Authorization: Bearer <token>"),
+        Checked(Rule.REQUEST_PATH, f"{SPEC} components.parameters", "path parameters are valid against their schemas"),
+        Checked(Rule.REQUEST_SIZE, f"{SPEC} PayloadTooLarge (413)", "the body is at most 64 KiB"),
+        Checked(Rule.REQUEST_CONTENT_TYPE, f"{SPEC} requestBody.content", "the body is sent as application/json"),
+        Checked(Rule.REQUEST_JSON, f"{SPEC} requestBody.content", "the body is valid JSON"),
+        Checked(Rule.REQUEST_BODY, f"{SPEC} requestBody schemas", "the body is valid against the operation's schema"),
     )
 }  # fmt: skip
-API_RULES = {
-    invariant.name: invariant
-    for invariant in (
-        Invariant("response-status", f"{SPEC} responses", "the status is one the spec declares for the operation"),
-        Invariant("response-content-type", f"{SPEC} responses.*.content", "the media type is the one declared"),
-        Invariant("response-body", f"{SPEC} responses.*.content.*.schema", "the body is valid against its schema"),
-        Invariant("response-header", f"{SPEC} responses.*.headers",
-                  "the headers the spec declares required are sent, and each declared header is valid"),
-        Invariant("problem-json", f"{SPEC} info.description (Errors); RFC 9457",
-                  "an error with an undeclared status is still an application/problem+json Problem"),
-        Invariant("accepts-invalid", f"{SPEC} requestBody schemas and security",
-                  "a request that breaks the spec is refused (4xx), never accepted"),
-        *INVARIANTS.values(),
-    )
+API_RULES: dict[Rule, Any] = {
+    **{
+        checked.rule: checked
+        for checked in (
+            Checked(Rule.RESPONSE_STATUS, f"{SPEC} responses", "the status is one the spec declares for the operation"),
+            Checked(Rule.RESPONSE_CONTENT_TYPE, f"{SPEC} responses.*.content", "the media type is the one declared"),
+            Checked(Rule.RESPONSE_BODY, f"{SPEC} responses.*.content.*.schema", "the body is valid against its schema"),
+            Checked(Rule.RESPONSE_HEADER, f"{SPEC} responses.*.headers",
+                    "the headers the spec declares required are sent, and each declared header is valid"),
+            Checked(Rule.PROBLEM_JSON, f"{SPEC} info.description (Errors); RFC 9457",
+                    "an error with an undeclared status is still an application/problem+json Problem"),
+            Checked(Rule.ACCEPTS_INVALID, f"{SPEC} requestBody schemas and security",
+                    "a request that breaks the spec is refused (4xx), never accepted"),
+        )
+    },
+    **INVARIANTS,
 }  # fmt: skip
-PROBLEM_RULES = {  # the problem http.read_body raises -> (the client's rule it breaks, what was expected)
-    "payload_too_large": ("request-size", "a body of at most 64 KiB"),
-    "unsupported_media_type": ("request-content-type", "a body sent as application/json"),
-    "invalid_json": ("request-json", "a JSON body"),
-    "validation_failed": ("request-body", "a body valid against the operation's schema"),
+PROBLEM_RULES = {  # the problem validated_body raises -> (the client's rule it breaks, what was expected)
+    "payload_too_large": (Rule.REQUEST_SIZE, "a body of at most 64 KiB"),
+    "unsupported_media_type": (Rule.REQUEST_CONTENT_TYPE, "a body sent as application/json"),
+    "invalid_json": (Rule.REQUEST_JSON, "a JSON body"),
+    "validation_failed": (Rule.REQUEST_BODY, "a body valid against the operation's schema"),
 }
 BODY_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 MAX_DECODED = 16 * 1024 * 1024  # a compressed answer is checked only up to this size once decoded
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A rule one exchange broke: whose fault (`party`), in which operation, and which request it was."""
+def party_of(violation: Violation) -> str:
+    """Whose fault a violation the verifier found is: CLIENT (the application's request) or API (the answer)."""
+    return str(violation.context["party"])
 
-    party: str  # CLIENT (the application's request) or API (the answer)
-    operation: str  # operationId, or "METHOD /path template" when the method is not declared
-    rule: str
-    expected: str
-    got: str
-    request: int  # the exchange's number, as in the HAR (`_tvxRequest`) and the printed lines
-    method: str
-    path: str
-    status: int
 
-    def line(self) -> str:
-        who = "the API" if self.party == API else "the client"
-        return (
-            f"violation by {who} in {self.operation}, rule {self.rule}: expected {self.expected}, got {self.got} "
-            f"(request #{self.request}: {self.method} {self.path} -> {self.status})"
-        )
+def as_dict(violation: Violation) -> dict[str, Any]:
+    """A violation as the proxy's reports write it."""
+    c = violation.context
+    return {"party": c["party"], "operation": c["operation"], "rule": str(violation.rule),
+            "expected": violation.expected, "got": violation.got, "request": c["request"], "method": c["method"],
+            "path": c["path"], "status": c["status"]}  # fmt: skip
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+def line(violation: Violation) -> str:
+    """How the proxy prints a violation: whose fault, where, and which exchange."""
+    c = violation.context
+    who = "the API" if c["party"] == API else "the client"
+    return (
+        f"violation by {who} in {c['operation']}, rule {violation.rule}: expected {violation.expected}, got "
+        f"{violation.got} (request #{c['request']}: {c['method']} {c['path']} -> {c['status']})"
+    )
 
 
 def decode_body(body: bytes, content_encoding: str) -> bytes | None:
@@ -120,7 +133,7 @@ class Verifier:
 
     def check(
         self, number: int, method: str, path: str, headers: Mapping[str, str], body: bytes, status: int,
-        answer_headers: Mapping[str, str], answer: bytes | None, sent: float | None = None,
+        response_headers: Mapping[str, str], response: bytes | None, sent: float | None = None,
     ) -> tuple[str | None, list[Violation]]:  # fmt: skip
         """(the operationId, or None when the exchange is no operation of the spec; the rules it broke). Header
         names are lower case; `answer` is the decoded body (None: it could not be decoded, so it is not checked);
@@ -130,77 +143,78 @@ class Verifier:
             return None, []
         op = route.operations.get(method)
 
-        def violations(party: str, operation: str, breaches: Iterator[Breach] | list[Breach]) -> list[Violation]:
-            return [
-                Violation(party, operation, b.rule, b.expected, b.got, number, method, path, status) for b in breaches
-            ]
+        def blamed(party: str, operation: str, found: Iterator[Violation] | list[Violation]) -> list[Violation]:
+            where = {"party": party, "operation": operation, "request": number, "method": method, "path": path,
+                     "status": status}  # fmt: skip
+            return [violation.at(**where) for violation in found]
 
         if op is None:
             if not any(other.source == "actions" for other in route.operations.values()):
                 return None, []
-            refused = Breach("request-method", f"one of {route.allow}", method[:20])
-            return None, violations(CLIENT, f"{method[:20]} {route.template}", [refused])  # no operation to count
+            refused = Violation(Rule.REQUEST_METHOD, f"one of {route.allow}", method[:20])
+            return None, blamed(CLIENT, f"{method[:20]} {route.template}", [refused])  # no operation to count
         if op.source != "actions":  # the simulator's control plane: it teaches the state, and what its call
-            data = self._json(answer_headers, answer)[0]  # details and webhooks say is held to the API's answers
-            breaches = self.observer.observe_operation(op, params, body, status, answer_headers,
-                                                       None if data is NO_BODY else data)  # fmt: skip
-            return None, violations(API, op.op_id, breaches)
-        found = violations(CLIENT, op.op_id, self._request(op, params, headers, body))
-        breaches, data = self._answer(op, status, answer_headers, answer, bool(found))
+            data = self._json(response_headers, response)[0]  # details and webhooks say is held to the API's answers
+            found = self.observer.observe_operation(op, params, body, status, response_headers,
+                                                    None if data is NO_BODY else data)  # fmt: skip
+            return None, blamed(API, op.op_id, found)
+        client = blamed(CLIENT, op.op_id, self._request(op, params, headers, body))
+        api, data = self._response(op, status, response_headers, response, bool(client))
         data = None if data is NO_BODY else data
-        breaches += self.observer.observe_operation(
-            op, params, body, status, answer_headers, data, authorization=headers.get("authorization"), sent=sent
+        api += self.observer.observe_operation(
+            op, params, body, status, response_headers, data, authorization=headers.get("authorization"), sent=sent
         )
-        return op.op_id, found + violations(API, op.op_id, breaches)
+        return op.op_id, client + blamed(API, op.op_id, api)
 
     def _request(
         self, op: Operation, params: dict[str, str], headers: Mapping[str, str], body: bytes
-    ) -> Iterator[Breach]:
+    ) -> Iterator[Violation]:
         authorization = headers.get("authorization")
         if op.secured and bearer(authorization) is None:
-            yield Breach(
-                "request-auth", "Authorization: Bearer <token>", "a malformed one" if authorization else "none"
-            )
+            got = "a malformed one" if authorization else "none"
+            yield Violation(Rule.REQUEST_AUTH, "Authorization: Bearer <token>", got)
         for name, validator in op.params.items():
             if not validator.is_valid(params.get(name, "")):
-                yield Breach("request-path", f"{name} valid against its schema", repr(params.get(name, "")[:100]))
+                yield Violation(Rule.REQUEST_PATH, f"{name} valid against its schema", repr(params.get(name, "")[:100]))
         if not op.body_types:
             return
         try:
-            read_body(op, headers, body)
+            validated_body(op, headers, body)
         except Problem as problem:
             if problem.errors:
                 got = "; ".join(f"{e['pointer'] or '(the body)'}: {e['message']}" for e in problem.errors)
             else:
                 got = problem.detail
-            yield Breach(*PROBLEM_RULES[problem.code], got)
+            yield Violation(*PROBLEM_RULES[problem.code], got)
 
     @staticmethod
-    def _json(headers: Mapping[str, str], answer: bytes | None) -> tuple[Any, str | None]:
+    def _json(headers: Mapping[str, str], response: bytes | None) -> tuple[Any, str | None]:
         """The parsed answer (NO_BODY when it is not JSON, or not checked) and why it would not parse."""
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if answer is None or not (media.endswith("/json") or media.endswith("+json")):
+        if response is None or not (media.endswith("/json") or media.endswith("+json")):
             return NO_BODY, None
         try:
-            return orjson.loads(answer), None
+            return orjson.loads(response), None
         except orjson.JSONDecodeError as exc:
             return NO_BODY, f"invalid JSON: {str(exc)[:200]}"
 
-    def _answer(
-        self, op: Operation, status: int, headers: Mapping[str, str], answer: bytes | None, request_broken: bool
-    ) -> tuple[list[Breach], Any]:
-        """The answer's breaches and its parsed body (NO_BODY when there is none to read)."""
+    def _response(
+        self, op: Operation, status: int, headers: Mapping[str, str], response: bytes | None, request_broken: bool
+    ) -> tuple[list[Violation], Any]:
+        """The answer's violations and its parsed body (NO_BODY when there is none to read)."""
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        data, unparsed = self._json(headers, answer)
-        found = response_breaches(op, status, media, data, headers)
+        data, unparsed = self._json(headers, response)
+        found = response_violations(op, status, media, data, headers)
         if unparsed is not None and status in op.responses:
-            found.append(Breach("response-body", f"a {media} body", unparsed))
+            found.append(Violation(Rule.RESPONSE_BODY, f"a {media} body", unparsed))
         if status >= 400 and status not in op.responses:
             if media != PROBLEM:
-                found.append(Breach("problem-json", f"an error answer as {PROBLEM}", media or "no content type"))
+                found.append(Violation(Rule.PROBLEM_JSON, f"an error answer as {PROBLEM}", media or "no content type"))
             elif data is not NO_BODY and not self.problem.is_valid(data):
                 messages = [e.message[:300] for e in islice(self.problem.iter_errors(data), 5)]
-                found.append(Breach("problem-json", "a body valid against the Problem schema", "; ".join(messages)))
+                found.append(
+                    Violation(Rule.PROBLEM_JSON, "a body valid against the Problem schema", "; ".join(messages))
+                )
         if request_broken and 200 <= status < 300:
-            found.append(Breach("accepts-invalid", "a 4xx refusal: the request breaks the spec", str(status)))
+            found.append(Violation(Rule.ACCEPTS_INVALID, "a 4xx refusal: the request breaks the spec", str(status)))
         return found, data
