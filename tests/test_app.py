@@ -60,7 +60,7 @@ def spec_with_an_extra_operation(tmp_path: Path, which: str, path: str, op_id: s
             "simulator.yaml",
             "/_sim/snapshots",
             "listSnapshots",
-            r"listSnapshots \(GET /_sim/snapshots\) has no handler: add tryvox_sim\.control\.list_snapshots",
+            r"listSnapshots \(GET /_sim/snapshots\) has no handler: add tryvox_sim\.sim\.control\.list_snapshots",
         ),
     ],
 )

@@ -193,7 +193,7 @@ def test_a_plain_client_retries_too() -> None:
     with simulated_api() as sim:
         sim.inject("sendDtmf", status=429)
         waits: list[float] = []
-        client = Client(base_url="http://tryvox.test", httpx_args={"transport": InProcessTransport(sim.app)},
+        client = Client(base_url="http://tryvox.test", httpx_args={"transport": InProcessTransport(sim.app.respond)},
                         headers={"Authorization": f"Bearer {sim.token}"}, sleep=waits.append)  # fmt: skip
         response = client.get_httpx_client().post(sim.path("dtmf"), json={"digits": "1"})
         assert response.status_code == 202 and waits == [1.0]

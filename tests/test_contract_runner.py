@@ -1,5 +1,5 @@
 """The contract runner's guard rails (clear refusals, live-key safety, what a deployment skips) and, against a
-simulator behind tryvox_contract/fault_proxy.py, its preflight (unreachable, token refused), its polite pace and
+simulator behind tests/fault_proxy.py, its preflight (unreachable, token refused), its polite pace and
 429 retries, and what it reports when the API drifts: the gate, the HTML page, the CI job summary."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
 import httpx
+from fault_proxy import FaultProxy, Relayed
 from tryvox_contract import target as target_module
-from tryvox_contract.fault_proxy import Exchange, FaultProxy
 from tryvox_contract.runner import read_junit
 from tryvox_contract.target import TargetError, from_environment, identify, start_simulator
 
 from tryvox_sim.contract.problems import RateLimited, Unauthorized
-from tryvox_sim.sim.reply import Reply
 from tryvox_sim.sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID
+from tryvox_sim.wire.response import Response
 
 ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = "http://127.0.0.1:9"  # discard port: nothing listens, the control-plane probe fails fast
@@ -213,13 +213,13 @@ def test_an_unreachable_target_stops_at_the_preflight_within_seconds(tmp_path):
     assert step_summary.read_text() == f"## Contract suite: could not start\n\n```\n{reason}\n```\n"
 
 
-def answer_problem(exchange: Exchange, problem) -> None:
+def answer_problem(exchange: Relayed, problem) -> None:
     """Answer `exchange` as the simulator answers a problem (tryvox_sim's one serialiser)."""
-    exchange.status, headers, exchange.body, _ = Reply.problem(problem).encode()
-    exchange.headers = dict(headers)
+    response = Response.problem(problem)
+    exchange.status, exchange.body, exchange.headers = response.status, response.body, dict(response.headers)
 
 
-def refuse_every_token(exchange: Exchange) -> None:
+def refuse_every_token(exchange: Relayed) -> None:
     challenge = [("WWW-Authenticate", 'Bearer realm="tryvox"')]
     answer_problem(exchange, Unauthorized("The API token is not valid.", headers=challenge))
 
@@ -241,7 +241,7 @@ class RateLimiter:
         self.token, self.lock = token, threading.Lock()
         self.seen, self.refused, self.times = 0, 0, []
 
-    def __call__(self, exchange: Exchange) -> None:
+    def __call__(self, exchange: Relayed) -> None:
         with self.lock:
             self.times.append(time.monotonic())
             if exchange.request_headers.get("Authorization") != f"Bearer {self.token}":
@@ -275,7 +275,7 @@ def test_a_polite_run_keeps_the_pace_and_waits_out_each_429(simulator, tmp_path)
     assert busiest <= 20 + 1, f"{busiest} requests in one second"  # +1: a request delayed on its way
 
 
-def answers_201(exchange: Exchange) -> None:
+def answers_201(exchange: Relayed) -> None:
     if exchange.operation == "POST dtmf" and exchange.status == 202:
         exchange.status = 201  # the spec says 202
 

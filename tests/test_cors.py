@@ -30,7 +30,7 @@ def cors_headers(response: httpx.Response) -> dict[str, str]:
 
 def simulator(*origins: str) -> httpx.Client:
     app = App(cors=origins)
-    return httpx.Client(transport=InProcessTransport(app), base_url="http://sim")
+    return httpx.Client(transport=InProcessTransport(app.respond), base_url="http://sim")
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def test_the_cli_takes_origins_from_the_option_or_the_environment(monkeypatch, c
 )
 def test_a_page_of_another_origin_cannot_drive_the_control_plane(origins, browser):
     """A cross-site POST needs no preflight: the browser would carry it out. The simulator refuses it first."""
-    with httpx.Client(transport=InProcessTransport(App(cors=origins)), base_url="http://sim") as client:
+    with httpx.Client(transport=InProcessTransport(App(cors=origins).respond), base_url="http://sim") as client:
         before = client.get("/_sim/clock").json()["now"]
         refused = client.post("/_sim/clock/advance", json={"seconds": 60}, headers=browser)
         assert refused.status_code == 403 and refused.json()["code"] == "cross_site_control"

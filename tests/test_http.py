@@ -351,5 +351,5 @@ bodies = st.one_of(
 def test_no_input_gives_a_5xx(method, action, auth_id, call_uuid, token, ctype, body):
     app = _fuzz_app()
     headers = {"authorization": f"Bearer {token}", "content-type": ctype}
-    status, _, _, _ = app.handle(method, f"/v1/voice/accounts/{auth_id}/calls/{call_uuid}/{action}", "", headers, body)
-    assert status < 500 and app.unexpected_errors == 0
+    response = app.handle(method, f"/v1/voice/accounts/{auth_id}/calls/{call_uuid}/{action}", "", headers, body)
+    assert response.status < 500 and app.unexpected_errors == 0

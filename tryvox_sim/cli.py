@@ -1,5 +1,5 @@
-"""`tryvox-sim serve`: run the simulator on loopback (tryvox_sim/server.py: httptools + uvloop).
-`tryvox-sim proxy`: the validating proxy (tryvox_sim/proxy.py)."""
+"""`tryvox-sim serve`: run the simulator on loopback (sim/served.py, on the wire's httptools + uvloop core).
+`tryvox-sim proxy`: the validating proxy (proxy/command.py)."""
 
 import argparse
 import logging
@@ -9,19 +9,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__
+from . import __version__, proxy
 from .contract.spec import CALL_ACTIONS_SPEC, SIMULATOR_SPEC, Spec, load_yaml
-from .proxy import forward as proxy
+from .sim import served
 from .sim.app import App
 from .sim.clock import Clock
 from .sim.cors import parse_origin
 from .sim.journal import DEFAULT_SIZE
 from .sim.ratelimit import parse_rate
-from .sim.webhooks import Webhooks
 from .sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
+from .sim.webhooks import Webhooks
 from .sim.world import World
 from .testing.control_client import format_exports
-from .wire import server
 
 
 def address_from_env(environ: Mapping[str, str]) -> tuple[str, int]:
@@ -154,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"tryvox-sim: listening on {host}:{port}; clients use {args.public_url}", file=sys.stderr, flush=True)
 
     try:
-        server.run(app, args.host, args.port, on_ready=ready)
+        served.run(app, args.host, args.port, on_ready=ready)
     except OSError as exc:  # e.g. the port is taken: one line, not a traceback
         print(f"tryvox-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

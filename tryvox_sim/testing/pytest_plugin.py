@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import SimulatedAPI, simulated_api
+from .simulated import SimulatedAPI, simulated_api
 
 
 def pytest_configure(config: pytest.Config) -> None:
