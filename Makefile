@@ -43,13 +43,14 @@ venv: $(VENV_STAMP) ## Create .venv with the pinned Python packages
 
 node: $(NODE_STAMP) ## Install the pinned npm tools (Redocly, Spectral, Prism)
 
-lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Redocly, Spectral+OWASP) and the Python code (ruff, mypy)
+lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Redocly, Spectral+OWASP) and the Python code (ruff, mypy, import-linter's layers)
 	$(BIN)/openapi-spec-validator $(SPEC) $(wildcard $(SIM_SPEC))
 	$(NPX)/redocly lint --format=stylish $(SPEC) $(wildcard $(SIM_SPEC))
 	$(NPX)/spectral lint --fail-severity=warn $(SPEC)
 	$(BIN)/ruff check tryvox_sim tests contract_tests tools bench
 	$(BIN)/ruff format --check tryvox_sim tests contract_tests tools bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
 	$(PY) -m pytest -q tests/test_spec.py

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fault_proxy import FaultProxy, Relayed
 from installed import ROOT, clean_env, served
-from tryvox_contract.fault_proxy import Exchange, FaultProxy
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
@@ -162,7 +162,7 @@ def job(venv, tmp_path) -> Job:
     return Job(workspace=tmp_path / "workspace", temp=tmp_path / "temp", env=clean_env(home))
 
 
-def dtmf_answers_201(exchange: Exchange) -> None:
+def dtmf_answers_201(exchange: Relayed) -> None:
     if exchange.operation == "POST dtmf" and exchange.status == 202:
         exchange.status = 201  # the spec says 202
 

@@ -19,7 +19,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 
 @dataclass
-class Exchange:
+class Relayed:
     """One request and the upstream's answer, which a fault may change in place."""
 
     method: str
@@ -36,7 +36,7 @@ class Exchange:
 
 
 class FaultProxy:
-    """`with FaultProxy(upstream, before=..., after=...) as url:`; both hooks take an Exchange."""
+    """`with FaultProxy(upstream, before=..., after=...) as url:`; both hooks take an Relayed."""
 
     def __init__(self, upstream: str, before=None, after=None, control_plane: bool = True):
         self.upstream = upstream.rstrip("/")
@@ -63,7 +63,7 @@ class FaultProxy:
 
             def _relay(self):
                 length = int(self.headers.get("content-length") or 0)
-                exchange = Exchange(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
+                exchange = Relayed(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
                 proxy.forward(exchange)
                 self.send_response(exchange.status)
                 for name, value in exchange.headers.items():
@@ -80,7 +80,7 @@ class FaultProxy:
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def forward(self, exchange: Exchange) -> None:
+    def forward(self, exchange: Relayed) -> None:
         api = exchange.path.startswith("/v1/")
         if api:
             self.before(exchange)
@@ -116,29 +116,29 @@ class FaultProxy:
 #    suite names it); each changes a real answer of the simulator on its way back.
 
 
-def json_body(exchange: Exchange) -> dict:
+def json_body(exchange: Relayed) -> dict:
     return json.loads(exchange.body) if exchange.body else {}
 
 
-def rewrite(exchange: Exchange, change) -> None:
+def rewrite(exchange: Relayed, change) -> None:
     body = json_body(exchange)
     change(body)
     exchange.body = json.dumps(body).encode()
 
 
-def answer(exchange: Exchange, status: int, body: dict) -> None:
+def answer(exchange: Relayed, status: int, body: dict) -> None:
     exchange.status, exchange.headers["content-type"] = status, "application/json"
     exchange.body = json.dumps(body).encode()
 
 
-def is_problem(exchange: Exchange, code: str | None = None) -> bool:
+def is_problem(exchange: Relayed, code: str | None = None) -> bool:
     if not exchange.headers.get("content-type", "").startswith("application/problem+json"):
         return False
     return code is None or json_body(exchange).get("code") == code
 
 
 def on_problems(change):
-    def fault(exchange: Exchange) -> None:
+    def fault(exchange: Relayed) -> None:
         if is_problem(exchange):
             rewrite(exchange, change)
 
@@ -150,24 +150,24 @@ def status_not_http(body: dict) -> None:
 
 
 def on_operation(operation: str, status: int, change):
-    def fault(exchange: Exchange) -> None:
+    def fault(exchange: Relayed) -> None:
         if exchange.operation == operation and exchange.status == status:
             rewrite(exchange, change)
 
     return fault
 
 
-def no_challenge(exchange: Exchange) -> None:
+def no_challenge(exchange: Relayed) -> None:
     if exchange.status == 401:
         exchange.headers = {k: v for k, v in exchange.headers.items() if k.lower() != "www-authenticate"}
 
 
-def remaining_over_limit(exchange: Exchange) -> None:
+def remaining_over_limit(exchange: Relayed) -> None:
     if exchange.status == 202:
         exchange.headers.update({"ratelimit-limit": "5", "ratelimit-remaining": "9", "ratelimit-reset": "1"})
 
 
-def action_id_is_call_id(exchange: Exchange) -> None:
+def action_id_is_call_id(exchange: Relayed) -> None:
     if exchange.status == 202:
         call = exchange.path.split("/calls/")[1].split("/")[0]
         rewrite(exchange, lambda body: body.update({key: call for key in body if key.endswith("_uuid")}))
@@ -182,19 +182,19 @@ def other_extension(body: dict) -> None:
     body["url"] = body["url"][:-3] + ("wav" if body["url"].endswith("mp3") else "mp3")
 
 
-def fake_stop(exchange: Exchange) -> None:
+def fake_stop(exchange: Relayed) -> None:
     if exchange.operation == "DELETE record" and is_problem(exchange, "no_active_recording"):
         rec = str(uuid.uuid4())
         url = f"https://recordings.tryvox.io/{rec}.mp3"
         answer(exchange, 200, {"recording_uuid": rec, "status": "stopped", "url": url, "duration": 0})
 
 
-def fake_start(exchange: Exchange) -> None:
+def fake_start(exchange: Relayed) -> None:
     if exchange.operation == "POST record" and is_problem(exchange, "recording_already_running"):
         answer(exchange, 202, {"recording_uuid": str(uuid.uuid4()), "status": "recording", "format": "mp3"})
 
 
-def accepted_on_ended_call(exchange: Exchange) -> None:
+def accepted_on_ended_call(exchange: Relayed) -> None:
     if exchange.operation == "POST dtmf" and is_problem(exchange, "call_not_in_progress"):
         answer(exchange, 202, {"dtmf_uuid": str(uuid.uuid4()), "status": "sent", "digits": "1"})
 
@@ -209,7 +209,7 @@ EXAMPLE_IDS = {
 }
 
 
-def example_ids(exchange: Exchange) -> None:
+def example_ids(exchange: Relayed) -> None:
     if exchange.status == 202:
         example = EXAMPLE_IDS[exchange.operation.split()[1]]
         rewrite(exchange, lambda body: body.update({key: example for key in body if key.endswith("_uuid")}))
@@ -218,7 +218,7 @@ def example_ids(exchange: Exchange) -> None:
 def on_rate_limits(change):
     """A fault on the RateLimit-* headers, given to `change` as a dict of ints (limit, remaining, reset)."""
 
-    def fault(exchange: Exchange) -> None:
+    def fault(exchange: Relayed) -> None:
         if "ratelimit-remaining" in exchange.headers:
             values = {name: int(exchange.headers[f"ratelimit-{name}"]) for name in ("limit", "remaining", "reset")}
             change(values)
