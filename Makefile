@@ -95,20 +95,32 @@ unit: $(VENV_STAMP) $(TS_STAMP) docs ## Run the unit tests (tests/: spec, client
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) tests -m "not browser" \
 	  $(addprefix --ignore=,$(NOT_UNIT))
 
-# `make test` runs TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n runs at most n at a time), each into
-# build/checks/<target>.log, and ends with one summary, failures first. An area adds an independent check with
-# `TEST_CHECKS += <target>` in its mk/ file. Checks run side by side: each binds 127.0.0.1 port 0 and writes only
-# to its own temporary or build/<name>/ directory. What several of them read is made first (TEST_SETUP); a check
-# that rewrites such files runs, alone, before the others (TEST_FIRST).
+# What `make test` runs, listed here and nowhere else: one line per check, with what it shows. README.md's table of
+# them is written from these lines (python -m tools.checks --readme README.md; tests/test_checks.py holds the two
+# equal). `make test` makes TEST_SETUP (what several checks read), then runs TEST_FIRST alone, then every check of
+# TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n: at most n at a time), each into build/checks/<target>.log, and
+# ends with one summary, failures first. Checks run side by side: each binds 127.0.0.1 port 0 and writes only to its
+# own temporary or build/<name>/ directory, never into a folder another check reads.
+TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) $(TS_STAMP) docs
+# ts-build first: docs-test, dist-test and ts-test all read typescript-sdk/lib/, and each would otherwise compile it
+# into that same folder at once; run as a check, a compile error is reported in the summary like any failure.
 TEST_FIRST :=
-TEST_CHECKS := lint check-client unit
-TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) docs
+TEST_FIRST += ts-build       # the TypeScript SDK compiles with strict `tsc` (into `typescript-sdk/lib/`)
+TEST_CHECKS :=
+TEST_CHECKS += lint          # the specs: openapi-spec-validator, Redocly, Spectral + OWASP; the Python code: ruff, mypy
+TEST_CHECKS += check-client  # both clients generated into `build/check-client/` equal the committed ones, byte for byte
+TEST_CHECKS += unit          # `tests/`: spec, clients, simulator, proxy, governance, README, bench smoke (pytest-xdist)
+TEST_CHECKS += contract-sim  # the contract suite (`tryvox-contract`) against the simulator, with a fixed seed
+TEST_CHECKS += drift         # drift proofs: the suite fails on a drifting API; preflight, pace, 429s, gate, proxy
+TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending from each console); every code sample run
+TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps
+TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first
 	@$(MAKE) --no-print-directory -j --output-sync=target $(TEST_SETUP)
 	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) \
-	  $(addprefix --first ,$(TEST_FIRST)) $(TEST_CHECKS)
+	  $(addprefix --first ,$(TEST_FIRST)) $(strip $(TEST_CHECKS))
 
 # Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)

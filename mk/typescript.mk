@@ -9,11 +9,6 @@ TS_BIN := $(TS_DIR)/node_modules/.bin
 TS_GENERATED := $(TS_DIR)/src/generated
 TS_LIB := $(TS_DIR)/lib/index.js
 TS_SOURCES = $(TS_DIR)/tsconfig.json $(wildcard $(TS_DIR)/src/*.ts $(TS_DIR)/src/*/*.ts $(TS_DIR)/src/*/*/*.ts)
-# In make test: the SDK's npm tools install with the others; lib/, which docs-test, dist-test and ts-test read at
-# once, is compiled before them (tools/checks.py --first).
-TEST_SETUP += $(TS_STAMP)
-TEST_FIRST += ts-build
-TEST_CHECKS += ts-test
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
