@@ -55,14 +55,30 @@ lint: $(VENV_STAMP) $(NODE_STAMP) ## Lint the specs (openapi-spec-validator, Red
 spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and against the docs
 	$(PY) -m pytest -q tests/test_spec.py
 
-client: $(VENV_STAMP) ## Regenerate the attrs/httpx client into generated/
-	$(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
-	  --custom-template-path openapi/templates --meta pdm --output-path $(CLIENT_DIR) --overwrite --fail-on-warning
+# Both clients' generation, written once: `make client` runs it on the checkout ($(1) = .), `make check-client` on
+# build/check-client/ and then compares. Each output goes to its own path under $(1). openapi-python-client runs the
+# post-hooks of openapi/client-config.yaml in its output folder: they name the checkout's files through TRYVOX_REPO;
+# typescript-sdk/openapi-ts.config.ts writes to TRYVOX_TS_OUTPUT.
+define generate-clients
+TRYVOX_REPO="$(CURDIR)" $(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
+  --custom-template-path openapi/templates --meta pdm --output-path "$(1)/$(CLIENT_DIR)" --overwrite --fail-on-warning
+cd $(TS_DIR) && TRYVOX_TS_OUTPUT="$(CURDIR)/$(1)/$(TS_GENERATED)" node_modules/.bin/openapi-ts \
+  --file openapi-ts.config.ts --silent --no-log-file
+$(PY) tools/webhook_schemas.py $(SPEC) --typescript > "$(1)/$(TS_GENERATED)/webhook-schemas.gen.ts"
+cp LICENSE "$(1)/$(TS_DIR)/LICENSE"
+endef
+# What the generation writes, each path the same under the checkout and under build/check-client/.
+CLIENT_OUTPUTS = $(CLIENT_DIR) $(TS_GENERATED) $(TS_DIR)/LICENSE
+CHECK_CLIENT_DIR := build/check-client
 
-check-client: client ## Fail if the committed client differs from a fresh generation
-	@git diff --exit-code --stat -- $(CLIENT_DIR) || { echo "generated/ is stale: run 'make client' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(CLIENT_DIR))" || { git status --porcelain -- $(CLIENT_DIR); echo "generated/ has untracked changes: run 'make client' and commit"; exit 1; }
-	@echo "generated/ is up to date with $(SPEC)"
+client: $(VENV_STAMP) $(TS_STAMP) ## Regenerate both clients: generated/ (attrs/httpx) and typescript-sdk/src/generated/
+	$(call generate-clients,.)
+
+# Writes nothing outside build/check-client/, so it runs beside the checks that read generated/.
+check-client: $(VENV_STAMP) $(TS_STAMP) ## Fail if a committed client differs from a fresh generation (made in build/check-client/)
+	rm -rf $(CHECK_CLIENT_DIR) && mkdir -p $(CHECK_CLIENT_DIR)
+	$(call generate-clients,$(CHECK_CLIENT_DIR))
+	$(PY) -m tools.check_client $(CHECK_CLIENT_DIR) $(CLIENT_OUTPUTS)
 
 serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TVX_BASE_URL=… to move it; docs at /docs)
 	$(BIN)/tryvox-sim serve
@@ -74,26 +90,38 @@ PYTEST_AT_ONCE := -n auto --dist worksteal
 # dist-test.
 NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py
 
-# docs first: tests/test_docs.py reads the page, and its workers must not all build it at once.
-unit: $(VENV_STAMP) docs ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
+# docs first: tests/test_docs.py reads the page, and its workers must not all build it at once. The SDK's npm tools:
+# tests/test_check_client.py runs `make check-client`, which runs hey-api.
+unit: $(VENV_STAMP) $(TS_STAMP) docs ## Run the unit tests (tests/: spec, client, simulator, governance, bench smoke)
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) tests -m "not browser" \
 	  $(addprefix --ignore=,$(NOT_UNIT))
 
-# `make test` runs TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n runs at most n at a time), each into
-# build/checks/<target>.log, and ends with one summary, failures first. An area adds an independent check with
-# `TEST_CHECKS += <target>` in its mk/ file. Checks run side by side: each binds 127.0.0.1 port 0 and writes only
-# to its own temporary or build/<name>/ directory. What several of them read is made first (TEST_SETUP); a check
-# that rewrites such files (check-client regenerates generated/, which the tests import) runs, alone, before the
-# others (TEST_FIRST).
-TEST_FIRST := check-client
-TEST_CHECKS := lint unit
-TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) docs
+# What `make test` runs, listed here and nowhere else: one line per check, with what it shows. README.md's table of
+# them is written from these lines (python -m tools.checks --readme README.md; tests/test_checks.py holds the two
+# equal). `make test` makes TEST_SETUP (what several checks read), then runs TEST_FIRST alone, then every check of
+# TEST_CHECKS at once (tools/checks.py; TEST_JOBS=n: at most n at a time), each into build/checks/<target>.log, and
+# ends with one summary, failures first. Checks run side by side: each binds 127.0.0.1 port 0 and writes only to its
+# own temporary or build/<name>/ directory, never into a folder another check reads.
+TEST_SETUP = $(VENV_STAMP) $(NODE_STAMP) $(TS_STAMP) docs
+# ts-build first: docs-test, dist-test and ts-test all read typescript-sdk/lib/, and each would otherwise compile it
+# into that same folder at once; run as a check, a compile error is reported in the summary like any failure.
+TEST_FIRST :=
+TEST_FIRST += ts-build       # the TypeScript SDK compiles with strict `tsc` (into `typescript-sdk/lib/`)
+TEST_CHECKS :=
+TEST_CHECKS += lint          # the specs: openapi-spec-validator, Redocly, Spectral + OWASP; the Python code: ruff, mypy, import-linter
+TEST_CHECKS += check-client  # both clients generated into `build/check-client/` equal the committed ones, byte for byte
+TEST_CHECKS += unit          # `tests/`: spec, clients, simulator, proxy, governance, README, bench smoke (pytest-xdist)
+TEST_CHECKS += contract-sim  # the contract suite (`tryvox-contract`) against the simulator, with a fixed seed
+TEST_CHECKS += drift         # drift proofs: the suite fails on a drifting API; preflight, pace, 429s, gate, proxy
+TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending from each console); every code sample run
+TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps
+TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first
 	@$(MAKE) --no-print-directory -j --output-sync=target $(TEST_SETUP)
 	@$(PY) -m tools.checks --make "$(MAKE_COMMAND)" $(if $(TEST_JOBS),--jobs $(TEST_JOBS)) \
-	  $(addprefix --first ,$(TEST_FIRST)) $(TEST_CHECKS)
+	  $(addprefix --first ,$(TEST_FIRST)) $(strip $(TEST_CHECKS))
 
 # Each area adds its targets in mk/<area>.mk (simulator, contract, docs, bench, dist).
 include $(wildcard mk/*.mk)

@@ -8,7 +8,6 @@
 # runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out); the
 # slowest tests first, so none starts last and runs on alone.
 DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_drift.py
-TEST_CHECKS += contract-sim drift
 
 # MIN_COVERAGE, TVX_RATE_LIMIT and the other TVX_* variables reach the command through the environment.
 CONTRACT_FLAGS = $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(SEED),--seed '$(SEED)') \

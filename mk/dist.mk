@@ -2,7 +2,6 @@
 # tryvox-call-actions-client (generated/, pdm-backend) and tryvox-contract (contract_tests/, hatchling), built with the
 # pinned backends of .venv.
 .PHONY: dist dist-test image image-test
-TEST_CHECKS += dist-test
 
 DIST_DIR := dist
 

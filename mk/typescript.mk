@@ -1,7 +1,7 @@
 # The TypeScript SDK (typescript-sdk/, npm package @tryvox/call-actions): src/generated/ is written by
 # @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/webhook_schemas.py, never by hand; src/*.ts
 # is the hand-written layer. Its tools are pinned in its own package-lock.json, installed on first use.
-.PHONY: ts-client ts-check-client ts-build ts-test ts-dist
+.PHONY: ts-check-client ts-build ts-test ts-dist
 
 TS_DIR := typescript-sdk
 TS_STAMP := $(TS_DIR)/node_modules/.installed.stamp
@@ -9,29 +9,14 @@ TS_BIN := $(TS_DIR)/node_modules/.bin
 TS_GENERATED := $(TS_DIR)/src/generated
 TS_LIB := $(TS_DIR)/lib/index.js
 TS_SOURCES = $(TS_DIR)/tsconfig.json $(wildcard $(TS_DIR)/src/*.ts $(TS_DIR)/src/*/*.ts $(TS_DIR)/src/*/*/*.ts)
-# In make test: the SDK's npm tools install with the others; lib/, which docs-test, dist-test and ts-test read at
-# once, is compiled before them, after check-client has regenerated src/generated/ (tools/checks.py --first).
-TEST_SETUP += $(TS_STAMP)
-TEST_FIRST += ts-build
-TEST_CHECKS += ts-test
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# `make client` and `make check-client` cover both clients.
-client: ts-client
-check-client: ts-check-client
-
-ts-client: $(TS_STAMP) $(VENV_STAMP) ## Regenerate the TypeScript SDK's src/generated/ from the spec
-	cd $(TS_DIR) && node_modules/.bin/openapi-ts --file openapi-ts.config.ts --silent --no-log-file
-	$(PY) tools/webhook_schemas.py $(SPEC) --typescript > $(TS_GENERATED)/webhook-schemas.gen.ts
-	cp LICENSE $(TS_DIR)/LICENSE
-
-ts-check-client: ts-client ## Fail if the committed TypeScript SDK differs from a fresh generation
-	@git diff --exit-code --stat -- $(TS_GENERATED) $(TS_DIR)/LICENSE || { echo "$(TS_GENERATED) is stale: run 'make client' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- $(TS_GENERATED) $(TS_DIR)/LICENSE)" || { git status --porcelain -- $(TS_GENERATED); echo "$(TS_GENERATED) has untracked changes: run 'make client' and commit"; exit 1; }
-	@echo "$(TS_GENERATED) is up to date with $(SPEC)"
+# The SDK's generation is part of the Makefile's generate-clients: `make client` and `make check-client` cover both
+# clients. The workflow's TypeScript job runs ts-check-client: the same check.
+ts-check-client: check-client ## The same as check-client (both clients): fail if the committed TypeScript SDK is stale
 
 ts-build: $(TS_LIB) ## Compile the TypeScript SDK (strict tsc) into typescript-sdk/lib/
 

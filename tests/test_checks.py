@@ -1,13 +1,14 @@
 """tools/checks.py, which `make test` runs: make targets at once, a log each, one summary with failures first."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tools.checks import child_env
+from tools.checks import TABLE_END, TABLE_START, child_env, listed, readme_with_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = """\
@@ -93,3 +94,53 @@ def test_the_parent_makes_jobserver_is_not_passed_on():
     env = child_env({"MAKEFLAGS": "k -j4 --jobserver-auth=3,4 -- X=1", "MFLAGS": "-k -j4 --jobserver-auth=3,4"})
     assert env["MAKEFLAGS"].split() == ["k", "--", "X=1"] and env["MFLAGS"] == "-k"
     assert child_env({"MAKEFLAGS": "s -j"})["MAKEFLAGS"] == "s"
+
+
+# -- the one list of what `make test` runs, and the README's table written from it
+
+
+def make_database() -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(["make", "-pq"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60).stdout
+
+
+def test_make_test_runs_exactly_the_checks_the_makefile_lists_with_what_each_shows():
+    database = make_database()
+    lines = listed((ROOT / "Makefile").read_text())
+    for kind, first in (("FIRST", True), ("CHECKS", False)):
+        value = re.search(rf"^TEST_{kind} :?= ?(.*)$", database, re.M)
+        assert value, f"make -pq printed no TEST_{kind}"
+        runs = value.group(1).split()
+        described = [target for target, _, is_first in lines if is_first == first]
+        assert runs == described, (
+            f"make test runs TEST_{kind} {runs}, the Makefile's list has {described}: each check is one line there, "
+            f"`TEST_{kind} += <target>  # what it shows`, and nowhere else"
+        )
+    for target, shows, _ in lines:
+        assert re.search(rf"^{re.escape(target)}:", database, re.M), f"{target} is listed but is no make target"
+        assert len(shows) > 10, f"{target}: say what it shows"
+    assert "check-client" in [target for target, _, first in lines if not first], "check-client runs beside the others"
+
+
+def test_the_readme_table_is_written_from_the_makefile():
+    readme = (ROOT / "README.md").read_text()
+    assert TABLE_START in readme and TABLE_END in readme, "README.md lost its table of the checks (its markers)"
+    rewrite = "run: .venv/bin/python -m tools.checks --readme README.md"
+    assert readme_with_table(readme, (ROOT / "Makefile").read_text()) == readme, rewrite
+
+
+def test_readme_rewrites_the_table_between_its_markers(tmp_path):
+    (tmp_path / "Makefile").write_text(
+        "TEST_FIRST += build   # it compiles\nTEST_CHECKS += lint  # the code is tidy\nTEST_CHECKS += other\n"
+    )
+    (tmp_path / "README.md").write_text(f"before\n{TABLE_START}\n| stale |\n{TABLE_END}\nafter\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.checks", "--readme", "README.md"],
+        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "README.md").read_text() == (
+        f"before\n{TABLE_START}\n| Check | What it shows |\n|---|---|\n"
+        "| `make build` (first, alone) | it compiles |\n| `make lint` | the code is tidy |\n"
+        f"{TABLE_END}\nafter\n"
+    )

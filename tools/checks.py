@@ -1,12 +1,16 @@
 """`make test`: make targets at once, each into its own log, then one summary, failures first.
 
     python -m tools.checks [--jobs N] [--first TARGET]... [--logs DIR] [--make MAKE] TARGET...
+    python -m tools.checks --readme README.md   # rewrite the README's table of the checks from the Makefile
 
 Each TARGET runs as `make --no-print-directory TARGET` (at most N at a time; all at once by default), its output
-in DIR/TARGET.log (default build/checks). A `--first` target runs before them, alone (one that rewrites files the
+in DIR/TARGET.log (default build/checks). A `--first` target runs before them, alone (one that writes what several
 others read). A line is printed as each one ends; then the summary: every failed target with the end of its log,
 then every passed one with its log's last line, then the result. Exit status 1 when any target failed, 0 when
 all passed.
+
+The Makefile lists what `make test` runs, one line per check with what it shows (`TEST_CHECKS += lint  # ...`);
+the README's table of them is written from those lines.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ POLL_S = 0.2
 STOP_WITHIN_S = 10
 RULE = "=" * 72
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# A line of the Makefile's list of checks: `TEST_FIRST += ts-build  # what it shows`.
+LISTED = re.compile(r"^TEST_(FIRST|CHECKS) \+= (\S+) +# (.+)$", re.M)
+TABLE_START = "<!-- checks-table: generated from the Makefile's TEST_FIRST and TEST_CHECKS lines -->"
+TABLE_END = "<!-- checks-table end -->"
 # The parent make's jobserver cannot reach the targets' makes (its descriptors are not passed on): drop its flags.
 JOBSERVER = re.compile(r"(?<!\S)(-j\d*|--jobserver-(auth|fds)=\S+)(?!\S)")
 
@@ -136,14 +144,39 @@ def summary(checks: list[Check], seconds: float) -> str:
     return "\n".join(lines)
 
 
+def listed(makefile: str) -> list[tuple[str, str, bool]]:
+    """(target, what it shows, whether it runs first and alone) for each check the Makefile lists."""
+    return [(target, shows, kind == "FIRST") for kind, target, shows in LISTED.findall(makefile)]
+
+
+def checks_table(makefile: str) -> str:
+    rows = [
+        f"| `make {target}`{' (first, alone)' if first else ''} | {shows} |"
+        for target, shows, first in listed(makefile)
+    ]
+    return "\n".join([TABLE_START, "| Check | What it shows |", "|---|---|", *rows, TABLE_END])
+
+
+def readme_with_table(readme: str, makefile: str) -> str:
+    start, end = readme.index(TABLE_START), readme.index(TABLE_END) + len(TABLE_END)
+    return readme[:start] + checks_table(makefile) + readme[end:]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.checks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("targets", nargs="+", metavar="TARGET")
+    parser.add_argument("targets", nargs="*", metavar="TARGET")
     parser.add_argument("--jobs", type=int, default=0, help="at most this many at a time (default: all at once)")
     parser.add_argument("--first", action="append", default=[], metavar="TARGET", help="run before the others, alone")
     parser.add_argument("--logs", type=Path, default=Path("build/checks"), help="where each TARGET.log goes")
     parser.add_argument("--make", default="make", help="the make command")
+    parser.add_argument("--readme", type=Path, help="rewrite this README's table of the checks from ./Makefile")
     args = parser.parse_args(argv)
+    if args.readme:
+        args.readme.write_text(readme_with_table(args.readme.read_text(), Path("Makefile").read_text()))
+        print(f"{args.readme}: the table of make test's checks rewritten from the Makefile")
+        return 0
+    if not args.targets:
+        parser.error("name at least one TARGET (or --readme README.md)")
     others = [target for target in dict.fromkeys(args.targets) if target not in args.first]
     first = [Check(target, args.logs / f"{target}.log") for target in dict.fromkeys(args.first)]
     rest = [Check(target, args.logs / f"{target}.log") for target in others]

@@ -196,8 +196,14 @@ describe('the policy beyond the scenarios', () => {
     const fillers: Socket[] = [];
     try {
       const port = await new Promise<number>((resolve) => listener.stdout.once('data', (line: Buffer) => resolve(Number(String(line)))));
-      for (let n = 0; n < 3; n += 1) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The backlog is full once a filler is connected (and never accepted); the next ones are left waiting.
+      const connected = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no filler connected within 10 s')), 10_000);
+        for (let n = 0; n < 3; n += 1) {
+          fillers.push(connect(port, '127.0.0.1', () => { clearTimeout(timer); resolve(); }).on('error', () => undefined));
+        }
+      });
+      await connected;
       const waits: number[] = [];
       const client = createTryvoxClient({
         token: sim.token, baseUrl: `http://127.0.0.1:${port}`, connectTimeoutMs: 200, maxRetries: 1, sleep: (ms) => void waits.push(ms),
@@ -215,14 +221,16 @@ describe('the policy beyond the scenarios', () => {
 
   test("the caller's own abort is passed through, and nothing is retried after it", async () => {
     await sim.reset();
-    await sim.inject('sendDtmf', { delay_ms: 2000 });
+    await sim.inject('sendDtmf', { delay_ms: 60_000 }); // answered long after the caller gives up
     const client = createTryvoxClient({ token: sim.token, baseUrl: sim.baseUrl, throwOnError: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('the caller gave up')), 100);
-    await assert.rejects(
+    const rejected = assert.rejects(
       sendDtmf({ client, path: { auth_id: sim.authId, call_uuid: sim.callUuid }, body: { digits: '1' }, signal: controller.signal }),
       /the caller gave up/,
     );
+    await sim.journalHolding('sendDtmf', 1); // the request reached the simulator: now the caller gives up
+    controller.abort(new Error('the caller gave up'));
+    await rejected;
     assert.equal((await sim.journal('sendDtmf')).length, 1);
   });
 });

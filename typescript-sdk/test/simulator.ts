@@ -54,6 +54,18 @@ export class Simulator {
     return found.requests;
   }
 
+  /** The journal of `operation` once it holds `count` requests or more (they reached the simulator), polled for at
+   * most `withinMs`: a test waits for the request itself, not for a time it should have taken. */
+  async journalHolding(operation: string, count: number, withinMs = 10_000): Promise<JournalEntry[]> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const entries = await this.journal(operation);
+      if (entries.length >= count) return entries;
+      if (Date.now() > deadline) throw new Error(`${entries.length} ${operation} requests in the journal after ${withinMs} ms, expected ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   stop(): Promise<void> {
     return new Promise((resolve) => {
       if (this.#process.exitCode !== null) return resolve();
