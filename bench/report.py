@@ -280,7 +280,8 @@ def _base(results: dict) -> list[str]:
         "",
         f"`simulator@base` and `proxy@base` run the code of `{base['tree']}` (commit {base['commit']}) on the same "
         ".venv, measured in the same run right after their current counterparts (`--baseline-tree`, "
-        "`make bench BENCH_BASE=DIR`); ratio = current ÷ base requests/s.",
+        "`make bench BENCH_BASE=DIR`); ratio = current ÷ base requests/s. One after the other, the machine's swings "
+        "enter the ratio: a run with DIR a checkout of the same code (an A/A run) shows how far.",
         "",
         "| conns | operation | simulator req/s | simulator@base req/s | ratio | proxy req/s | proxy@base req/s "
         "| ratio |",
