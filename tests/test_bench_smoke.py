@@ -1,6 +1,7 @@
 """The bench harness and the soak end to end with tiny bounds: they start the simulator, the proxy in front of
 one, Prism's proxy in front of another, the peer (this stack's ceiling) and the simulator and proxy of another
-checkout, drive them, run a small memory pass and the in-process stages, and write results. No timing is asserted."""
+checkout, drive them, run a small memory pass and sample a simulator's stack by stage, and write results. No timing
+is asserted."""
 
 import json
 import shutil
@@ -120,16 +121,24 @@ def test_the_simulator_and_proxy_of_another_checkout_run_beside_the_current_ones
     assert "## Before and after" in (tmp_path / "results.md").read_text()
 
 
+def test_every_stage_but_the_event_loop_is_found_in_the_simulators_code():
+    """The stages are found from the live objects: a stage whose function moved or was renamed would silently count
+    nothing (its time going to the stage around it), so each one must be found."""
+    from tryvox_sim import cli, server
+
+    app = cli.build_app(cli.parse_args(["serve"]))
+    assert set(profile.markers(server.Connection, app).values()) == set(profile.STAGES) - {"event loop"}
+
+
 def test_the_simulators_cpu_per_request_is_split_into_stages(tmp_path):
     """bench/profile.py's stages with tiny bounds: a served simulator whose stack is sampled; every answer 2xx, the
-    counts written when it stops, the stages that take most of a request found, the shares summing to one."""
+    counts written when it stops, the shares summing to one. Which stage is largest is not asserted (few samples)."""
     result = profile.stages(("dtmf",), 1.0, tmp_path)
     assert result["non_2xx"] == 0 and result["errors"] == [] and result["cpu_us_per_request"]["dtmf"] > 0
-    assert result["samples"] > 20 and set(result["stages"]) == set(profile.STAGES)
+    assert result["samples"] > 0 and set(result["stages"]) == set(profile.STAGES)
     assert sum(result["stages"].values()) == pytest.approx(1, abs=0.01)
-    assert result["stages"]["parse"] > 0 and result["stages"]["operation"] > 0 and result["stages"]["write"] > 0
     lines = "\n".join(report._stages({"stages": result, "server_cpu": {}}))
-    assert "| write |" in lines and "samples of the stack" not in lines and "samples:" in lines
+    assert "| write |" in lines and f"({result['samples']:,} samples: a share is known" in lines
 
 
 def test_an_earlier_runs_results_still_render():
