@@ -9,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.ops import CELLS
+from bench.profile import STAGES
+
 
 def machine() -> dict:
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -32,15 +35,18 @@ def machine() -> dict:
     }
 
 
-def _git_commit() -> str:
-    """The commit measured, marked +dirty when tryvox_sim/ or the spec has uncommitted changes."""
-    root = Path(__file__).resolve().parent.parent
+def _git_commit(root: Path | None = None) -> str:
+    """The commit measured (of this checkout, or of `root`), marked +dirty when tryvox_sim/ or the spec has
+    uncommitted changes; "?" outside a git checkout."""
+    root = root or Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True)
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "tryvox_sim", "openapi"], cwd=root, capture_output=True, text=True
         )
     except OSError:
+        return "?"
+    if head.returncode:
         return "?"
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
@@ -63,12 +69,16 @@ def markdown(results: dict) -> str:
         f"{s['seconds']} s per cell, after a {s['warmup_seconds']} s warm-up; each connection drives its "
         "own in-progress call. The simulator serves as `tryvox-sim serve` does (validation, auth and "
         "state on, self-check off); Prism is `prism mock` on the same spec; the proxy is `tryvox-sim proxy` in "
-        "front of a simulator of its own. Reproduce with `make bench`.",
+        "front of a simulator of its own, and Prism's proxy `prism proxy` in front of another; the peer is a bare "
+        "httptools + uvloop server answering a fixed 202, the ceiling of this stack. Reproduce with `make bench`.",
         "",
     ]
     out += _summary(results)
     out += _throughput(results)
+    out += _ceiling(results)
     out += _proxy(results)
+    out += _prism_proxy(results)
+    out += _base(results)
     out += _startup(results.get("startup"))
     out += _journal(results.get("journal"))
     out += _proxy_rules(results.get("proxy_rules"))
@@ -92,7 +102,7 @@ def _throughput(results: dict) -> list[str]:
     tp = results["throughput"]
     if not tp:
         return []
-    sim, prism, peer = tp.get("simulator", {}), tp.get("prism", {}), tp.get("peer", {})
+    sim, prism = tp.get("simulator", {}), tp.get("prism", {})
     out = [
         "## Throughput and latency",
         "",
@@ -135,13 +145,74 @@ def _throughput(results: dict) -> list[str]:
             out.append(
                 f"| {kind} | " + " | ".join(f"{x['share']:.2f}, {x['us_per_request']:.0f}" for x in cells) + " |"
             )
-    if peer:
-        out += ["", "Load-generator ceiling (trivial peer answering a fixed 2xx with no work):", ""]
-        out += ["| conns | operation | req/s | p50 ms | p99 ms |", "|---:|---|---:|---:|---:|"]
-        for c in conns:
-            for op, r in peer.get(str(c), {}).items():
-                out.append(f"| {c} | {op} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} |")
     return out + [""]
+
+
+def _cell_cpu(results: dict, kind: str, conns: str, op: str) -> float | None:
+    """CPU µs per request of `kind` on the cell of `op` (the mean over the cells in results without per-cell CPU)."""
+    at = results.get("server_cpu", {}).get(kind, {}).get(conns)
+    if not at:
+        return None
+    cell = next((cell for cell, names in CELLS.items() if op in names), None)
+    return at.get("cells", {}).get(cell, at["us_per_request"])
+
+
+def _ceiling(results: dict) -> list[str]:
+    share = results.get("peer_share", {})
+    peer = results["throughput"].get("peer")
+    if not peer or not share.get("simulator"):
+        return []
+    kinds = [kind for kind in ("simulator", "simulator@base") if share.get(kind)]
+    out = [
+        "## The ceiling of this stack",
+        "",
+        "The peer (`bench/peer.py`) is a bare httptools + uvloop server answering every request with a fixed 202 "
+        "body: no routing, no validation, no state. It is the most this stack (Python, uvloop's event loop, "
+        "httptools' parser, loopback sockets, this load generator on the same cores) answers on this machine. It runs "
+        "one cell; share = the simulator's requests/s ÷ the peer's, at the same connections and operation; CPU = the "
+        "server's CPU µs per request on that cell.",
+        "",
+        "| conns | operation | peer req/s | peer CPU µs/req | "
+        + " | ".join(f"{kind} req/s | {kind} CPU µs/req | share" for kind in kinds) + " |",
+        "|---:|---|---:|---:|" + "---:|---:|---:|" * len(kinds),
+    ]  # fmt: skip
+    for c in sorted(share["simulator"], key=int):
+        for op, r in peer.get(c, {}).items():
+            row = [c, op, f"{r['rps']:.0f}", _us(_cell_cpu(results, "peer", c, op))]
+            for kind in kinds:
+                own, ratio = results["throughput"][kind].get(c, {}).get(op), share[kind].get(c, {}).get(op)
+                row += [f"{own['rps']:.0f}" if own else "–", _us(_cell_cpu(results, kind, c, op)),
+                        f"{ratio:.1%}" if ratio is not None else "–"]  # fmt: skip
+            out.append("| " + " | ".join(row) + " |")
+    return out + [""] + _stages(results) + [""]
+
+
+def _us(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _stages(results: dict) -> list[str]:
+    st = results.get("stages")
+    if not st:
+        return []
+    used = st["cpu_us_per_request"]
+    mean = statistics.mean(used.values())
+    peer = results.get("server_cpu", {}).get("peer", {}).get(str(st["connections"]))
+    beside = f"; the peer, {peer['us_per_request']:.0f} µs for all of its work" if peer else ""
+    out = [
+        "Where the simulator's CPU per request goes (`make sim-profile` prints the same): a simulator served as above, "
+        f"driven with the same cells at {st['connections']} connections for {st['seconds']} s each while its stack "
+        "was sampled every few ms of its CPU time (SIGPROF), each sample counted for the innermost stage on the stack "
+        f"({st['samples']:,} samples: a share is known to within {50 / max(st['samples'], 1) ** 0.5:.1f} points, one "
+        f"standard error). It used {', '.join(f'{cell} {us:.0f}' for cell, us in used.items())} µs of CPU a request"
+        f"{beside}.",
+        "",
+        "| stage | share | ≈ µs/request | what |",
+        "|---|---:|---:|---|",
+    ]
+    for stage, part in sorted(st["stages"].items(), key=lambda kv: -kv[1]):
+        out.append(f"| {stage} | {part:.0%} | {part * mean:.1f} | {STAGES.get(stage, '')} |")
+    return out
 
 
 def _proxy(results: dict) -> list[str]:
@@ -170,6 +241,82 @@ def _proxy(results: dict) -> list[str]:
                 f"| {b['p50_ms']:.2f} | {a['p99_ms']:.2f} | {b['p99_ms']:.2f} | {r['p50']:.2f}× | {r['p99']:.2f}× |"
             )
     return out + [""]
+
+
+def _prism_proxy(results: dict) -> list[str]:
+    ratios = results.get("proxy_vs_prism_proxy")
+    if not ratios:
+        return []
+    tp = results["throughput"]
+    out = [
+        "## The validating proxy beside Prism's",
+        "",
+        "The same load through `tryvox-sim proxy` and through `prism proxy <spec> <upstream>` (Prism's validating "
+        "proxy, `--errors=false` so that it relays every answer and logs what it finds), each in front of a simulator "
+        "of its own; ratio = through `tryvox-sim proxy` ÷ through `prism proxy`. The load is valid: the run fails if "
+        "either proxy reports a violation of it (`prism proxy` logs a `Violation:` line each). The proxies' own CPU "
+        "per request is in the CPU table above.",
+        "",
+        "| conns | operation | tryvox-sim proxy req/s | p50 ms | p99 ms | non-2xx | prism proxy req/s | p50 ms "
+        "| p99 ms | non-2xx | ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in sorted(ratios, key=int):
+        for op, ratio in ratios[c].items():
+            row = [c, op]
+            for r in (tp["proxy"][c][op], tp["prism-proxy"][c][op]):
+                row += [f"{r['rps']:.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", str(r["non_2xx"])]
+            out.append("| " + " | ".join(row) + f" | {ratio:.2f}× |")
+    return out + [""]
+
+
+def _base(results: dict) -> list[str]:
+    base = results.get("base")
+    if not base:
+        return []
+    tp, now = results["throughput"], base["current_vs_base"]
+    out = [
+        "## Before and after",
+        "",
+        f"`simulator@base` and `proxy@base` run the code of `{base['tree']}` (commit {base['commit']}) on the same "
+        ".venv, measured in the same run right after their current counterparts (`--baseline-tree`, "
+        "`make bench BENCH_BASE=DIR`); ratio = current ÷ base requests/s. One after the other, the machine's swings "
+        "enter the ratio: a run with DIR a checkout of the same code (an A/A run) shows how far.",
+        "",
+        "| conns | operation | simulator req/s | simulator@base req/s | ratio | proxy req/s | proxy@base req/s "
+        "| ratio |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in sorted({c for per in now.values() for c in per}, key=int):
+        for op in dict.fromkeys([*now.get("simulator", {}).get(c, {}), *now.get("proxy", {}).get(c, {})]):
+            row = [c, op]
+            for kind in ("simulator", "proxy"):
+                a, b = tp.get(kind, {}).get(c, {}).get(op), tp.get(f"{kind}@base", {}).get(c, {}).get(op)
+                ratio = now.get(kind, {}).get(c, {}).get(op)
+                row += [f"{a['rps']:.0f}" if a else "–", f"{b['rps']:.0f}" if b else "–",
+                        f"{ratio:.2f}×" if ratio is not None else "–"]  # fmt: skip
+            out.append("| " + " | ".join(row) + " |")
+    lines = []
+    for label, current, before in (
+        ("simulator ÷ Prism", results.get("ratios_vs_prism"), base.get("simulator_vs_prism")),
+        ("proxy ÷ prism proxy", results.get("proxy_vs_prism_proxy"), base.get("proxy_vs_prism_proxy")),
+        ("simulator ÷ peer", results.get("peer_share", {}).get("simulator"),
+         results.get("peer_share", {}).get("simulator@base")),
+    ):  # fmt: skip
+        for c in sorted(current or {}, key=int):
+            if before and c in before:
+                now_, then = statistics.median(current[c].values()), statistics.median(before[c].values())
+                shown = f"{now_:.1%} now, {then:.1%}" if "peer" in label else f"{now_:.2f}× now, {then:.2f}×"
+                lines.append(f"{label} at {c} conns: median {shown} base.")
+    return out + ([""] + lines if lines else []) + [""]
+
+
+def _spread(per_op: dict | None) -> tuple[float, float, float] | None:
+    """(median, lowest, highest) over the operations, or None."""
+    if not per_op:
+        return None
+    r = sorted(per_op.values())
+    return statistics.median(r), r[0], r[-1]
 
 
 def _startup(st: dict | None) -> list[str]:
@@ -314,12 +461,43 @@ def _summary(results: dict) -> list[str]:
     if sim32:
         p99 = sorted(x["p99_ms"] for x in sim32.values())
         rows.append(("simulator p99 at 32 conns", "≤ 10 ms", f"{p99[0]:.1f}–{p99[-1]:.1f} ms"))
+    proxies = _spread(results.get("proxy_vs_prism_proxy", {}).get("32"))
+    if proxies:
+        rows.append(("req/s at 32 conns, tryvox-sim proxy ÷ prism proxy", "–",
+                     f"median {proxies[0]:.2f}× (per operation {proxies[1]:.2f}×–{proxies[2]:.2f}×)"))  # fmt: skip
+    share = results.get("peer_share", {}).get("simulator", {}).get("32")
+    if share:
+        op, ratio = next(iter(share.items()))
+        sim, peer = results["throughput"]["simulator"]["32"][op], results["throughput"]["peer"]["32"][op]
+        rows.append(("simulator's share of this stack's ceiling (the peer), 32 conns", "–",
+                     f"{ratio:.1%} on {op} ({sim['rps']:,.0f} vs {peer['rps']:,.0f} req/s); CPU "
+                     f"{_us(_cell_cpu(results, 'simulator', '32', op))} vs {_us(_cell_cpu(results, 'peer', '32', op))}"
+                     " µs/request"))  # fmt: skip
+    st = results.get("stages")
+    if st:
+        ranked = sorted(st["stages"].items(), key=lambda kv: -kv[1])
+        rows.append(("the simulator's CPU per request by stage (its stack sampled)", "–",
+                     ", ".join(f"{name} {part:.0%}" for name, part in ranked)))  # fmt: skip
     cpu = results.get("server_cpu", {})
     if "simulator" in cpu and "prism" in cpu and "32" in cpu["simulator"] and "32" in cpu["prism"]:
         a, b = cpu["simulator"]["32"]["us_per_request"], cpu["prism"]["32"]["us_per_request"]
-        rows.append(
-            ("CPU per request at 32 conns", "–", f"simulator {a:.0f} µs, Prism {b:.0f} µs ({_ratio(b, a)} less)")
-        )
+        text = f"simulator {a:.0f} µs, Prism {b:.0f} µs ({_ratio(b, a)} less)"
+        if "32" in cpu.get("proxy", {}) and "32" in cpu.get("prism-proxy", {}):
+            a, b = cpu["proxy"]["32"]["us_per_request"], cpu["prism-proxy"]["32"]["us_per_request"]
+            text += f"; tryvox-sim proxy {a:.0f} µs, prism proxy {b:.0f} µs ({_ratio(b, a)} less)"
+        rows.append(("CPU per request at 32 conns", "–", text))
+    base = results.get("base")
+    if base:
+        for kind in ("simulator", "proxy"):
+            got = _spread(base["current_vs_base"].get(kind, {}).get("32"))
+            if got:
+                rows.append((f"req/s at 32 conns, {kind} ÷ {kind}@base ({base['commit']})", "no lower",
+                             f"median {got[0]:.2f}× (per operation {got[1]:.2f}×–{got[2]:.2f}×)"))  # fmt: skip
+        pairs = (("simulator@base ÷ Prism", "simulator_vs_prism"), ("proxy@base ÷ prism proxy", "proxy_vs_prism_proxy"))
+        spreads = [(label, _spread(base.get(key, {}).get("32"))) for label, key in pairs]
+        then = [f"{label} median {got[0]:.2f}×" for label, got in spreads if got]
+        if then:
+            rows.append(("the base's figures at 32 conns, same run", "–", "; ".join(then)))
     jr = results.get("journal")
     if jr:
         rows.append(

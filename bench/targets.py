@@ -2,7 +2,10 @@
 
 Every server binds to 127.0.0.1, logs to a file under the run's work directory, and is killed by
 its own process group id when the run ends. `proxy` is `tryvox-sim proxy` in front of a simulator of its
-own: load goes through the proxy, and its CPU and readiness are the proxy's alone.
+own, `prism-proxy` is `prism proxy` (Prism's validating proxy, relaying with --errors=false) in front of one:
+load goes through the proxy, and its CPU and readiness are the proxy's alone. `simulator@base` and `proxy@base`
+are the same two run from another checkout of this repository (`tree`, e.g. an older commit), with this
+checkout's .venv: `python -P -m tryvox_sim.cli` with PYTHONPATH=tree, so the tree's own code is imported.
 """
 
 import os
@@ -26,6 +29,8 @@ SIM = ROOT / ".venv" / "bin" / "tryvox-sim"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 PRISM_READY = re.compile(r"Prism is listening on http://127\.0\.0\.1:(\d+)")
 READY_TIMEOUT_S = 60
+KINDS = ("simulator", "proxy", "prism", "prism-proxy", "peer", "simulator@base", "proxy@base")
+PROXIES = {"proxy": "simulator", "prism-proxy": "simulator", "proxy@base": "simulator@base"}  # -> their upstream
 
 
 class LaunchError(RuntimeError):
@@ -34,7 +39,7 @@ class LaunchError(RuntimeError):
 
 @dataclass
 class Server:
-    kind: str  # simulator | prism | peer | proxy
+    kind: str  # one of KINDS
     proc: subprocess.Popen
     target: Target
     ready_s: float
@@ -42,11 +47,19 @@ class Server:
     control: ControlClient | None = None  # the simulator's control plane; None for the others
     upstream: "Server | None" = None  # the simulator behind a proxy
 
+    @property
+    def calls(self) -> ControlClient | None:
+        """The control plane that makes and ends the calls load is aimed at: the simulator's, reached through
+        `tryvox-sim proxy`, or directly for `prism proxy` (which relays only the spec's paths)."""
+        if self.control is None and self.upstream is not None:
+            return self.upstream.control
+        return self.control
+
     def new_calls(self, n: int) -> list[str]:
         """In-progress calls to aim load at: real ones on the simulator, any UUID elsewhere."""
-        if self.control is None:
+        if self.calls is None:
             return [str(uuid.uuid4()) for _ in range(n)]
-        return [self.control.create_call()["call_uuid"] for _ in range(n)]
+        return [self.calls.create_call()["call_uuid"] for _ in range(n)]
 
     def rss_mib(self) -> float:
         return proc_rss_kib(self.proc.pid) / 1024
@@ -97,22 +110,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _command(kind: str, extra: list[str]) -> list[str]:
+def _command(kind: str, extra: list[str], upstream: "Server | None" = None) -> list[str]:
+    sim = [str(SIM)]
+    if kind.endswith("@base"):  # the other tree's code on this .venv's Python; -P: not this checkout first
+        sim, kind = [sys.executable, "-P", "-m", "tryvox_sim.cli"], kind.removesuffix("@base")
     if kind == "simulator":
-        return [str(SIM), "serve", "--host", "127.0.0.1", "--port", "0", *extra]
+        return [*sim, "serve", "--host", "127.0.0.1", "--port", "0", *extra]
     if kind == "prism":
         return [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(SPEC)]
     if kind == "peer":
         return [sys.executable, "-m", "bench.peer", "--port", "0", "--lifetime", "3600"]
-    if kind == "proxy":  # extra: --upstream URL
-        return [str(SIM), "proxy", "--host", "127.0.0.1", "--port", "0", *extra]
-    raise ValueError(f"unknown target {kind!r}: use simulator, prism, peer or proxy")
+    if kind == "proxy":
+        return [*sim, "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", _url(upstream), *extra]
+    if kind == "prism-proxy":  # --errors=false: relay every answer, violations or not, as tryvox-sim proxy does
+        port = str(free_port())
+        return [str(PRISM), "proxy", "-h", "127.0.0.1", "-p", port, "--errors=false", str(SPEC), _url(upstream)]
+    raise ValueError(f"unknown target {kind!r}: use one of {', '.join(KINDS)}")
+
+
+def _url(server: "Server | None") -> str:
+    assert server is not None, "a proxy needs its upstream"
+    return f"http://{server.target.host}:{server.target.port}"
 
 
 def _parse_ready(kind: str, text: str, upstream: "Server | None" = None) -> Target | None:
     if kind == "prism":
         m = PRISM_READY.search(text)
         return m and Target("127.0.0.1", int(m.group(1)), "your_auth_id", "tvx_sk_test_prism")
+    if kind == "prism-proxy":  # the account is its upstream's
+        m, up = PRISM_READY.search(text), upstream and upstream.target
+        return m and up and Target("127.0.0.1", int(m.group(1)), up.auth_id, up.token)
     env = parse_exports(text)
     if upstream is not None and "TVX_BASE_URL" in env:  # a proxy prints its URL; the account is its upstream's
         env = {**parse_exports(upstream.log.read_text(errors="replace")), "TVX_BASE_URL": env["TVX_BASE_URL"]}
@@ -125,21 +152,25 @@ def _parse_ready(kind: str, text: str, upstream: "Server | None" = None) -> Targ
 
 def launch(
     kind: str, workdir: Path | None = None, extra: list[str] = (), command: list[str] | None = None,
-    cpus: set[int] | None = None, upstream: Server | None = None,
+    cpus: set[int] | None = None, upstream: Server | None = None, tree: Path | None = None,
 ) -> Server:  # fmt: skip
     """Start a server (`command` replaces the usual one, e.g. to run it under a profiler; `cpus` pins it to
     those CPUs); `ready_s` is the time from spawn until it printed that it is ready (for a proxy: once its
-    simulator is up). A proxy goes in front of `upstream`, or of a simulator of its own; either is stopped with it."""
+    simulator is up). A proxy goes in front of `upstream`, or of a simulator of its own; either is stopped with it.
+    `tree`: the checkout an `@base` kind runs from."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="bench-"))
-    if kind == "proxy":
-        upstream = upstream or launch("simulator", workdir)
-        extra = ["--upstream", f"http://{upstream.target.host}:{upstream.target.port}", *extra]
+    if kind.endswith("@base") and tree is None:
+        raise ValueError(f"{kind} runs from another checkout: pass tree")
+    env = {**os.environ, "PYTHONPATH": str(tree)} if kind.endswith("@base") else None
+    if kind in PROXIES:
+        upstream = upstream or launch(PROXIES[kind], workdir, tree=tree)
     log = workdir / f"{kind}-{time.time_ns()}.log"
     with open(log, "wb") as out:
         began = time.perf_counter()
         proc = subprocess.Popen(
-            command or _command(kind, list(extra)),
+            command or _command(kind, list(extra), upstream),
             cwd=ROOT,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -150,7 +181,8 @@ def launch(
         target = _parse_ready(kind, log.read_text(errors="replace"), upstream)
         if target:
             ready_s = time.perf_counter() - began
-            has_control = kind in ("simulator", "proxy")  # a proxy passes the control plane through
+            # tryvox-sim proxy passes the control plane through; prism proxy does not (Server.calls)
+            has_control = kind.removesuffix("@base") in ("simulator", "proxy")
             control = ControlClient(f"http://{target.host}:{target.port}", timeout=30) if has_control else None
             return Server(kind, proc, target, ready_s, log, control, upstream)
         if proc.poll() is not None:

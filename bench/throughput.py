@@ -28,9 +28,9 @@ def drive_at_once(
             "share": cpu_s / stats.elapsed_s if stats.elapsed_s else 0.0,
             "us_per_request": cpu_s * 1e6 / requests if requests else 0.0,
         }
-        if server.control is not None:
+        if server.calls is not None:
             for uuid in uuids:  # leave no load-only calls behind to skew later cells
-                server.control.hangup_call(uuid)
+                server.calls.hangup_call(uuid)
         out.append((stats, cpu))
     return out
 
@@ -42,48 +42,56 @@ def drive(server: targets.Server, cell: str, connections: int, seconds: float) -
     return {op: summary[op] for op in ops.OPERATIONS if op in summary}, cpu, stats.errors
 
 
-def measure(kind: str, cells, connections, seconds, warmup, workdir, log) -> tuple[dict, dict, list[str]]:
-    """Every cell at every connection count against a fresh server of this kind."""
-    server = targets.launch(kind, workdir)
+def measure(kind: str, cells, connections, seconds, warmup, workdir, log, tree=None) -> tuple[dict, dict, list[str]]:
+    """Every cell at every connection count against a fresh server of this kind (`tree`: where an @base kind's code
+    is). CPU per connection count: the mean over the cells, and each cell's µs per request."""
+    server = targets.launch(kind, workdir, tree=tree)
     results, cpu, errors = {}, {}, []
     try:
         for cell in cells if warmup else ():  # Prism's JIT takes 10-20 s to settle; each path gets a share
             drive(server, cell, 32, warmup / len(cells))
         for c in connections:
-            shares, costs = [], []
+            shares, costs = [], {}
             for cell in cells:
                 summary, share, errs = drive(server, cell, c, seconds)
                 results.setdefault(str(c), {}).update(summary)
                 shares.append(share["share"])
-                costs.append(share["us_per_request"])
+                costs[cell] = round(share["us_per_request"], 1)
                 errors += [f"{kind} {cell} c={c}: {e}" for e in dict.fromkeys(errs)]
                 line = ", ".join(f"{op} {r['rps']:.0f}/s p99 {r['p99_ms']:.2f} ms" for op, r in summary.items())
                 log(
-                    f"  {kind:9} c={c:<3} {cell:8} {line} (cpu {share['share']:.2f}, "
+                    f"  {kind:14} c={c:<3} {cell:8} {line} (cpu {share['share']:.2f}, "
                     f"{share['us_per_request']:.0f} µs/req)"
                 )
             cpu[str(c)] = {
                 "share": round(statistics.mean(shares), 2),
-                "us_per_request": round(statistics.mean(costs), 1),
+                "us_per_request": round(statistics.mean(costs.values()), 1),
+                "cells": costs,
             }
-        if kind == "proxy":  # the load is valid traffic: the proxy must have found nothing wrong with it
-            found = server.violations()
-            log(f"  {kind:9} reported {found} violations")
-            errors += [f"proxy reported {found} violations on valid traffic (see {server.log})"] if found else []
+        if kind in ("proxy", "proxy@base", "prism-proxy"):  # valid traffic: the proxy must have found nothing wrong
+            found = server.violations() if server.control else prism_violations(server)
+            log(f"  {kind:14} reported {found} violations")
+            errors += [f"{kind} reported {found} violations on valid traffic (see {server.log})"] if found else []
     finally:
         server.stop()
     return results, cpu, errors
 
 
-def ratios(throughput: dict) -> dict:
-    """Simulator ÷ Prism requests/s, per connection count and operation."""
-    sim, prism = throughput.get("simulator", {}), throughput.get("prism", {})
+def prism_violations(server: targets.Server) -> int:
+    """Violations `prism proxy` logged (one `Violation:` line each; with --errors=false it relays them)."""
+    return server.log.read_text(errors="replace").count("Violation:")
+
+
+def ratios(throughput: dict, a: str = "simulator", b: str = "prism") -> dict:
+    """Target a's requests/s ÷ target b's, per connection count and operation both ran (simulator ÷ Prism unless
+    told)."""
+    first, second = throughput.get(a, {}), throughput.get(b, {})
     out = {}
-    for c, per_op in sim.items():
+    for c, per_op in first.items():
         for op, r in per_op.items():
-            p = prism.get(c, {}).get(op)
+            p = second.get(c, {}).get(op)
             if p and p["rps"]:
-                out.setdefault(c, {})[op] = round(r["rps"] / p["rps"], 2)
+                out.setdefault(c, {})[op] = round(r["rps"] / p["rps"], 3)
     return out
 
 

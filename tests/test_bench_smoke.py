@@ -1,14 +1,17 @@
 """The bench harness and the soak end to end with tiny bounds: they start the simulator, the proxy in front of
-one and the trivial peer, drive them, run a small memory pass, and write results. No timing is asserted."""
+one, Prism's proxy in front of another, the peer (this stack's ceiling) and the simulator and proxy of another
+checkout, drive them, run a small memory pass and sample a simulator's stack by stage, and write results. No timing
+is asserted."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench import journal, proxy_rules, report, soak
+from bench import journal, profile, proxy_rules, report, soak, targets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +32,7 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     run = bench(
         "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
         "--targets", "simulator,proxy,peer", "--launches", "1", "--actions", "120", "--calls", "4",
-        "--no-contract", "--no-journal", "--no-proxy-rules", "--out", str(tmp_path),
+        "--no-contract", "--no-journal", "--no-proxy-rules", "--no-profile", "--out", str(tmp_path),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "results.json").read_text())
@@ -41,6 +44,9 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
         assert op["requests"] > 0 and op["non_2xx"] == 0 and op["p50_ms"] > 0
     assert abs(sim["startRecording"]["requests"] - sim["stopRecording"]["requests"]) <= 1
     assert results["throughput"]["peer"]["1"]["stopRecording"]["requests"] > 0
+    share = results["peer_share"]["simulator"]["1"]  # the simulator's share of this stack's ceiling, per operation
+    assert set(share) == {"startRecording", "stopRecording"} and all(0 < x < 10 for x in share.values())
+    assert results["server_cpu"]["peer"]["1"]["cells"]["record"] > 0
     through = results["throughput"]["proxy"]["1"]  # the same load through the validating proxy: nothing broke
     assert all(op["requests"] > 0 and op["non_2xx"] == 0 for op in through.values())
     assert set(results["proxy_overhead"]["1"]) == {"startRecording", "stopRecording"}
@@ -58,6 +64,93 @@ def test_harness_writes_results_with_only_2xx(tmp_path):
     assert "| 1 | startRecording |" in table and "## Memory after a million actions" in table
     assert "an earlier run" not in table and table.endswith(soaked)  # the finding, what make soak appended: kept
     assert "## The validating proxy's overhead" in table
+    assert "## The ceiling of this stack" in table and "| 1 | stopRecording |" in table
+
+
+@pytest.mark.skipif(not targets.PRISM.exists(), reason="prism is installed by make node (make test runs it)")
+def test_prism_proxy_relays_the_load_beside_tryvox_sim_proxy(tmp_path):
+    run = bench(
+        "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "record",
+        "--targets", "proxy,prism-proxy", "--launches", "0", "--actions", "0",
+        "--no-contract", "--no-journal", "--no-proxy-rules", "--no-profile", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "prism-proxy    reported 0 violations" in run.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    through = results["throughput"]["prism-proxy"]["1"]  # relayed to its simulator and back: only 2xx
+    assert set(through) == {"startRecording", "stopRecording"}
+    assert all(op["requests"] > 0 and op["non_2xx"] == 0 for op in through.values())
+    assert set(results["proxy_vs_prism_proxy"]["1"]) == {"startRecording", "stopRecording"}
+    assert results["server_cpu"]["prism-proxy"]["1"]["us_per_request"] > 0
+    assert results["errors"] == []
+    table = (tmp_path / "results.md").read_text()
+    assert "## The validating proxy beside Prism's" in table and "| prism-proxy |" in table
+
+
+def base_tree(tmp_path: Path) -> Path:
+    """A copy of this checkout's simulator whose code says, when imported, that it is the copy."""
+    tree = tmp_path / "base"
+    shutil.copytree(ROOT / "tryvox_sim", tree / "tryvox_sim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "openapi", tree / "openapi")
+    with open(tree / "tryvox_sim" / "__init__.py", "a") as init:
+        init.write("\nprint('# the base tree runs', flush=True)\n")
+    return tree
+
+
+def test_the_simulator_and_proxy_of_another_checkout_run_beside_the_current_ones(tmp_path):
+    tree = base_tree(tmp_path)
+    proxy = targets.launch("proxy@base", tmp_path, tree=tree)  # in front of a simulator@base
+    try:
+        assert proxy.new_calls(1)  # its control plane answers, through the base proxy
+        assert "# the base tree runs" in proxy.log.read_text()
+        assert "# the base tree runs" in proxy.upstream.log.read_text()
+    finally:
+        proxy.stop()
+    run = bench(
+        "--seconds", "0.5", "--warmup", "0", "--connections", "1", "--cells", "dtmf",
+        "--targets", "simulator,proxy", "--baseline-tree", str(tree), "--launches", "0", "--actions", "0",
+        "--no-contract", "--no-journal", "--no-proxy-rules", "--no-profile", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["settings"]["targets"] == ["simulator", "simulator@base", "proxy", "proxy@base"]
+    assert all(results["throughput"][k]["1"]["sendDtmf"]["non_2xx"] == 0 for k in results["settings"]["targets"])
+    now = results["base"]["current_vs_base"]
+    assert 0 < now["simulator"]["1"]["sendDtmf"] < 10 and 0 < now["proxy"]["1"]["sendDtmf"] < 10
+    assert results["base"]["tree"] == str(tree) and results["base"]["commit"] == "?"  # not a git checkout
+    assert "## Before and after" in (tmp_path / "results.md").read_text()
+
+
+def test_every_stage_but_the_event_loop_is_found_in_the_simulators_code():
+    """The stages are found from the live objects: a stage whose function moved or was renamed would silently count
+    nothing (its time going to the stage around it), so each one must be found."""
+    from tryvox_sim import cli, server
+
+    app = cli.build_app(cli.parse_args(["serve"]))
+    assert set(profile.markers(server.Connection, app).values()) == set(profile.STAGES) - {"event loop"}
+
+
+def test_the_simulators_cpu_per_request_is_split_into_stages(tmp_path):
+    """bench/profile.py's stages with tiny bounds: a served simulator whose stack is sampled; every answer 2xx, the
+    counts written when it stops, the shares summing to one. Which stage is largest is not asserted (few samples)."""
+    result = profile.stages(("dtmf",), 1.0, tmp_path)
+    assert result["non_2xx"] == 0 and result["errors"] == [] and result["cpu_us_per_request"]["dtmf"] > 0
+    assert result["samples"] > 0 and set(result["stages"]) == set(profile.STAGES)
+    assert sum(result["stages"].values()) == pytest.approx(1, abs=0.01)
+    lines = "\n".join(report._stages({"stages": result, "server_cpu": {}}))
+    assert "| write |" in lines and f"({result['samples']:,} samples: a share is known" in lines
+
+
+def test_an_earlier_runs_results_still_render():
+    """python -m bench.report re-renders a results.json written before the ceiling, prism proxy and base figures."""
+    earlier = json.loads((ROOT / "bench" / "results.json").read_text())
+    for key in ("peer_share", "proxy_vs_prism_proxy", "base", "stages"):
+        earlier.pop(key, None)
+    for per_conn in earlier["server_cpu"].values():
+        for cpu in per_conn.values():
+            cpu.pop("cells", None)
+    table = report.markdown(earlier)
+    assert "## Throughput and latency" in table and "## The ceiling of this stack" not in table
 
 
 def test_bad_arguments_are_refused_by_name(tmp_path):
@@ -65,6 +158,10 @@ def test_bad_arguments_are_refused_by_name(tmp_path):
     assert run.returncode == 2
     assert "unknown cell or target: fax" in run.stderr
     assert not (tmp_path / "results.json").exists()
+    run = bench("--baseline-tree", str(tmp_path), "--out", str(tmp_path), timeout=60)
+    assert run.returncode == 2 and "not a checkout of this repository" in run.stderr
+    run = bench("--targets", "simulator@base", "--out", str(tmp_path), timeout=60)
+    assert run.returncode == 2 and "the @base targets need --baseline-tree DIR" in run.stderr
 
 
 def test_soak_appends_a_section_with_every_part_run_and_nothing_failed(tmp_path):
