@@ -36,26 +36,36 @@ STAGES = {
     "event loop": "the event loop: epoll, socket reads, calling into Python, housekeeping timers",
     "parse": "the HTTP request: httptools and the server's header callbacks",
     "routing": "the path to its operation (Spec.match)",
-    "body": "the request body: JSON parsing and schema validation (read_body)",
-    "auth and lookup": "the token, the rate limit, the path's account and call (App._operation less body, operation)",
+    "body": "the request body: JSON parsing and schema validation (validated_body)",
+    "auth and lookup": "the token, the rate limit, the path's account and call (CallActions.carry_out, less the "
+    "body and the operation)",
     "operation": "the operation on the call's state: ids, timers, events (the World's handler)",
-    "answer body": "the answer's body: JSON encoding (Reply.encode)",
+    "answer body": "the response's body: JSON encoding (Response.json)",
     "journal": "the request journal (Journal.record)",
-    "pipeline": "the rest of App.handle: Prefer, faults, dispatch, CORS",
-    "http answer": "the HTTP answer's status line and headers (the server's encode)",
+    "pipeline": "the rest of the request pipeline's steps (sim/pipeline.py) and the actions' Prefer and faults",
+    "http answer": "the HTTP response's status line and headers (the wire's encode)",
     "write": "the socket write (transport.write: the send syscall, loopback delivery, waking the reader)",
 }
 
 
 def markers(connection: type, app: object) -> dict[object, str]:
     """The code of each stage's function -> the stage. A stage holds what its function calls, less the stages found
-    inside it; found from the server's connection class and the App, so they follow the code when it moves."""
-    cls = type(app)
-    reply = cls.handle.__globals__.get("Reply")
+    inside it; found from the wire's connection class and the App (its pipeline's steps, followed from
+    `App.respond`), so they follow the code when it moves."""
+    steps, step = [], getattr(app, "respond", None)
+    while step is not None:  # Routing -> Journaling -> ... -> Dispatch
+        steps.append(step)
+        step = getattr(step, "inner", None)
+    actions = getattr(steps[-1], "actions", None) if steps else None
+    carry_out = getattr(type(actions), "carry_out", None)
+    encode = connection.send.__globals__.get("encode")
+    response = connection.send.__globals__.get("Response")
     pairs = [
-        (connection.data_received, "parse"), (connection._answer, "http answer"), (connection._send, "write"),
-        (cls.handle, "pipeline"), (cls._operation, "auth and lookup"), (app.spec.match, "routing"),
-        (cls._operation.__globals__.get("read_body"), "body"), (getattr(reply, "encode", None), "answer body"),
+        (connection.data_received, "parse"), (encode, "http answer"), (connection.send, "write"),
+        *((type(step).__call__, "pipeline") for step in steps), (type(actions).__call__, "pipeline"),
+        (carry_out, "auth and lookup"), (app.spec.match, "routing"),
+        (carry_out.__globals__.get("validated_body") if carry_out else None, "body"),
+        (getattr(response, "json", None), "answer body"), (getattr(response, "__init__", None), "answer body"),
         (type(app.journal).record, "journal"), *((fn, "operation") for fn in app.handlers.values()),
     ]  # fmt: skip
     return {fn.__code__: stage for fn, stage in pairs if hasattr(fn, "__code__")}
@@ -92,14 +102,15 @@ class Sampler:
 def serve_sampled(counts: Path, argv: list[str]) -> int:
     """`tryvox-sim serve ARGV`, sampled from once its App is built (start-up left out); writes the counts to
     `counts` when it stops (SIGTERM)."""
-    from tryvox_sim import cli, server
+    from tryvox_sim import cli
+    from tryvox_sim.wire.http11 import Connection
 
     built, sampler = cli.build_app, None
 
     def build(args):
         nonlocal sampler
         app = built(args)
-        sampler = Sampler(markers(server.Connection, app))
+        sampler = Sampler(markers(Connection, app))
         sampler.start()
         return app
 

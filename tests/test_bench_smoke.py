@@ -124,10 +124,11 @@ def test_the_simulator_and_proxy_of_another_checkout_run_beside_the_current_ones
 def test_every_stage_but_the_event_loop_is_found_in_the_simulators_code():
     """The stages are found from the live objects: a stage whose function moved or was renamed would silently count
     nothing (its time going to the stage around it), so each one must be found."""
-    from tryvox_sim import cli, server
+    from tryvox_sim import cli
+    from tryvox_sim.wire.http11 import Connection
 
     app = cli.build_app(cli.parse_args(["serve"]))
-    assert set(profile.markers(server.Connection, app).values()) == set(profile.STAGES) - {"event loop"}
+    assert set(profile.markers(Connection, app).values()) == set(profile.STAGES) - {"event loop"}
 
 
 def test_the_simulators_cpu_per_request_is_split_into_stages(tmp_path):
