@@ -1,5 +1,5 @@
 # The TypeScript SDK (typescript-sdk/, npm package @tryvox/call-actions): src/generated/ is written by
-# @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/webhook_schemas.py, never by hand; src/*.ts
+# @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/client_facts.py, never by hand; src/*.ts
 # is the hand-written layer. Its tools are pinned in its own package-lock.json, installed on first use.
 .PHONY: ts-client ts-check-client ts-build ts-test ts-dist
 
@@ -25,7 +25,7 @@ check-client: ts-check-client
 
 ts-client: $(TS_STAMP) $(VENV_STAMP) ## Regenerate the TypeScript SDK's src/generated/ from the spec
 	cd $(TS_DIR) && node_modules/.bin/openapi-ts --file openapi-ts.config.ts --silent --no-log-file
-	$(PY) tools/webhook_schemas.py $(SPEC) --typescript > $(TS_GENERATED)/webhook-schemas.gen.ts
+	$(PY) tools/client_facts.py $(SPEC) --typescript $(TS_GENERATED)
 	cp LICENSE $(TS_DIR)/LICENSE
 
 ts-check-client: ts-client ## Fail if the committed TypeScript SDK differs from a fresh generation

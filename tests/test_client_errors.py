@@ -116,13 +116,13 @@ def test_network_errors_are_still_httpx_errors_for_code_written_before_them() ->
         assert raised.value.request.url.path.endswith("/dtmf")
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("1", 1.0), ("2.5", 2.5), ("0", 0.0), ("-3", 0.0), ("soon", None), ("", None), ("nan", None), (None, None)],
-)
-def test_retry_after_in_seconds(value: str | None, seconds: float | None) -> None:
-    headers = httpx.Headers({} if value is None else {"Retry-After": value})
-    assert retry_after(headers) == seconds
+RETRY_AFTER = BEHAVIOUR["retry_after"]
+
+
+@pytest.mark.parametrize("case", RETRY_AFTER["cases"], ids=lambda case: repr(case["value"]))
+def test_retry_after_the_cases_both_clients_share(case: dict) -> None:
+    headers = httpx.Headers({} if case["value"] is None else {"Retry-After": case["value"]})
+    assert retry_after(headers, now=RETRY_AFTER["now"]) == case["seconds"]
 
 
 def test_retry_after_as_an_http_date() -> None:

@@ -10,20 +10,19 @@ before any of the request was written. Anything else is returned or raised at on
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import calendar
 import inspect
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+# The figures (openapi/client-facts.yaml, written into _facts.py by tools/client_facts.py) are the TypeScript SDK's too.
+from ._facts import BACKOFF_INITIAL, BACKOFF_JITTER, BACKOFF_MAX
 from .errors import APIConnectionError, APITimeoutError, status_error
-
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_MAX_RETRY_AFTER = 60.0  # seconds; a longer Retry-After is the caller's decision, not the client's
-BACKOFF_INITIAL, BACKOFF_MAX, BACKOFF_JITTER = 0.5, 8.0, 0.25
 
 # Raised before any byte of the request was written: the API cannot have acted on it.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
@@ -33,22 +32,46 @@ RETRIED = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 Sleep = Callable[[float], Any]  # returns None, or an awaitable in async code
 
 
-def retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds a Retry-After header asks to wait (delta-seconds or an HTTP date), None when absent or unusable."""
+# Retry-After (RFC 9110 10.2.3) is delay-seconds (a fraction is accepted too) or an HTTP-date in any of its three
+# forms (5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime ones a recipient must still read. Anything else is
+# unusable. tests/client_behaviour.json "retry_after" holds this and the TypeScript SDK's retries.ts to the same cases.
+DELAY_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+HTTP_DATES = (  # (day, month, year, time) in the order each form writes them
+    re.compile(r"[A-Z][a-z]{2}, (?P<day>\d\d) (?P<month>\w{3}) (?P<year>\d{4}) (?P<time>\d\d:\d\d:\d\d) GMT"),
+    re.compile(r"[A-Z][a-z]{5,8}, (?P<day>\d\d)-(?P<month>\w{3})-(?P<year>\d\d) (?P<time>\d\d:\d\d:\d\d) GMT"),
+    re.compile(r"[A-Z][a-z]{2} (?P<month>\w{3}) (?P<day>[ \d]\d) (?P<time>\d\d:\d\d:\d\d) (?P<year>\d{4})"),
+)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def retry_after(headers: httpx.Headers, now: float | None = None) -> float | None:
+    """Seconds a Retry-After header asks to wait from `now` (Unix seconds, default the clock's), None when absent
+    or unusable; a date in the past is 0."""
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (ValueError, TypeError):
+    value = value.strip()
+    if DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    now = time.time() if now is None else now
+    when = http_date(value, now)
+    return None if when is None else max(when - now, 0.0)
+
+
+def http_date(value: str, now: float) -> float | None:
+    """The Unix time of an HTTP-date, None when it is not one (a day that does not exist included)."""
+    for form in HTTP_DATES:
+        found = form.fullmatch(value)
+        if found is None or found["month"] not in MONTHS:
+            continue
+        year, month, day = int(found["year"]), MONTHS.index(found["month"]) + 1, int(found["day"])
+        hour, minute, second = (int(part) for part in found["time"].split(":"))
+        if year < 100:  # RFC 850's two digits: the century that puts it no more than 50 years ahead
+            year += 2000 if year + 2000 <= time.gmtime(now).tm_year + 50 else 1900
+        if day > calendar.monthrange(year, month)[1] or day < 1 or hour > 23 or minute > 59 or second > 59:
             return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(seconds, 0.0) if seconds == seconds else None  # NaN is unusable
+        return float(calendar.timegm((year, month, day, hour, minute, second)))
+    return None
 
 
 def backoff(retries_done: int) -> float:

@@ -3,16 +3,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, createClient, createConfig } from './generated/client/index.js';
 import { client as generatedClient } from './generated/client.gen.js';
-import { TryvoxConnectionError, statusError } from './errors.js';
+import { TryvoxConnectionError } from './errors.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from './generated/facts.gen.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_AFTER_CAP_MS, RetryPolicy, type Sleep } from './retries.js';
+import { statusError } from './status-error.js';
 import { agentFor, fetchAttempt, retryingFetch, undiciAttempt } from './transport.js';
 import { VERSION } from './version.js';
 
-// Every operation answers as soon as the action has started (actions run asynchronously), so an answer slower than
-// 30 s means trouble; and it is not retried (the action may have run), so not much shorter either. Connecting is
-// retried, so it may fail fast.
-export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+// The figures and why they are what they are: openapi/client-facts.yaml (the Python client's too).
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS };
 export const USER_AGENT = `tryvox-call-actions/${VERSION} node/${process.versions.node.split('.').slice(0, 2).join('.')}`;
 
 export interface TryvoxClientOptions {
