@@ -81,6 +81,7 @@ def test_the_typescript_module_has_the_same_classes_codes_and_figures() -> None:
     assert "`call_not_in_progress`, `recording_already_running`,\n * `no_active_recording`" in written["errors.gen.ts"]
     assert "export const DEFAULT_RETRY_AFTER_CAP_MS = 60_000;" in written["facts.gen.ts"]
     assert "export const BACKOFF_INITIAL_MS = 500;" in written["facts.gen.ts"]
+    assert 'export const DEFAULT_BASE_URL = "https://api.tryvox.io";' in written["facts.gen.ts"]
 
 
 def run_tool(tmp_path: Path, spec: dict[str, Any], facts: dict[str, Any]) -> subprocess.CompletedProcess[str]:

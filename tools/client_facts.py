@@ -189,10 +189,11 @@ def facts_module(spec: dict[str, Any], facts: dict[str, Any], source: str) -> st
     figures = _figures(facts)
     return (
         _python_header(
-            f'The retry and timeout figures both clients share (README "Retries and timeouts"), from '
+            f'The base URL, retry and timeout figures both clients share (README "Retries and timeouts"), from '
             f"{_origin(spec, source)}, written by tools/client_facts.py when the client is generated: do not edit."
         )
-        + f"DEFAULT_MAX_RETRIES = {figures['max_retries']}\n"
+        + f"DEFAULT_BASE_URL = {spec['servers'][0]['url']!r}  # the spec's first server\n"
+        f"DEFAULT_MAX_RETRIES = {figures['max_retries']}\n"
         f"DEFAULT_MAX_RETRY_AFTER = {float(figures['max_retry_after'])!r}  # seconds\n"
         "# Retry n (from 0) waits min(BACKOFF_INITIAL × 2ⁿ, BACKOFF_MAX) × (1 − BACKOFF_JITTER × random) seconds.\n"
         f"BACKOFF_INITIAL = {float(figures['backoff_initial'])!r}\n"
@@ -257,10 +258,11 @@ def typescript_facts_module(spec: dict[str, Any], facts: dict[str, Any], source:
     figures = _figures(facts)
     return (
         _typescript_header(
-            f'The retry and timeout figures both clients share (README "Retries and timeouts"), from '
+            f'The base URL, retry and timeout figures both clients share (README "Retries and timeouts"), from '
             f"{_origin(spec, source)}, written by tools/client_facts.py when the SDK is generated: do not edit."
         )
-        + f"export const DEFAULT_MAX_RETRIES = {figures['max_retries']};\n"
+        + f"export const DEFAULT_BASE_URL = {json.dumps(spec['servers'][0]['url'])}; // the spec's first server\n"
+        f"export const DEFAULT_MAX_RETRIES = {figures['max_retries']};\n"
         f"export const DEFAULT_RETRY_AFTER_CAP_MS = {_ms(figures['max_retry_after'])};\n"
         "// Retry n (from 0) waits min(BACKOFF_INITIAL_MS × 2ⁿ, BACKOFF_MAX_MS) × (1 − BACKOFF_JITTER × random).\n"
         f"export const BACKOFF_INITIAL_MS = {_ms(figures['backoff_initial'])};\n"

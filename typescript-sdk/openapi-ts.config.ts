@@ -8,5 +8,10 @@ export default defineConfig({
     path: 'src/generated',
     module: { extension: '.js' }, // ES modules for Node (NodeNext): relative imports name their file
   },
-  plugins: ['@hey-api/client-fetch', '@hey-api/typescript', '@hey-api/sdk'],
+  plugins: [
+    // The default client (an operation called without `client`) is made with src/runtime-config.ts: the SDK's policy.
+    { name: '@hey-api/client-fetch', runtimeConfigPath: './src/runtime-config.js' },
+    '@hey-api/typescript',
+    '@hey-api/sdk',
+  ],
 });

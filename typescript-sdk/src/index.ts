@@ -19,4 +19,6 @@ export {
   parseCallHangup,
   parseTransferAnswered,
 } from './webhooks.js';
+export type { Logger } from './logging.js';
+export { MissingSettingError } from './policy.js';
 export { VERSION } from './version.js';

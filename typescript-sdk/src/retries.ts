@@ -56,7 +56,13 @@ export function backoffMs(retriesDone: number, random: () => number = Math.rando
   return Math.min(BACKOFF_INITIAL_MS * 2 ** retriesDone, BACKOFF_MAX_MS) * (1 - BACKOFF_JITTER * random());
 }
 
-/** What to do after an attempt: the milliseconds to wait before sending it again, or undefined to stop there. */
+/** After an attempt: the milliseconds to wait before sending it again (undefined: stop there), and why (logged). */
+export interface Decision {
+  waitMs: number | undefined;
+  why: string;
+}
+
+/** What to do after an attempt: send it again after a wait, or stop there. */
 export class RetryPolicy {
   readonly maxRetries: number;
   readonly retryAfterCapMs: number;
@@ -69,17 +75,29 @@ export class RetryPolicy {
     this.retryAfterCapMs = retryAfterCapMs;
   }
 
-  afterAnswer(response: Response, retriesDone: number): number | undefined {
-    if (response.status !== 429 || retriesDone >= this.maxRetries) return undefined;
-    const seconds = retryAfterSeconds(response.headers);
-    if (seconds === undefined) return backoffMs(retriesDone); // a 429 was not processed: safe to send again
-    const wait = seconds * 1000;
-    return wait <= this.retryAfterCapMs ? wait : undefined;
+  afterAnswer(response: Response, retriesDone: number): Decision {
+    if (response.status !== 429) return { waitMs: undefined, why: '' }; // the answer the caller gets
+    const asked = retryAfterSeconds(response.headers);
+    if (retriesDone >= this.maxRetries) return { waitMs: undefined, why: `429 after ${retriesDone} of ${this.maxRetries} retries` };
+    if (asked === undefined) {
+      // a 429 was not processed: safe to send again, at the backoff's pace
+      return { waitMs: backoffMs(retriesDone), why: '429 without a usable Retry-After: the backoff' };
+    }
+    if (asked * 1000 > this.retryAfterCapMs) {
+      return { waitMs: undefined, why: `429 with Retry-After ${asked} s, longer than the ${this.retryAfterCapMs / 1000} s waited` };
+    }
+    return { waitMs: asked * 1000, why: `429 with Retry-After ${asked} s` };
   }
 
-  /** `retryable`: the connection failed before anything was written, in a way worth trying again. */
-  afterFailure(retryable: boolean, retriesDone: number): number | undefined {
-    if (!retryable || retriesDone >= this.maxRetries) return undefined;
-    return backoffMs(retriesDone);
+  /** After a failed attempt: `name` says what failed, `requestSent` whether any of the request may have been written. */
+  afterFailure(failure: { name: string; requestSent: boolean }, retriesDone: number): Decision {
+    const { name } = failure;
+    if (failure.requestSent) {
+      return { waitMs: undefined, why: `${name} after the request was written: the action may have been carried out` };
+    }
+    if (retriesDone >= this.maxRetries) {
+      return { waitMs: undefined, why: `${name}, no connection, after ${retriesDone} of ${this.maxRetries} retries` };
+    }
+    return { waitMs: backoffMs(retriesDone), why: `${name}, no connection: the backoff` };
   }
 }
