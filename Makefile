@@ -64,7 +64,7 @@ TRYVOX_REPO="$(CURDIR)" $(BIN)/openapi-python-client generate --path $(SPEC) --c
   --custom-template-path openapi/templates --meta pdm --output-path "$(1)/$(CLIENT_DIR)" --overwrite --fail-on-warning
 cd $(TS_DIR) && TRYVOX_TS_OUTPUT="$(CURDIR)/$(1)/$(TS_GENERATED)" node_modules/.bin/openapi-ts \
   --file openapi-ts.config.ts --silent --no-log-file
-$(PY) tools/webhook_schemas.py $(SPEC) --typescript > "$(1)/$(TS_GENERATED)/webhook-schemas.gen.ts"
+$(PY) tools/client_facts.py $(SPEC) --typescript "$(1)/$(TS_GENERATED)"
 cp LICENSE "$(1)/$(TS_DIR)/LICENSE"
 endef
 # What the generation writes, each path the same under the checkout and under build/check-client/.
@@ -116,6 +116,7 @@ TEST_CHECKS += drift         # drift proofs: the suite fails on a drifting API; 
 TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending from each console); every code sample run
 TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps
 TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
+TEST_CHECKS += client-examples  # the example user programs of both clients type-checked: `mypy --strict`, strict `tsc`
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first

@@ -1,7 +1,7 @@
 # The TypeScript SDK (typescript-sdk/, npm package @tryvox/call-actions): src/generated/ is written by
-# @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/webhook_schemas.py, never by hand; src/*.ts
+# @hey-api/openapi-ts (typescript-sdk/openapi-ts.config.ts) and tools/client_facts.py, never by hand; src/*.ts
 # is the hand-written layer. Its tools are pinned in its own package-lock.json, installed on first use.
-.PHONY: ts-check-client ts-build ts-test ts-dist
+.PHONY: ts-check-client ts-build ts-test ts-dist ts-examples
 
 TS_DIR := typescript-sdk
 TS_STAMP := $(TS_DIR)/node_modules/.installed.stamp
@@ -32,6 +32,11 @@ ts-test: ts-build $(VENV_STAMP) ## Test the TypeScript SDK against a served simu
 	rm -rf $(TS_DIR)/build
 	$(TS_BIN)/tsc -p $(TS_DIR)/tsconfig.test.json
 	cd $(TS_DIR) && $(CLEAN_ENV) TRYVOX_SIM="$(CURDIR)/$(BIN)/tryvox-sim" node --test --test-concurrency=2 build/test/*.test.js
+
+# The example user program (examples/clients/press-keys.ts) against the built package's declarations, strict; part of
+# client-examples (mk/clients.mk). ts-test runs it against a simulator.
+ts-examples: ts-build ## Type-check the TypeScript example user program with strict tsc
+	$(TS_BIN)/tsc -p examples/clients
 
 # Run by `make dist` after the Python distributions (dist.mk): the tarball npm would publish.
 ts-dist: ts-build

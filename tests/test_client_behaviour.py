@@ -1,6 +1,7 @@
 """The Python client against the shared scenario list (tests/client_behaviour.json), counted by the simulator.
 
-Every retry scenario runs four ways: blocking and asyncio, against a served simulator and in-process. Each gets a
+Every retry scenario runs eight ways: through the functional API and the resource client (TryvoxClient,
+AsyncTryvoxClient), blocking and asyncio, against a served simulator and in-process. Each gets a
 call of its own, its faults scoped to that call, and a client whose waits are recorded and move the simulator's
 clock (served with --manual-clock), so the rate-limit window really passes and no test sleeps. What the client
 sent is read back from the simulator's request journal, not from the client.
@@ -20,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tryvox_call_actions_client import AuthenticatedClient, errors
+from tryvox_call_actions_client import AsyncTryvoxClient, AuthenticatedClient, TryvoxClient, errors
 from tryvox_call_actions_client.api.call_actions import send_dtmf
 from tryvox_call_actions_client.models import DtmfRequest, DtmfResponse, Problem
 
@@ -60,7 +61,9 @@ def in_process_simulator() -> Iterator[Simulator]:
         yield Simulator(BASE_URL, sim.auth_id, sim.token, sim.control, {"transport": sim.transport}, sim.clock.advance)
 
 
-def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refused_url: str) -> None:
+def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refused_url: str, form: str) -> None:
+    """One scenario through one form: the functional API (`send_dtmf.sync(..., client=AuthenticatedClient)`) or the
+    resource client (`TryvoxClient().calls.send_dtmf(...)`, which always raises: a returned problem is its error)."""
     auth_id, token = simulator.auth_id, simulator.token
     if "account_rate_limit" in scenario:  # an account of its own, limited by the simulator itself
         auth_id = f"client_behaviour_{next(_accounts)}"
@@ -76,39 +79,29 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refu
         simulator.advance(seconds)
 
     options = {"raise_on_error": True, **scenario.get("client", {})}
-    if "timeout" in options:
-        options["timeout"] = httpx.Timeout(options["timeout"], connect=BEHAVIOUR["defaults"]["connect_timeout"])
     unreachable = scenario.get("unreachable", False)
-    client = AuthenticatedClient(
-        base_url=refused_url if unreachable else simulator.base_url,
-        token=token,
-        httpx_args={} if unreachable else simulator.httpx_args,
-        sleep=sleep,
-        **options,
-    )
-    body = DtmfRequest(digits="1#")
+    base_url, httpx_args = (refused_url, {}) if unreachable else (simulator.base_url, simulator.httpx_args)
+    if form == "resource":
+        del options["raise_on_error"]
+        resource = (AsyncTryvoxClient if asynchronous else TryvoxClient)(
+            token, base_url, auth_id, httpx_args=httpx_args, sleep=sleep, **options
+        )
+        send = resource_sender(resource, call_uuid, scenario.get("sends", 1))
+    else:
+        if "timeout" in options:
+            options["timeout"] = httpx.Timeout(options["timeout"], connect=BEHAVIOUR["defaults"]["connect_timeout"])
+        client = AuthenticatedClient(base_url=base_url, token=token, httpx_args=httpx_args, sleep=sleep, **options)
+        send = functional_sender(client, auth_id, call_uuid, scenario.get("sends", 1), asynchronous)
 
-    async def send_async(sends: int) -> DtmfResponse | Problem | None:
-        async with client:
-            for _ in range(sends - 1):
-                await send_dtmf.asyncio(auth_id, call_uuid, client=client, body=body)
-            return await send_dtmf.asyncio(auth_id, call_uuid, client=client, body=body)
-
-    def send(sends: int = scenario.get("sends", 1)) -> DtmfResponse | Problem | None:
-        if asynchronous:
-            return asyncio.run(send_async(sends))
-        with client:
-            for _ in range(sends - 1):
-                send_dtmf.sync(auth_id, call_uuid, client=client, body=body)
-            return send_dtmf.sync(auth_id, call_uuid, client=client, body=body)
-
-    expect = scenario["expect"]
+    expect = dict(scenario["expect"])
+    if form == "resource" and expect["outcome"] == "problem":  # what the functional API returns, raised
+        expect.update(outcome="error", error=errors.STATUS_ERRORS[expect["status"]].__name__)
     if expect["outcome"] == "error":
         with pytest.raises(getattr(errors, expect["error"])) as raised:
             send()
         error = raised.value
         assert type(error) is getattr(errors, expect["error"])
-        for name in ("request_sent", "retry_after", "status"):
+        for name in ("request_sent", "retry_after", "status", "code"):
             if name in expect:
                 assert getattr(error, name) == expect[name], name
         if isinstance(error, errors.APIStatusError):
@@ -131,16 +124,65 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refu
             assert waited == expected
 
 
-@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "asyncio"])
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_served(served_simulator: Simulator, name: str, asynchronous: bool, refused_url: str) -> None:
-    run(served_simulator, SCENARIOS[name], asynchronous, refused_url)
+def functional_sender(
+    client: AuthenticatedClient, auth_id: str, call_uuid: str, sends: int, asynchronous: bool
+) -> Callable[[], DtmfResponse | Problem | None]:
+    body = DtmfRequest(digits="1#")
+
+    async def send_async() -> DtmfResponse | Problem | None:
+        async with client:
+            for _ in range(sends - 1):
+                await send_dtmf.asyncio(auth_id, call_uuid, client=client, body=body)
+            return await send_dtmf.asyncio(auth_id, call_uuid, client=client, body=body)
+
+    def send() -> DtmfResponse | Problem | None:
+        if asynchronous:
+            return asyncio.run(send_async())
+        with client:
+            for _ in range(sends - 1):
+                send_dtmf.sync(auth_id, call_uuid, client=client, body=body)
+            return send_dtmf.sync(auth_id, call_uuid, client=client, body=body)
+
+    return send
 
 
+def resource_sender(
+    resource: TryvoxClient | AsyncTryvoxClient, call_uuid: str, sends: int
+) -> Callable[[], DtmfResponse]:
+    async def send_async(client: AsyncTryvoxClient) -> DtmfResponse:
+        async with client:
+            for _ in range(sends - 1):
+                await client.calls.send_dtmf(call_uuid, digits="1#")
+            return await client.calls.send_dtmf(call_uuid, digits="1#")
+
+    def send() -> DtmfResponse:
+        if isinstance(resource, AsyncTryvoxClient):
+            return asyncio.run(send_async(resource))
+        with resource as client:
+            for _ in range(sends - 1):
+                client.calls.send_dtmf(call_uuid, digits="1#")
+            return client.calls.send_dtmf(call_uuid, digits="1#")
+
+    return send
+
+
+FORMS = ["functional", "resource"]
+
+
+@pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "asyncio"])
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_in_process(in_process_simulator: Simulator, name: str, asynchronous: bool, refused_url: str) -> None:
-    run(in_process_simulator, SCENARIOS[name], asynchronous, refused_url)
+def test_served(served_simulator: Simulator, name: str, asynchronous: bool, form: str, refused_url: str) -> None:
+    run(served_simulator, SCENARIOS[name], asynchronous, refused_url, form)
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "asyncio"])
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_in_process(
+    in_process_simulator: Simulator, name: str, asynchronous: bool, form: str, refused_url: str
+) -> None:
+    run(in_process_simulator, SCENARIOS[name], asynchronous, refused_url, form)
 
 
 def test_every_rule_of_the_readme_table_has_a_scenario_and_every_scenario_a_rule() -> None:

@@ -116,13 +116,13 @@ def test_network_errors_are_still_httpx_errors_for_code_written_before_them() ->
         assert raised.value.request.url.path.endswith("/dtmf")
 
 
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [("1", 1.0), ("2.5", 2.5), ("0", 0.0), ("-3", 0.0), ("soon", None), ("", None), ("nan", None), (None, None)],
-)
-def test_retry_after_in_seconds(value: str | None, seconds: float | None) -> None:
-    headers = httpx.Headers({} if value is None else {"Retry-After": value})
-    assert retry_after(headers) == seconds
+RETRY_AFTER = BEHAVIOUR["retry_after"]
+
+
+@pytest.mark.parametrize("case", RETRY_AFTER["cases"], ids=lambda case: repr(case["value"]))
+def test_retry_after_the_cases_both_clients_share(case: dict) -> None:
+    headers = httpx.Headers({} if case["value"] is None else {"Retry-After": case["value"]})
+    assert retry_after(headers, now=RETRY_AFTER["now"]) == case["seconds"]
 
 
 def test_retry_after_as_an_http_date() -> None:
@@ -135,17 +135,25 @@ def test_retry_after_as_an_http_date() -> None:
 def test_the_policy_alone() -> None:
     policy = RetryPolicy(max_retries=2, max_retry_after=60)
     limited = httpx.Response(429, headers={"Retry-After": "7"})
-    assert policy.after_answer(limited, 0) == 7 and policy.after_answer(limited, 2) is None
-    assert policy.after_answer(httpx.Response(429, headers={"Retry-After": "61"}), 0) is None
-    assert 0.375 <= policy.after_answer(httpx.Response(429), 0) <= 0.5  # no Retry-After: backoff
+    assert policy.after_answer(limited, 0) == (7, "429 with Retry-After 7 s")
+    assert policy.after_answer(limited, 2) == (None, "429 after 2 of 2 retries")
+    too_long = policy.after_answer(httpx.Response(429, headers={"Retry-After": "61"}), 0)
+    assert too_long == (None, "429 with Retry-After 61 s, longer than the 60 s waited")
+    wait, why = policy.after_answer(httpx.Response(429), 0)  # no Retry-After: backoff
+    assert wait is not None and 0.375 <= wait <= 0.5 and why == "429 without a usable Retry-After: the backoff"
     for status in (200, 202, 408, 409, 500, 503):
-        assert policy.after_answer(httpx.Response(status, headers={"Retry-After": "1"}), 0) is None
+        assert policy.after_answer(httpx.Response(status, headers={"Retry-After": "1"}), 0) == (None, "")
     for error in (httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("busy")):
-        assert policy.after_failure(error, 0) is not None and policy.after_failure(error, 2) is None
+        assert policy.after_failure(error, 0).wait is not None and policy.after_failure(error, 2).wait is None
+    assert (
+        policy.after_failure(httpx.ConnectError("refused"), 2).why
+        == "ConnectError, no connection, after 2 of 2 retries"
+    )
     sent = [httpx.ReadError("reset"), httpx.RemoteProtocolError("closed"), httpx.ReadTimeout("slow"),
             httpx.WriteError("broken"), httpx.WriteTimeout("slow")]  # fmt: skip
     for error in [*sent, httpx.UnsupportedProtocol("ftp")]:  # written already, or would fail the same way again
-        assert policy.after_failure(error, 0) is None, error
+        assert policy.after_failure(error, 0).wait is None, error
+    assert "the action may have been carried out" in policy.after_failure(httpx.ReadError("reset"), 0).why
     with pytest.raises(ValueError):
         RetryPolicy(max_retries=-1, max_retry_after=60)
 

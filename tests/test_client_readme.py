@@ -27,12 +27,34 @@ def matches(expected: str, printed: str) -> bool:
 def test_readme_is_written_for_this_api():
     for placeholder in ("MyDataModel", "my_tag", "api.example.com", "SuperSecretToken"):
         assert placeholder not in README
-    assert 'os.environ.get("TVX_BASE_URL", "https://api.tryvox.io")' in README
     assert "Authorization: Bearer" in README
     code = "\n".join(BLOCKS)
+    assert BLOCKS[0].count("TryvoxClient()") == 1, "the first example makes the client from the environment"
     assert "isinstance(again, Problem)" in code and "await asyncio.gather(" in code
     for operation in OPERATIONS:
-        assert f"{operation}.sync(" in code or f"{operation}.asyncio(" in code, operation
+        assert f"client.calls.{operation}(" in code, operation  # every operation in the resource form
+    assert "send_dtmf.sync_detailed(" in code and "stop_recording.sync(" in code  # the functional API, kept
+
+
+def test_the_configuration_table_is_the_clients():
+    """Argument, variable, default: the README's table against the clients' own settings and figures."""
+    from tryvox_call_actions_client import TryvoxClient, _facts
+    from tryvox_call_actions_client._resource_client import AUTH_ID_VARIABLE, BASE_URL_VARIABLE, TOKEN_VARIABLE
+
+    cells = [
+        [cell.strip() for cell in row.strip("|").split("|")] for row in _table(README, "| argument |").splitlines()
+    ]
+    rows = {cell[0].strip("`"): cell[1:] for cell in cells[2:]}
+    assert rows["token"][0] == f"`{TOKEN_VARIABLE}`" and rows["base_url"][0] == f"`{BASE_URL_VARIABLE}`"
+    assert rows["auth_id"][0] == f"`{AUTH_ID_VARIABLE}`"
+    assert rows["base_url"][1].startswith(f"`{_facts.DEFAULT_BASE_URL}`")
+    client = TryvoxClient("t")
+    assert (
+        rows["max_retries"][1].startswith(f"{client.max_retries} ") and client.max_retries == _facts.DEFAULT_MAX_RETRIES
+    )
+    assert rows["max_retry_after"][1].startswith(f"{client.max_retry_after:g} ")
+    assert rows["timeout"][1].startswith(f"{client.timeout.read:g} s, {client.timeout.connect:g} s to connect")
+    assert set(rows) == {"token", "base_url", "auth_id", "timeout", "max_retries", "max_retry_after", ""}  # "": TVX_LOG
 
 
 def test_readme_examples_run_against_a_served_simulator(monkeypatch, capsys):

@@ -17,7 +17,7 @@ from tryvox_call_actions_client.api.call_actions import start_recording, stop_re
 from tryvox_call_actions_client.models import CallDetails, RecordRequest, TransferAnsweredEvent, TransferRequest
 from tryvox_call_actions_client.webhooks import WebhookPayloadError, parse_call_hangup, parse_transfer_answered
 
-from tools.webhook_schemas import payload_schemas
+from tools.client_facts import payload_schemas
 from tryvox_sim.testing import simulated_api
 
 ROOT = Path(__file__).resolve().parents[1]

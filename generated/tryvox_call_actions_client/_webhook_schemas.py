@@ -1,5 +1,5 @@
 """The webhook payload schemas of call-actions.yaml (spec version 1.1.1), written by
-tools/webhook_schemas.py when the client is generated: do not edit."""
+tools/client_facts.py when the client is generated: do not edit."""
 
 from typing import Any
 

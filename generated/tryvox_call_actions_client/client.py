@@ -5,20 +5,12 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
-from ._retries import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_MAX_RETRY_AFTER,
-    AsyncRetryingClient,
-    RetryingClient,
-    RetryPolicy,
-    Sleep,
-)
+from ._facts import CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_AFTER, TIMEOUT
+from ._retries import AsyncRetryingClient, RetryingClient, RetryPolicy, Sleep
 
-# Every operation answers as soon as the action has started (actions run asynchronously), so an answer slower
-# than 30 s means trouble; and it is not retried (the action may have run), so not much shorter either. Connecting
-# is retried, so it may fail fast.
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-USER_AGENT = "tryvox-call-actions-client/1.2.0 python/{} httpx/{}".format(
+# The figures and why they are what they are: openapi/client-facts.yaml (the TypeScript SDK's too).
+DEFAULT_TIMEOUT = httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT)
+USER_AGENT = "tryvox-call-actions-client/1.3.0 python/{} httpx/{}".format(
     ".".join(platform.python_version_tuple()[:2]), ".".join(httpx.__version__.split(".")[:2])
 )
 

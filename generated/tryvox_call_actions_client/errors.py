@@ -52,38 +52,8 @@ class APIStatusError(APIError):
         super().__init__(f"{self.status} {text}".rstrip())
 
 
-class BadRequestError(APIStatusError):
-    """400: the body is not valid JSON (``invalid_json``)."""
-
-
-class AuthenticationError(APIStatusError):
-    """401: no token, or not a valid one (``unauthorized``)."""
-
-
-class PermissionDeniedError(APIStatusError):
-    """403: the token is not for this ``auth_id`` (``forbidden``)."""
-
-
-class NotFoundError(APIStatusError):
-    """404: no such call on this account (``call_not_found``)."""
-
-
-class ConflictError(APIStatusError):
-    """409: the call's state refuses the action (``call_not_in_progress``, ``recording_already_running``,
-    ``no_active_recording``)."""
-
-
-class PayloadTooLargeError(APIStatusError):
-    """413: the body is too large (``payload_too_large``)."""
-
-
-class UnsupportedMediaTypeError(APIStatusError):
-    """415: the body is not JSON (``unsupported_media_type``)."""
-
-
-class UnprocessableEntityError(APIStatusError):
-    """422: a field breaks the schema or a business rule (``validation_failed``, ``caller_id_not_owned``);
-    ``errors`` lists each offending field as a JSON pointer and a message."""
+class _WithFieldErrors(APIStatusError):
+    """The logic of a status whose problem lists field errors (422: UnprocessableEntityError)."""
 
     @property
     def errors(self) -> list[FieldError]:
@@ -91,29 +61,14 @@ class UnprocessableEntityError(APIStatusError):
         return list(errors) if errors else []
 
 
-class RateLimitError(APIStatusError):
-    """429: rate limited (``rate_limited``). Raised once retries are spent, or at once when ``retry_after``
-    is above the client's ``max_retry_after``. ``retry_after`` is the seconds the API asked to wait."""
+class _WithRetryAfter(APIStatusError):
+    """The logic of a status that says when to come back (429: RateLimitError)."""
 
     @property
     def retry_after(self) -> float | None:
         from ._retries import retry_after
 
         return retry_after(self.response.headers)
-
-
-# One class per error status the spec documents; any other error status raises APIStatusError itself.
-STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    413: PayloadTooLargeError,
-    415: UnsupportedMediaTypeError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
 
 
 def status_error(response: httpx.Response) -> APIStatusError:
@@ -144,21 +99,20 @@ class APITimeoutError(APIConnectionError, httpx.TimeoutException):
     """The request timed out (connect, write, read or waiting for a pooled connection)."""
 
 
+# The per-status classes (their names, statuses and codes) are written from the spec and openapi/client-facts.yaml by
+# tools/client_facts.py. They extend the bases above, and are this module's: imported from it, shown in tracebacks.
+from . import _status_errors  # noqa: E402
+from ._status_errors import *  # noqa: E402, F403
+
+for _status_error in _status_errors.STATUS_ERRORS.values():
+    _status_error.__module__ = __name__
+
 __all__ = [
-    "STATUS_ERRORS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConflictError",
-    "NotFoundError",
-    "PayloadTooLargeError",
-    "PermissionDeniedError",
-    "RateLimitError",
     "UnexpectedStatus",
-    "UnprocessableEntityError",
-    "UnsupportedMediaTypeError",
     "status_error",
 ]
+__all__ += _status_errors.__all__

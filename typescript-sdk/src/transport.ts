@@ -4,7 +4,8 @@
 // for each part of its body. Node's global fetch has only one signal for all of it.
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { TryvoxConnectionError, TryvoxTimeoutError } from './errors.js';
-import type { RetryPolicy, Sleep } from './retries.js';
+import { type Logger, RequestLog } from './logging.js';
+import type { Decision, RetryPolicy, Sleep } from './retries.js';
 
 /** Sends one attempt of `request` with this body (read once, so that it can be sent again). */
 export type Attempt = (request: Request, body: ArrayBuffer | undefined) => Promise<Response>;
@@ -103,27 +104,48 @@ export function connectionError(error: unknown): TryvoxConnectionError {
   return new ErrorClass(`${detail} (${consequence})`, { requestSent: !notSent, cause: error });
 }
 
+/** The failure's innermost code (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, …) or name, for the log. */
+function failureName(error: unknown): string {
+  const found = causes(error).reverse();
+  return found.find((cause) => cause.code !== undefined)?.code ?? found[0]?.name ?? 'Error';
+}
+
 /**
  * A fetch that sends each request by `attempt` and follows the policy: sends it again after a 429 or a connection
- * that was never made, waiting with `sleep`; throws TryvoxConnectionError when an attempt got no answer.
+ * that was never made, waiting with `sleep`; throws TryvoxConnectionError when an attempt got no answer. Each attempt
+ * and each decision is a line for `logger` (logging.ts).
  */
-export function retryingFetch(attempt: Attempt, policy: RetryPolicy, sleep: Sleep): typeof fetch {
+export function retryingFetch(attempt: Attempt, policy: RetryPolicy, sleep: Sleep, logger?: Logger): typeof fetch {
   return async (input, init) => {
     const request = input instanceof Request && init === undefined ? input : new Request(input, init);
     const body = request.body === null ? undefined : await request.arrayBuffer();
+    const log = new RequestLog(logger, request);
+    log.body('sent', body);
     for (let retriesDone = 0; ; retriesDone += 1) {
-      let wait: number | undefined;
-      try {
-        const response = await attempt(request, body);
-        wait = policy.afterAnswer(response, retriesDone);
-        if (wait === undefined) return response;
-      } catch (error) {
+      const started = performance.now();
+      // Only the attempt's own failure is a failure to send: what follows (the log, the policy) throws as it is.
+      const outcome = await attempt(request, body).then(
+        (response) => ({ response }),
+        (error: unknown) => ({ error }),
+      );
+      let decision: Decision;
+      if ('response' in outcome) {
+        log.attempt(String(outcome.response.status), started, retriesDone + 1);
+        if (logger !== undefined) log.body('received', await outcome.response.clone().arrayBuffer());
+        decision = policy.afterAnswer(outcome.response, retriesDone);
+        if (decision.why) log.decision(decision.waitMs, decision.why, retriesDone, policy.maxRetries);
+        if (decision.waitMs === undefined) return outcome.response;
+      } else {
         if (request.signal.aborted) throw request.signal.reason; // the caller's own abort: theirs to handle
-        const failure = connectionError(error);
-        wait = policy.afterFailure(!failure.requestSent, retriesDone);
-        if (wait === undefined) throw failure;
+        const failure = connectionError(outcome.error);
+        const name = failureName(outcome.error);
+        const consequence = failure.requestSent ? 'the action may have been carried out' : 'nothing was sent';
+        log.attempt(`no answer, ${name} (${consequence})`, started, retriesDone + 1);
+        decision = policy.afterFailure({ name, requestSent: failure.requestSent }, retriesDone);
+        log.decision(decision.waitMs, decision.why, retriesDone, policy.maxRetries);
+        if (decision.waitMs === undefined) throw failure;
       }
-      await sleep(wait);
+      await sleep(decision.waitMs);
       if (request.signal.aborted) throw request.signal.reason;
     }
   };

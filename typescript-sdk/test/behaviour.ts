@@ -51,6 +51,7 @@ export interface Behaviour {
     backoff: { initial: number; max: number; jitter: number };
   };
   status_errors: Record<string, string>;
+  retry_after: { now: number; cases: { value: string | null; seconds: number | null }[] };
   retries: RetryScenario[];
   webhooks: WebhookCase[];
 }

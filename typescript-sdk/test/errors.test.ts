@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as sdk from '../src/index.js';
-import { statusError } from '../src/errors.js';
+import { statusError } from '../src/status-error.js';
 import { BEHAVIOUR, errorClass } from './behaviour.js';
 
 const problem = (status: number) => ({ type: 'https://docs.tryvox.io/errors/x', title: 'T', status, code: 'x_code', detail: 'D' });

@@ -1,6 +1,6 @@
 // The package as users get it: its version, what its root exports, its license; and the TypeScript examples of its
-// README and of the repository's README, compiled by strict tsc against the built package and run against a served
-// simulator (each `console.log(…); // text` must print a line starting with that text).
+// README, of the repository's README and examples/clients/, compiled by strict tsc against the built package and run
+// against a served simulator (each `console.log(…); // text` must print a line starting with that text).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -47,7 +47,11 @@ function examples(readme: string, prefix: string): Example[] {
   return [...readme.matchAll(/```ts\n(.*?)```/gs)].map((match, index) => ({ file: `${prefix}-${index + 1}`, code: match[1] ?? '' }));
 }
 
-const EXAMPLES = [...examples(readFileSync(join(SDK_DIR, 'README.md'), 'utf8'), 'package'), ...examples(readText('README.md'), 'root')];
+const EXAMPLES = [
+  ...examples(readFileSync(join(SDK_DIR, 'README.md'), 'utf8'), 'package'),
+  ...examples(readText('README.md'), 'root'),
+  { file: 'example-press-keys', code: readText('examples/clients/press-keys.ts') }, // the user program of make client-examples
+];
 
 describe('README examples', () => {
   let sim: Simulator;

@@ -1,6 +1,7 @@
-// Every retry scenario of tests/client_behaviour.json against a served simulator: the outcome, the error, what the
-// simulator's request journal recorded (how many times the action was sent, and what each attempt got) and the waits
-// the client's sleep hook saw. Then the parts of the policy the scenarios do not reach.
+// Every retry scenario of tests/client_behaviour.json against a served simulator, through a client made by
+// createTryvoxClient and through the SDK's default client: the outcome, the error, what the simulator's request
+// journal recorded (how many times the action was sent, and what each attempt got) and the waits the client's sleep
+// hook saw. Then the parts of the policy the scenarios do not reach.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { type Socket, connect, createServer } from 'node:net';
@@ -8,12 +9,16 @@ import { after, before, describe, test } from 'node:test';
 import {
   type Client,
   TryvoxConnectionError,
+  type TryvoxClientOptions,
   TryvoxTimeoutError,
+  USER_AGENT,
   backoffMs,
   createTryvoxClient,
   retryAfterSeconds,
   sendDtmf,
 } from '../src/index.js';
+import { client as defaultClient } from '../src/generated/client.gen.js';
+import { policyConfig } from '../src/policy.js';
 import { connectionError } from '../src/transport.js';
 import { BEHAVIOUR, type RetryScenario, errorClass } from './behaviour.js';
 import { type Simulator, startSimulator } from './simulator.js';
@@ -44,7 +49,9 @@ interface Arranged {
   waits: number[];
 }
 
-async function arrange(scenario: RetryScenario): Promise<Arranged> {
+/** The scenario's simulator state, and a client for it in `form`: one made by createTryvoxClient, or the SDK's default
+ * client (which an operation called without `client` uses) set up with the same options. */
+async function arrange(scenario: RetryScenario, form: Form): Promise<Arranged> {
   await sim.reset();
   let { authId, callUuid, token } = sim;
   if (scenario.account_rate_limit !== undefined) {
@@ -56,7 +63,7 @@ async function arrange(scenario: RetryScenario): Promise<Arranged> {
   for (const fault of scenario.faults ?? []) await sim.inject('sendDtmf', fault);
   const waits: number[] = [];
   const options = scenario.client ?? {};
-  const client = createTryvoxClient({
+  const settings: TryvoxClientOptions = {
     token,
     baseUrl: scenario.unreachable ? `http://127.0.0.1:${await closedPort()}` : sim.baseUrl,
     throwOnError: options.raise_on_error ?? true,
@@ -68,8 +75,10 @@ async function arrange(scenario: RetryScenario): Promise<Arranged> {
       waits.push(ms / 1000);
       await sim.advance(ms / 1000);
     },
-  });
-  return { client, authId, callUuid, waits };
+  };
+  if (form === 'createTryvoxClient') return { client: createTryvoxClient(settings), authId, callUuid, waits };
+  defaultClient.setConfig(policyConfig(settings, token));
+  return { client: defaultClient, authId, callUuid, waits };
 }
 
 function assertWaits(seen: number[], expected: (number | 'backoff')[]): void {
@@ -86,64 +95,70 @@ function assertWaits(seen: number[], expected: (number | 'backoff')[]): void {
   });
 }
 
-describe('tests/client_behaviour.json retries, against a served simulator', () => {
-  for (const scenario of BEHAVIOUR.retries) {
-    test(`${scenario.name} (${scenario.rule})`, async (t) => {
-      const { client, authId, callUuid, waits } = await arrange(scenario);
-      const send = () => sendDtmf({ client, path: { auth_id: authId, call_uuid: callUuid }, body: { digits: '1' } });
-      for (let sent = 1; sent < (scenario.sends ?? 1); sent += 1) await send();
-      const expect = scenario.expect;
-      let outcome: Awaited<ReturnType<typeof send>> | undefined;
-      let thrown: unknown;
-      try {
-        outcome = await send();
-      } catch (error) {
-        thrown = error;
-      }
+type Form = 'createTryvoxClient' | 'the default client';
 
-      if (expect.outcome === 'ok') {
-        assert.equal(thrown, undefined);
-        assert.equal(outcome?.data?.status, 'sent');
-        assert.equal(outcome?.response?.status, 202);
-      } else if (expect.outcome === 'problem') {
-        assert.equal(thrown, undefined);
-        assert.equal(outcome?.data, undefined);
-        assert.equal(outcome?.response?.status, expect.status);
-        assert.equal(outcome?.error?.status, expect.status);
-        assert.equal(outcome?.error?.code, expect.code);
-      } else {
-        const ErrorClass = errorClass(expect.error ?? 'APIError');
-        assert.ok(thrown instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(thrown)}`);
-        assert.equal(thrown.constructor, ErrorClass, `expected exactly ${ErrorClass.name}, got ${thrown.constructor.name}`);
-        const fields = thrown as Error & { requestSent?: boolean; retryAfter?: number; status?: number };
-        if (expect.request_sent !== undefined) assert.equal(fields.requestSent, expect.request_sent);
-        if (expect.retry_after !== undefined) assert.equal(fields.retryAfter, expect.retry_after);
-        if (expect.status !== undefined) assert.equal(fields.status, expect.status);
-      }
-      const journal = await sim.journal('sendDtmf');
-      t.diagnostic(`journal ${JSON.stringify(journal.map((entry) => entry.status))}, waits ${JSON.stringify(waits)} s`);
-      assert.deepEqual(
-        journal.map((entry) => entry.status),
-        expect.statuses,
-        'what the simulator recorded: one entry per time the action was sent',
-      );
-      assertWaits(waits, expect.waits);
-    });
-  }
-});
+for (const form of ['createTryvoxClient', 'the default client'] as const) {
+  describe(`tests/client_behaviour.json retries, against a served simulator, through ${form}`, () => {
+    for (const scenario of BEHAVIOUR.retries) {
+      test(`${scenario.name} (${scenario.rule})`, async (t) => {
+        const { client, authId, callUuid, waits } = await arrange(scenario, form);
+        const path = { auth_id: authId, call_uuid: callUuid };
+        // Through the default client, as an application calls it: no `client` at all.
+        const send = () =>
+          form === 'createTryvoxClient' ? sendDtmf({ client, path, body: { digits: '1' } }) : sendDtmf({ path, body: { digits: '1' } });
+        for (let sent = 1; sent < (scenario.sends ?? 1); sent += 1) await send();
+        const expect = scenario.expect;
+        let outcome: Awaited<ReturnType<typeof send>> | undefined;
+        let thrown: unknown;
+        try {
+          outcome = await send();
+        } catch (error) {
+          thrown = error;
+        }
+
+        if (expect.outcome === 'ok') {
+          assert.equal(thrown, undefined);
+          assert.equal(outcome?.data?.status, 'sent');
+          assert.equal(outcome?.response?.status, 202);
+        } else if (expect.outcome === 'problem') {
+          assert.equal(thrown, undefined);
+          assert.equal(outcome?.data, undefined);
+          assert.equal(outcome?.response?.status, expect.status);
+          assert.equal(outcome?.error?.status, expect.status);
+          assert.equal(outcome?.error?.code, expect.code);
+        } else {
+          const ErrorClass = errorClass(expect.error ?? 'APIError');
+          assert.ok(thrown instanceof ErrorClass, `expected ${ErrorClass.name}, got ${String(thrown)}`);
+          assert.equal(thrown.constructor, ErrorClass, `expected exactly ${ErrorClass.name}, got ${thrown.constructor.name}`);
+          const fields = thrown as Error & { requestSent?: boolean; retryAfter?: number; status?: number };
+          if (expect.request_sent !== undefined) assert.equal(fields.requestSent, expect.request_sent);
+          if (expect.retry_after !== undefined) assert.equal(fields.retryAfter, expect.retry_after);
+          if (expect.status !== undefined) assert.equal(fields.status, expect.status);
+        }
+        const journal = await sim.journal('sendDtmf');
+        t.diagnostic(`journal ${JSON.stringify(journal.map((entry) => entry.status))}, waits ${JSON.stringify(waits)} s`);
+        assert.deepEqual(
+          journal.map((entry) => entry.status),
+          expect.statuses,
+          'what the simulator recorded: one entry per time the action was sent',
+        );
+        if (form === 'the default client') {
+          for (const entry of journal) assert.equal(entry.headers['user-agent'], USER_AGENT, 'the policy, not a bare client');
+        }
+        assertWaits(waits, expect.waits);
+      });
+    }
+  });
+}
 
 describe('the policy beyond the scenarios', () => {
-  test('Retry-After in seconds or as an HTTP date; anything else is unusable', () => {
-    const at = Date.parse('2026-12-04T10:00:00Z');
-    const headers = (value: string) => new Headers({ 'Retry-After': value });
-    assert.equal(retryAfterSeconds(headers('1')), 1);
-    assert.equal(retryAfterSeconds(headers(' 2.5 ')), 2.5);
-    assert.equal(retryAfterSeconds(headers('Fri, 04 Dec 2026 10:00:30 GMT'), at), 30);
-    assert.equal(retryAfterSeconds(headers('Fri, 04 Dec 2026 09:00:00 GMT'), at), 0); // in the past: at once
-    for (const unusable of ['', ' ', 'soon', '-1', '0x10', 'NaN', '2026-12-04 10:00:30']) {
-      assert.equal(retryAfterSeconds(headers(unusable), at), undefined, JSON.stringify(unusable));
+  test('Retry-After: the cases both clients share (tests/client_behaviour.json), seconds or an HTTP date', () => {
+    const { now, cases } = BEHAVIOUR.retry_after;
+    assert.ok(cases.length >= 20);
+    for (const { value, seconds } of cases) {
+      const headers = new Headers(value === null ? {} : { 'Retry-After': value });
+      assert.equal(retryAfterSeconds(headers, now * 1000), seconds ?? undefined, JSON.stringify(value));
     }
-    assert.equal(retryAfterSeconds(new Headers()), undefined);
   });
 
   test('backoff doubles from 0.5 s up to 8 s, less up to a quarter of jitter', () => {
