@@ -18,7 +18,7 @@ from ._retries import (
 # than 30 s means trouble; and it is not retried (the action may have run), so not much shorter either. Connecting
 # is retried, so it may fail fast.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-USER_AGENT = "tryvox-call-actions-client/1.2.0 python/{} httpx/{}".format(
+USER_AGENT = "tryvox-call-actions-client/1.2.1 python/{} httpx/{}".format(
     ".".join(platform.python_version_tuple()[:2]), ".".join(httpx.__version__.split(".")[:2])
 )
 
