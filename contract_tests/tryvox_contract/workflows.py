@@ -1,0 +1,242 @@
+"""The spec's Arazzo workflows (call-actions.arazzo.yaml), run by Redocly Respect against the target.
+
+A third reader of the spec beside schemathesis and the behaviour tests: Respect runs each workflow step by step and
+checks every answer against the spec itself (status, content type, schema) and against the step's success criteria.
+
+Against a simulator the `simulator-*` workflows run, each on a fresh call of the control plane (TVX_CONTROL_URL).
+Against a deployment only when asked (`tryvox-contract --workflows`, TVX_WORKFLOWS=1), and with the suite's safety
+rules: the target was already refused if its key is live without TVX_ALLOW_LIVE=1 (target.py), the workflows act on
+TVX_CALL_UUID, and the transfer (it dials a number and ends the call) runs last and only to TVX_SAFE_TRANSFER_TO.
+
+Respect is the Redocly CLI's command: TVX_REDOCLY (a command line) if set, else `redocly` on PATH, else the pinned
+one of this repository's node_modules (a checkout). The API token reaches it through the environment
+(`$inputs.env.TVX_API_TOKEN` in the workflows), never its command line; its JSON log (reports/workflows.json) has
+the token masked, and the run filters it out of the log it keeps as well.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tryvox_contract import HERE, SPEC
+from tryvox_contract.target import Target
+from tryvox_sim.spec import SIMULATOR_SPEC
+
+ARAZZO = "call-actions.arazzo.yaml"
+ENV = "TVX_WORKFLOWS"  # "1": run the workflows against a deployment too (--workflows)
+REDOCLY_ENV = "TVX_REDOCLY"
+REDOCLY_PINNED = "2.77.0"  # package.json's @redocly/cli
+# Respect runs the workflows it is given in the order of the file, whatever the order of its --workflow flags.
+SIMULATOR_WORKFLOWS = (
+    "simulator-recording-life", "simulator-media-actions", "simulator-transfer-ends-call", "simulator-errors",
+    "simulator-rate-limited",
+)  # fmt: skip
+DEPLOYMENT_WORKFLOWS = ("recording-life", "media-actions", "errors")
+TRANSFER_WORKFLOW = "transfer-ends-call"  # against a deployment only to TVX_SAFE_TRANSFER_TO; the file puts it last
+RUN_TIMEOUT_S = 300
+STEP_TIMEOUT_MS = 15_000
+OUTPUTS = ("workflows.json", "workflows.log")
+QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
+
+
+class WorkflowsUnavailable(Exception):
+    """The workflows cannot run here; the message says why and what to do."""
+
+
+@dataclass
+class Outcome:
+    """What a run of the workflows showed: `ran` False means they were left out (`why`)."""
+
+    ran: bool
+    why: str = ""
+    workflows: list[tuple[str, bool]] = field(default_factory=list)  # (workflowId, passed), in run order
+    steps: int = 0
+    checks: int = 0
+    failures: list[str] = field(default_factory=list)  # "workflow › step: check (condition)", one per failed check
+    error: str = ""  # Respect did not run to the end: what it said
+
+    @property
+    def passed(self) -> bool:
+        return self.ran and not self.error and not self.failures and all(ok for _, ok in self.workflows)
+
+    def line(self) -> str:
+        if not self.ran:
+            return f"left out: {self.why}"
+        passed = sum(ok for _, ok in self.workflows)
+        text = f"{len(self.workflows)} workflows, {passed} passed; {self.steps} steps, {self.checks} checks"
+        return f"{text} ({self.why})" + (f"; Respect failed: {self.error}" if self.error else "")
+
+
+def arazzo_file() -> Path | None:
+    """The workflows: packaged beside this module in a wheel, or openapi/ of a checkout."""
+    for path in (HERE / ARAZZO, HERE.parent.parent / "openapi" / ARAZZO):
+        if path.is_file():
+            return path
+    return None
+
+
+def redocly_command() -> list[str] | None:
+    """How to start the Redocly CLI here, or None."""
+    if os.environ.get(REDOCLY_ENV, "").strip():
+        return shlex.split(os.environ[REDOCLY_ENV])
+    on_path = shutil.which("redocly")
+    if on_path:
+        return [on_path]
+    checkout = HERE.parent.parent / "node_modules" / ".bin" / "redocly"
+    return [str(checkout)] if checkout.is_file() else None
+
+
+def wanted(target: Target) -> bool:
+    return target.is_simulator or os.environ.get(ENV) == "1"
+
+
+def plan(target: Target) -> tuple[list[str], dict[str, str], dict[str, str], list[str]]:
+    """(workflows in run order, inputs, servers, what is left out and why) for this target."""
+    env = target.env
+    servers = {"callActions": target.base_url}
+    if target.is_simulator:
+        servers["simulator"] = env["TVX_CONTROL_URL"]
+        # A new account per run: the rate-limited workflow creates it, and a simulator keeps its accounts.
+        inputs = {"auth_id": env["TVX_AUTH_ID"], "limited_auth_id": f"wf_{secrets.token_hex(6)}"}
+        return list(SIMULATOR_WORKFLOWS), inputs, servers, []
+    inputs = {"auth_id": env["TVX_AUTH_ID"], "call_uuid": env["TVX_CALL_UUID"]}
+    names, left_out = list(DEPLOYMENT_WORKFLOWS), []
+    if env.get("TVX_SAFE_TRANSFER_TO"):
+        names.append(TRANSFER_WORKFLOW)
+        inputs["transfer_to"] = env["TVX_SAFE_TRANSFER_TO"]
+    else:
+        left_out.append(f"workflow {TRANSFER_WORKFLOW}: it dials a number and ends the call; set TVX_SAFE_TRANSFER_TO")
+    return names, inputs, servers, left_out
+
+
+def respect_command(redocly: list[str], arazzo: Path, names: list[str], inputs: dict, servers: dict, log: Path):
+    command = [*redocly, "respect", str(arazzo)]
+    for name in names:
+        command += ["--workflow", name]
+    for key, value in inputs.items():
+        command += ["--input", f"{key}={value}"]
+    for key, value in servers.items():
+        command += ["--server", f"{key}={value}"]
+    return command + ["--json-output", str(log), "--max-fetch-timeout", str(STEP_TIMEOUT_MS)]
+
+
+def unavailable(target: Target) -> str:
+    """Why the workflows cannot run here ("" when they can). Raises WorkflowsUnavailable when they were asked for
+    (--workflows), so the run stops before anything is sent."""
+    if not wanted(target):
+        return "against a deployment only with --workflows (TVX_WORKFLOWS=1)"
+    if arazzo_file() is None:
+        missing = f"{ARAZZO} is not installed with tryvox-contract"
+    elif redocly_command() is None:
+        missing = (
+            f"the Redocly CLI was not found: `npm install -g @redocly/cli@{REDOCLY_PINNED}`, or set {REDOCLY_ENV} to "
+            "a command that starts it"
+        )
+    else:
+        return ""
+    if os.environ.get(ENV) == "1":
+        raise WorkflowsUnavailable(f"--workflows: {missing}")
+    return missing
+
+
+def run(target: Target, reports: Path) -> Outcome:
+    """Run the workflows this target gets (see the module's docstring); reports/workflows.{json,log} keep what
+    Respect wrote. Raises WorkflowsUnavailable when they were asked for and cannot run."""
+    for name in OUTPUTS:
+        (reports / name).unlink(missing_ok=True)
+    why_not = unavailable(target)
+    arazzo, redocly = arazzo_file(), redocly_command()
+    if why_not or arazzo is None or redocly is None:
+        return Outcome(False, why_not)
+    names, inputs, servers, left_out = plan(target)
+    target.skipped.extend(left_out)
+    token = target.env["TVX_API_TOKEN"]
+    with tempfile.TemporaryDirectory(prefix="tryvox-workflows-") as folder:
+        # The workflows beside the specs they name (./call-actions.yaml, ./simulator.yaml), wherever those live.
+        here = Path(folder)
+        for source, name in ((arazzo, ARAZZO), (SPEC, "call-actions.yaml"), (SIMULATOR_SPEC, "simulator.yaml")):
+            shutil.copyfile(source, here / name)
+        log = reports / "workflows.json"
+        command = respect_command(redocly, here / ARAZZO, names, inputs, servers, log)
+        env = {**os.environ, **QUIET, "TVX_API_TOKEN": token}
+        try:
+            done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+            said = done.stdout + done.stderr
+        except subprocess.TimeoutExpired as exc:
+            said = f"{exc.stdout or ''}{exc.stderr or ''}\nRespect did not finish within {RUN_TIMEOUT_S} s"
+            done = None
+        except OSError as exc:
+            raise WorkflowsUnavailable(f"cannot start the Redocly CLI ({shlex.join(redocly)}): {exc}") from None
+    (reports / "workflows.log").write_text(said.replace(token, "***"))
+    if log.is_file():
+        log.write_text(log.read_text().replace(token, "***"))
+    version = _version(redocly)
+    outcome = read(log, version)
+    if done is None or (done.returncode != 0 and not outcome.failures):
+        outcome.error = _last_words(said)
+    if outcome.ran and not outcome.workflows and not outcome.error:
+        outcome.error = "no workflow ran"
+    return outcome
+
+
+def read(log: Path, version: str = "") -> Outcome:
+    """An outcome from Respect's JSON log (`--json-output`)."""
+    outcome = Outcome(True, f"Redocly Respect {version}".strip())
+    try:
+        data = json.loads(log.read_text())
+    except (OSError, ValueError):
+        return outcome
+    for file in (data.get("files") or {}).values():
+        for workflow in file.get("executedWorkflows") or []:
+            failed_before = len(outcome.failures)
+            _walk(workflow, [workflow.get("workflowId", "?")], outcome)
+            ok = workflow.get("status") == "success" and len(outcome.failures) == failed_before
+            outcome.workflows.append((workflow.get("workflowId", "?"), ok))
+    return outcome
+
+
+def _walk(workflow: dict[str, Any], path: list[str], outcome: Outcome) -> None:
+    for step in workflow.get("executedSteps") or []:
+        if step.get("type") == "workflow":  # a step that runs another workflow
+            _walk(step, [*path, step.get("workflowId", "?")], outcome)
+            continue
+        outcome.steps += 1
+        for check in step.get("checks") or []:
+            outcome.checks += 1
+            if not check.get("passed"):
+                what = check.get("condition") or (check.get("message") or "").strip().splitlines()[0:1]
+                detail = what if isinstance(what, str) else "".join(what)
+                outcome.failures.append(
+                    f"{' › '.join(path)} › {step.get('stepId', '?')}: {check.get('name', 'check')}"
+                    + (f" ({detail})" if detail else "")
+                )
+
+
+def _version(redocly: list[str]) -> str:
+    """The Redocly CLI's version, from the package.json of the file that starts it (no second Node start)."""
+    start = Path(redocly[0]).resolve()
+    for folder in start.parents:
+        manifest = folder / "package.json"
+        if manifest.is_file():
+            try:
+                found = json.loads(manifest.read_text())
+            except ValueError:
+                return ""
+            return str(found.get("version", "")) if found.get("name") == "@redocly/cli" else ""
+    return ""
+
+
+def _last_words(said: str) -> str:
+    """The last lines Respect printed, without its boxed notices."""
+    lines = [line.strip() for line in said.splitlines()]
+    lines = [line for line in lines if line and not line.startswith(("║", "╔", "╚"))]
+    return " / ".join(lines[-3:]) or "no output"
