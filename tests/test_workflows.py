@@ -10,6 +10,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -137,7 +138,8 @@ def test_a_deployment_run_sends_the_token_by_the_environment_and_transfers_to_th
     inputs = {value.split("=", 1)[0]: value.split("=", 1)[1] for flag, value in flags if flag == "--input"}
     assert inputs == {"auth_id": target.env["TVX_AUTH_ID"], "call_uuid": target.env["TVX_CALL_UUID"],
                       "transfer_to": SAFE_NUMBER}  # fmt: skip
-    assert [value for flag, value in flags if flag == "--server"] == [f"callActions={target.base_url}"]
+    [server] = [value for flag, value in flags if flag == "--server"]  # the API only: no control plane to reach
+    assert server.startswith("callActions=http://127.0.0.1:") and target.base_url not in server  # through the relay
     assert WORKFLOWS_ORDER.index("transfer-ends-call") > max(map(WORKFLOWS_ORDER.index, arazzo.DEPLOYMENT_WORKFLOWS))
     assert outcome.error == "no workflow ran"  # the stand-in ran none: never taken for a pass
     assert not outcome.passed
@@ -161,3 +163,29 @@ def test_workflows_asked_for_but_impossible_stop_the_run_before_it_starts(simula
         os.environ.clear()
         os.environ.update(saved)
     assert "live key" in capsys.readouterr().err
+
+
+def test_the_relay_waits_out_the_suites_429s_and_passes_on_anothers(simulator):
+    """Respect keeps no pace and waits out no 429: its relay does, as the suite's own clients do (polite.py), but
+    only for the suite's token, so the rate-limited workflow still sees its account's 429."""
+    refused = []
+
+    def first_request_of_each_token_is_429(ex: Exchange) -> None:
+        token = ex.request_headers.get("Authorization", "")
+        if token not in refused:
+            refused.append(token)
+            ex.status, ex.headers = 429, {"content-type": "application/problem+json", "retry-after": "0"}
+            ex.body = json.dumps({"type": "https://docs.tryvox.io/errors/rate-limited", "title": "Too many requests",
+                                  "status": 429, "code": "rate_limited"}).encode()  # fmt: skip
+
+    dtmf = f"/v1/voice/accounts/{simulator.env['TVX_AUTH_ID']}/calls/{simulator.env['TVX_CALL_UUID']}/dtmf"
+    with FaultProxy(simulator.base_url, before=first_request_of_each_token_is_429) as upstream:
+        with arazzo.relay(upstream, simulator.env["TVX_API_TOKEN"]) as url:
+            ours = httpx.post(
+                url + dtmf, json={"digits": "1"}, headers={"Authorization": f"Bearer {simulator.env['TVX_API_TOKEN']}"}
+            )
+            theirs = httpx.post(
+                url + dtmf, json={"digits": "1"}, headers={"Authorization": "Bearer tvx_sk_test_another"}
+            )
+    assert (ours.status_code, ours.json()["digits"]) == (202, "1")  # sent again after Retry-After
+    assert theirs.status_code == 429 and theirs.headers["retry-after"] == "0"

@@ -135,9 +135,8 @@ def read_junit(path: Path) -> dict:
 def failures(st_code: int, bt_code: int, cov: coverage.Coverage, flows: arazzo.Outcome | None = None) -> list[str]:
     """What failed the run, in the words of the summary's Result line; empty when it passed."""
     failed = [name for name, code in (("schemathesis", st_code), ("behaviour tests", bt_code)) if code]
-    if flows is not None and flows.ran and not flows.passed:
-        failed.append("Arazzo workflows")
-    return failed + [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+    failed += [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+    return failed + (["Arazzo workflows"] if flows is not None and flows.ran and not flows.passed else [])
 
 
 def summary(

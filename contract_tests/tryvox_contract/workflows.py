@@ -12,6 +12,11 @@ Respect is the Redocly CLI's command: TVX_REDOCLY (a command line) if set, else 
 one of this repository's node_modules (a checkout). The API token reaches it through the environment
 (`$inputs.env.TVX_API_TOKEN` in the workflows), never its command line; its JSON log (reports/workflows.json) has
 the token masked, and the run filters it out of the log it keeps as well.
+
+Respect keeps no pace and waits out no 429, so it talks to the target through a loopback relay that does what the
+suite's own clients do (polite.py): each request waits its turn under TVX_RATE_LIMIT, and a 429 answered to the
+suite's token is sent again after its Retry-After (a 429 to another account's token, as the rate-limited workflow
+expects, is passed on).
 """
 
 from __future__ import annotations
@@ -23,11 +28,18 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tryvox_contract import HERE, SPEC
+from tryvox_contract.polite import PoliteTransport
 from tryvox_contract.target import Target
 from tryvox_sim.spec import SIMULATOR_SPEC
 
@@ -148,6 +160,54 @@ def unavailable(target: Target) -> str:
     return missing
 
 
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host", "content-encoding"}
+
+
+@contextmanager
+def relay(upstream: str, token: str) -> Iterator[str]:
+    """A loopback HTTP relay to `upstream` keeping the suite's pace and waiting out its token's 429s; yields its URL."""
+    upstream = upstream.rstrip("/")
+    waits = httpx.Client(transport=PoliteTransport(retry=True), timeout=30)
+    passes = httpx.Client(transport=PoliteTransport(retry=False), timeout=30)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body in two writes: no 40 ms wait for the client's ACK
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def relay(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
+            client = waits if self.headers.get("authorization") == f"Bearer {token}" else passes
+            try:
+                answer = client.request(self.command, upstream + self.path, headers=headers, content=body)
+            except httpx.HTTPError as exc:
+                self.send_error(502, f"relay: {type(exc).__name__}")
+                return
+            self.send_response(answer.status_code)
+            for name, value in answer.headers.multi_items():
+                if name.lower() not in HOP_BY_HOP:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = relay
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        waits.close()
+        passes.close()
+
+
 def run(target: Target, reports: Path) -> Outcome:
     """Run the workflows this target gets (see the module's docstring); reports/workflows.{json,log} keep what
     Respect wrote. Raises WorkflowsUnavailable when they were asked for and cannot run."""
@@ -160,13 +220,15 @@ def run(target: Target, reports: Path) -> Outcome:
     names, inputs, servers, left_out = plan(target)
     target.skipped.extend(left_out)
     token = target.env["TVX_API_TOKEN"]
-    with tempfile.TemporaryDirectory(prefix="tryvox-workflows-") as folder:
+    with tempfile.TemporaryDirectory(prefix="tryvox-workflows-") as folder, ExitStack() as relays:
         # The workflows beside the specs they name (./call-actions.yaml, ./simulator.yaml), wherever those live.
         here = Path(folder)
         for source, name in ((arazzo, ARAZZO), (SPEC, "call-actions.yaml"), (SIMULATOR_SPEC, "simulator.yaml")):
             shutil.copyfile(source, here / name)
+        through = {url: relays.enter_context(relay(url, token)) for url in set(servers.values())}
         log = reports / "workflows.json"
-        command = respect_command(redocly, here / ARAZZO, names, inputs, servers, log)
+        relayed = {name: through[url] for name, url in servers.items()}
+        command = respect_command(redocly, here / ARAZZO, names, inputs, relayed, log)
         env = {**os.environ, **QUIET, "TVX_API_TOKEN": token}
         try:
             done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
