@@ -68,3 +68,17 @@ def test_an_install_that_is_not_the_pinned_one_stops_the_run(monkeypatch, capsys
     monkeypatch.setattr(interop, "installed", lambda package: "0.0.1")
     assert interop.main([]) == 2
     assert "is installed, the lock pins" in capsys.readouterr().err
+
+
+def test_prism_proxy_violations_are_read_from_its_log():
+    log = (
+        "[1:16:45 AM] ›     [VALIDATOR] ✖  error     Violation: response.body.code Response body property code must be "
+        "equal to one of the allowed values: call_not_in_progress, nothing_to_stop\n"
+        "[1:16:48 AM] ›     [VALIDATOR] ✖  error     Violation: request.body.digits Request body property digits must "
+        'match pattern "^[0-9*#]+$"\n'
+        "[1:16:49 AM] ›     [PROXY] ℹ  info      < Received forward response\n"
+    )
+    assert interop.response_violations(log) == [
+        "response.body.code: Response body property code must be equal to one of the allowed values: "
+        "call_not_in_progress, nothing_to_stop"
+    ]

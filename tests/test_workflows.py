@@ -20,8 +20,6 @@ from tryvox_contract import workflows as arazzo
 from tryvox_contract.fault_proxy import Exchange, FaultProxy
 from tryvox_contract.target import Target, start_simulator
 
-from tryvox_sim.control_client import ControlClient
-
 ARAZZO = yaml.safe_load((Path(__file__).resolve().parent.parent / "openapi" / "call-actions.arazzo.yaml").read_text())
 WORKFLOWS = {workflow["workflowId"]: workflow for workflow in ARAZZO["workflows"]}
 WORKFLOWS_ORDER = list(WORKFLOWS)  # Respect runs them in the file's order
@@ -89,8 +87,7 @@ def test_a_drifting_api_fails_the_workflow_naming_the_step(simulator, tmp_path, 
 
 def deployment(simulator, **extra: str) -> Target:
     """The simulator seen as a deployment: no control plane (TVX_CONTROL_URL unset), one in-progress call of its own."""
-    with ControlClient(simulator.env["TVX_CONTROL_URL"], auth_id=simulator.env["TVX_AUTH_ID"]) as control:
-        call = control.create_call()["call_uuid"]
+    call = simulator.control.create_call()["call_uuid"]
     env = {key: value for key, value in simulator.env.items() if key != "TVX_CONTROL_URL"}
     return Target(env={**env, "TVX_CALL_UUID": call, **extra}, why="test")
 

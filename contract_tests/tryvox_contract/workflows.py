@@ -41,7 +41,6 @@ import httpx
 from tryvox_contract import HERE, SPEC
 from tryvox_contract.polite import PoliteTransport
 from tryvox_contract.target import Target
-from tryvox_sim.spec import SIMULATOR_SPEC
 
 ARAZZO = "call-actions.arazzo.yaml"
 ENV = "TVX_WORKFLOWS"  # "1": run the workflows against a deployment too (--workflows)
@@ -221,9 +220,14 @@ def run(target: Target, reports: Path) -> Outcome:
     target.skipped.extend(left_out)
     token = target.env["TVX_API_TOKEN"]
     with tempfile.TemporaryDirectory(prefix="tryvox-workflows-") as folder, ExitStack() as relays:
-        # The workflows beside the specs they name (./call-actions.yaml, ./simulator.yaml), wherever those live.
+        # The workflows beside the specs they name (./call-actions.yaml, ./simulator.yaml: tryvox-sim carries both,
+        # side by side), wherever those live.
         here = Path(folder)
-        for source, name in ((arazzo, ARAZZO), (SPEC, "call-actions.yaml"), (SIMULATOR_SPEC, "simulator.yaml")):
+        for source, name in (
+            (arazzo, ARAZZO),
+            (SPEC, "call-actions.yaml"),
+            (SPEC.parent / "simulator.yaml", "simulator.yaml"),
+        ):
             shutil.copyfile(source, here / name)
         through = {url: relays.enter_context(relay(url, token)) for url in set(servers.values())}
         log = reports / "workflows.json"
