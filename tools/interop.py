@@ -170,7 +170,7 @@ def checked_texts() -> dict[str, str]:
     return {
         "openapi-spec-validator": "Both specs are valid OpenAPI 3.1 (`simulator.yaml` with its references into "
         "`call-actions.yaml`).",
-        "Redocly CLI (lint)": "Both specs and the Arazzo workflows lint clean with the recommended rules "
+        "Redocly CLI (lint)": "Both specs and the Arazzo workflows pass the recommended rules with no error "
         "(`.redocly.lint-ignore.yaml` lists the unused-by-design examples).",
         "Redocly CLI (Respect)": f"The {len(sim_flows)} simulator workflows of `call-actions.arazzo.yaml` ({steps} "
         "steps) run through Prism's proxy in front of the simulator: every step's success criteria, and each answer's "
@@ -185,8 +185,8 @@ def checked_texts() -> dict[str, str]:
         "reads it.",
         "schemathesis": "The examples phase with every check, against the simulator, with the contract suite's "
         "configuration (the full run, four phases: `make contract`).",
-        "openapi-python-client": f"Generates the client with no warning; each operation returns `Problem` for each of "
-        f"its {len(errors)} documented error answers and the spec's model for its success answer.",
+        "openapi-python-client": f"Generates the client with no warning; the {len(ops)} operations return `Problem` "
+        f"for all {len(errors)} documented error answers, and the spec's model for each success answer.",
         "@hey-api/openapi-ts": f"Generates with no warning; each of the {len(errors)} error answers is a `Problem` "
         "narrowed to its status and codes, the same type as openapi-typescript's (tsc `--strict`).",
         "openapi-typescript": f"Generates the API's types; each of the {len(documented)} answers is the same type as "
