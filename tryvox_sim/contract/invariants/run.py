@@ -119,9 +119,7 @@ def _windowed(run: RunMemory, ex: Exchange, window: Window | None) -> bool:
 )
 def _rate_limit_constant(run: RunMemory, ex: Exchange, w: Window) -> Violation | None:
     if w.limit is not None and w.last_limit is not None and w.limit != w.last_limit:
-        return Violation(
-            Rule.RATE_LIMIT_CONSTANT, f"RateLimit-Limit {w.last_limit} as {w.earlier}", str(w.limit)
-        )
+        return Violation(Rule.RATE_LIMIT_CONSTANT, f"RateLimit-Limit {w.last_limit} as {w.earlier}", str(w.limit))
     return None
 
 
