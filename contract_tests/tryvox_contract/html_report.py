@@ -19,6 +19,9 @@ from tryvox_contract import journal
 from tryvox_contract.coverage import Coverage, JunitCase, mark, read_junit_cases
 
 CASE_HEADER = "x-schemathesis-testcaseid"
+# Schemathesis' runs, each with its reports (<stage>.json, .har, -junit.xml): the main one, and the transfers when
+# they must come last (runner.py).
+STAGES = ("schemathesis", "schemathesis-transfers")
 EXCHANGES_SHOWN = 3  # a failed behaviour test's last requests
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -167,7 +170,9 @@ def render(reports: Path, coverage: Coverage, title: str, secrets: tuple[str, ..
         if entry["by"] == "behaviour":
             exchanges.setdefault(entry.get("test", ""), []).append(entry)
     failed = [case for case in read_junit_cases(reports / "behaviour-junit.xml") if case.outcome == "failed"]
-    run, har = _json_file(reports / "schemathesis.json"), har_by_case(reports / "schemathesis.har")
+    run, har = _json_file(reports / "schemathesis.json"), {}
+    for stage in STAGES:
+        har |= har_by_case(reports / f"{stage}.har")
     verdict = "passed" if coverage.passed and not failures and not failed else "failed"
     sections = [
         f"<h1>{escape(title)}: {verdict}</h1>",
