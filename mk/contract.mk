@@ -17,7 +17,7 @@ CONTRACT_FLAGS = $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(SEED),--seed 
 	$(if $(SPEC_REF),--spec-ref '$(SPEC_REF)')
 
 contract: $(VENV_STAMP) ## Run the contract suite (tryvox-contract) and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…, SPEC_REF=v1.1.0)
-	@$(BIN)/tryvox-contract $(CONTRACT_FLAGS)
+	@$(BIN)/tryvox-contract $(strip $(CONTRACT_FLAGS))
 
 contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (pytest contract_tests)
 	$(PY) -m pytest -q -p no:cacheprovider contract_tests
