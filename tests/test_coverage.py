@@ -217,6 +217,21 @@ def test_invariants_that_need_the_simulator_are_counted_apart_against_a_deployme
     assert json_ready(cov)["dimensions"]["invariants"]["simulator_only"] == 3
 
 
+def test_a_status_only_the_simulator_reaches_on_purpose_is_counted_apart_unless_answered():
+    test = f"{coverage.STATUS_TEST}[sendDtmf-429]"
+    lift = f"{coverage.STATUS_TEST}[transferCall-202]"
+    junit = [JunitCase(coverage.STATUS_TEST, "skipped", f"429 needs an account with a tiny rate limit: {NEEDS}", test),
+             JunitCase(coverage.STATUS_TEST, "skipped", "set TVX_SAFE_TRANSFER_TO", lift)]  # fmt: skip
+    statuses = items(run(junit=junit, simulator=False, required=0), "statuses")
+    assert not statuses["sendDtmf 429"].counted and statuses["sendDtmf 429"].detail.startswith(
+        "needs the simulator: 429"
+    )
+    assert statuses["transferCall 202"].counted, "a skip the user can lift counts"
+    assert items(run(junit=junit), "statuses")["sendDtmf 429"].counted, "the simulator reaches it"
+    answered = run([entry(status=429)], junit, simulator=False, required=0)
+    assert items(answered, "statuses")["sendDtmf 429"].reached, "a deployment that answered it reached it"
+
+
 def json_ready(cov: coverage.Coverage) -> dict:
     return json.loads(json.dumps(cov.as_json()))
 

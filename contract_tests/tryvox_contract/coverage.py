@@ -11,8 +11,9 @@ Five dimensions, each a list of items reached or not, one figure each and a tota
 - invariants: each invariant of tryvox_sim/contract/invariants/, on how many answers it was checked and broken.
 
 Against a deployment, what only the simulator can show is counted apart, with the reason, not as a promise the
-deployment failed: an invariant declared with `needs` (what it reads that the API's answers never carry), and a Note
-whose every test needs the simulator (skipped for it: its clock, its control plane). A Note whose other tests
+deployment failed: an invariant declared with `needs` (what it reads that the API's answers never carry), a Note
+whose every test needs the simulator (skipped for it: its clock, its control plane), and a status never answered whose
+on-purpose test needs it (429: an account limited to a request a minute). A Note whose other tests
 passed is reached, the tests that need the simulator named beside it.
 
 Read from the run's journal (journal.py), the behaviour tests' JUnit XML, the spec and
@@ -55,6 +56,7 @@ REFUSED = {"body": {400, 422}, "path": {400, 403, 404, 422}}
 # The start of the reason a behaviour test gives when it is skipped because only the simulator can show what it
 # checks (conftest.NEEDS_CONTROL_PLANE and the like): such a test is counted apart against a deployment.
 SIMULATOR_ONLY = "needs the simulator"
+STATUS_TEST = "test_behaviour_spec.py::test_every_documented_status_is_reached"  # reaches each status on purpose
 _Required = jsonschema_rs.ValidationErrorKind.Required
 _Additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
 
@@ -401,7 +403,8 @@ def measure(
                 if entry["status"] in REFUSED[key[1]]:
                     refused[key][who] += 1
 
-    statuses = [Item(f"{op.op_id} {status}", bool(answered[(op.op_id, status)]), _by(answered[(op.op_id, status)]))
+    skipped = {case.id: case.message for case in junit if case.outcome == "skipped"}
+    statuses = [_status_item(op, status, answered[(op.op_id, status)], skipped, simulator)
                 for op, status in documented_statuses(spec)]  # fmt: skip
     results: dict[str, list[JunitCase]] = defaultdict(list)
     for case in junit:
@@ -422,6 +425,16 @@ def measure(
         count_retries(entries),
         required,
     )
+
+
+def _status_item(op: Operation, status: int, sources: Counter[str], skipped: dict[str, str], simulator: bool) -> Item:
+    """A documented status: reached when answered; against a deployment, one never answered whose on-purpose test
+    needs the simulator (a 429 needs an account limited to a request a minute) is counted apart, with that reason."""
+    name = f"{op.op_id} {status}"
+    reason = skipped.get(f"{STATUS_TEST}[{op.op_id}-{status}]", "")
+    if sources or simulator or SIMULATOR_ONLY not in reason:
+        return Item(name, bool(sources), _by(sources))
+    return Item(name, False, f"needs the simulator: {reason}", counted=False, needs=reason)
 
 
 def invariant_item(inv: Invariant, checked: int, broken: int, simulator: bool) -> Item:
