@@ -233,7 +233,7 @@ def test_the_action_fails_against_a_drifting_api_and_still_uploads_the_reports(v
     assert (
         "- **ST103 Undocumented status code** (`status_code_conformance`) on `POST /v1/voice/accounts/" in job.summary
     )
-    assert "its last request (answered 201):\n\n  ```sh\n  curl -X POST" in job.summary
+    assert "; its last request, answered 201:\n\n  ```sh\n  curl -X POST" in job.summary
     assert sim["TVX_API_TOKEN"] not in job.summary and "[Filtered]" in job.summary
     assert f"({ARTIFACT_URL})** (the artifact `drift`)" in job.summary
     assert job.log[-2].startswith("Upload the reports: stood in") and job.uploaded == {"drift": reports}

@@ -231,13 +231,15 @@ def failures_with_curl(reports: Path, failed_tests: list[str]) -> list[str]:
     for entry in entries:
         if entry["by"] == "behaviour":
             last[entry.get("test", "")] = entry
+    said = {case.id: case.message for case in coverage.read_junit_cases(reports / "behaviour-junit.xml")}
     for name in failed_tests:
-        sent = last.get(name)
+        sent, message = last.get(name), (said.get(name) or "").strip().splitlines()[:1]
+        why = f": {message[0][:300]}" if message else ""
         if sent is None:
-            blocks.append((f"**`{name}`**: no request recorded", ""))
+            blocks.append((f"**`{name}`**{why} (no request recorded)", ""))
             continue
         request = curl(sent["method"], sent.get("url", sent["path"]), sent.get("headers", {}), sent.get("body"))
-        blocks.append((f"**`{name}`**, its last request (answered {sent['status']}):", request))
+        blocks.append((f"**`{name}`**{why}; its last request, answered {sent['status']}:", request))
     lines = []
     for title, request in blocks[:FAILURES_SHOWN]:
         lines.append(f"- {title}")
