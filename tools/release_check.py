@@ -38,7 +38,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = re.compile(r"^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
-USES = re.compile(r"uses:\s*tryvox/tryvox-call-actions@(\S+)")
+USES = re.compile(r"uses:\s*tryvox/tryvox-call-actions@([\w.-]+)")
 READMES = ("README.md", "contract_tests/README.md")
 PACKAGES = ("tryvox-contract", "tryvox-sim", "tryvox-call-actions-client")
 VERSION_LABEL = "org.opencontainers.image.version"
@@ -137,7 +137,7 @@ def action_problems(action: str, readmes: dict[str, str], tag: str) -> list[str]
         return problems  # the tag's own problem is said already
     major = tag.split(".")[0]
     for path, text in readmes.items():
-        for ref in USES.findall(text):
+        for ref in dict.fromkeys(USES.findall(text)):  # each ref once per file
             if ref not in (major, tag):
                 problems.append(f"{path}: `uses: tryvox/tryvox-call-actions@{ref}` is not {major}, the tag this moves")
     return problems
