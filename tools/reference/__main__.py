@@ -11,8 +11,9 @@ from . import PAGES
 
 def stale(folder: Path) -> list[str]:
     """The pages in `folder` that differ from a fresh one, or are missing."""
-    return [name for name, write in PAGES.items() if not (folder / name).is_file() or
-            (folder / name).read_text() != write()]  # fmt: skip
+    return [
+        name for name, write in PAGES.items() if not (folder / name).is_file() or (folder / name).read_text() != write()
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

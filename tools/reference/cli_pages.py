@@ -60,8 +60,14 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
         if isinstance(action, argparse._SubParsersAction) or not action.option_strings:
             continue
         flags = ", ".join(f"`{flag}`" for flag in action.option_strings)
-        rows.append([flags, _argument(action), _default(action), ("required; " if action.required else "") +
-                     (action.help or "")])  # fmt: skip
+        rows.append(
+            [
+                flags,
+                _argument(action),
+                _default(action),
+                ("required; " if action.required else "") + (action.help or ""),
+            ]
+        )
     return table(["option", "argument", "default", "what it does"], rows)
 
 

@@ -24,8 +24,14 @@ def invariants() -> str:
     }
     for scope, heading in headings.items():
         rows = [[f"`{inv.name}`", inv.promise, inv.source] for inv in INVARIANTS.values() if inv.reads is scope]
-        lines += [f"## {heading}", "", f"What they read: {scope.value}.", "", *table(["id", "promise", "source"], rows),
-                  ""]  # fmt: skip
+        lines += [
+            f"## {heading}",
+            "",
+            f"What they read: {scope.value}.",
+            "",
+            *table(["id", "promise", "source"], rows),
+            "",
+        ]
     lines.append(f"Source: {source_link('tryvox_sim/contract/invariants/')}.")
     return page(lines)
 

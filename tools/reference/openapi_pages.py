@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .common import ROOT, banner, cell, page, source_link, table
+from .common import ROOT, banner, page, source_link, table
 
 ACTIONS = ROOT / "openapi" / "call-actions.yaml"
 CONTROL = ROOT / "openapi" / "simulator.yaml"
@@ -97,9 +97,16 @@ def _operation(documents: Documents, route: str, method: str, operation: dict[st
     lines += [operation.get("description", "").strip(), ""]
     parameters = [documents.resolve(p, CONTROL)[0] for p in [*shared, *operation.get("parameters", [])]]
     if parameters:
-        rows = [[f"`{p['name']}`", p["in"], "yes" if p.get("required") else "",
-                 _kind(documents.schema(p.get("schema", {}), CONTROL)), p.get("description", "")]
-                for p in parameters]  # fmt: skip
+        rows = [
+            [
+                f"`{p['name']}`",
+                p["in"],
+                "yes" if p.get("required") else "",
+                _kind(documents.schema(p.get("schema", {}), CONTROL)),
+                p.get("description", ""),
+            ]
+            for p in parameters
+        ]
         lines += ["Parameters:", "", *table(["name", "in", "required", "type", "what"], rows), ""]
     body = operation.get("requestBody")
     if body:
@@ -107,8 +114,10 @@ def _operation(documents: Documents, route: str, method: str, operation: dict[st
         schema = documents.schema(body["content"]["application/json"]["schema"], where)
         fields = schema.get("properties", {})
         if fields:
-            rows = [[f"`{name}`", "yes" if field["_required"] else "", _kind(field), field.get("description", "")]
-                    for name, field in fields.items()]  # fmt: skip
+            rows = [
+                [f"`{name}`", "yes" if field["_required"] else "", _kind(field), field.get("description", "")]
+                for name, field in fields.items()
+            ]
             required = "required" if body.get("required") else "optional"
             lines += [f"Request body (JSON, {required}):", "", *table(["field", "required", "type", "what"], rows), ""]
     rows = []
@@ -166,8 +175,16 @@ def problems() -> str:
     for example in documents.load(CONTROL)["components"]["examples"].values():
         note(example["value"], "any route")
         found[example["value"]["code"]]["when"].append(example["summary"])
-    rows = [[f"`{code}`", ", ".join(map(str, sorted(entry["status"]))), entry["title"], ", ".join(entry["who"]),
-             "; ".join(entry["when"])] for code, entry in sorted(found.items(), key=lambda item: (min(item[1]["status"]), item[0]))]  # fmt: skip
+    rows = [
+        [
+            f"`{code}`",
+            ", ".join(map(str, sorted(entry["status"]))),
+            entry["title"],
+            ", ".join(entry["who"]),
+            "; ".join(entry["when"]),
+        ]
+        for code, entry in sorted(found.items(), key=lambda item: (min(item[1]["status"]), item[0]))
+    ]
     intro = (
         "Every error the API and the simulator answer is an RFC 9457 problem (`application/problem+json`): `type`, "
         "`title`, `status`, `detail` and a stable `code`; a `422 validation_failed` adds `errors`, a list of "
@@ -176,11 +193,16 @@ def problems() -> str:
         "([Clients](../guides/clients.md#errors)). The type URI is `https://docs.tryvox.io/errors/` and the code with "
         "dashes."
     )
-    lines = banner("Problem codes", "the problem examples of `openapi/call-actions.yaml` and `openapi/simulator.yaml`",
-                   intro)  # fmt: skip
+    lines = banner(
+        "Problem codes", "the problem examples of `openapi/call-actions.yaml` and `openapi/simulator.yaml`", intro
+    )
     lines += table(["code", "status", "title", "answered by", "when (any route)"], rows)
-    lines += ["", "The validating proxy answers `502` problems of its own when its upstream fails "
-              "(`upstream_unreachable`, `upstream_failed`, `upstream_timeout`; type `urn:tryvox-sim:proxy:…`): "
-              "[The validating proxy](../guides/proxy.md).", "",
-              f"Sources: {source_link('openapi/call-actions.yaml')}, {source_link('openapi/simulator.yaml')}."]  # fmt: skip
+    lines += [
+        "",
+        "The validating proxy answers `502` problems of its own when its upstream fails "
+        "(`upstream_unreachable`, `upstream_failed`, `upstream_timeout`; type `urn:tryvox-sim:proxy:…`): "
+        "[The validating proxy](../guides/proxy.md).",
+        "",
+        f"Sources: {source_link('openapi/call-actions.yaml')}, {source_link('openapi/simulator.yaml')}.",
+    ]
     return page(lines)

@@ -72,9 +72,7 @@ def environment() -> str:
     undescribed = sorted(set(read) - set(VARIABLES))
     unread = sorted(set(VARIABLES) - set(read))
     if undescribed or unread:
-        raise ValueError(
-            f"tools/reference/project_pages.py VARIABLES: describe {undescribed}; nothing reads {unread}"
-        )
+        raise ValueError(f"tools/reference/project_pages.py VARIABLES: describe {undescribed}; nothing reads {unread}")
     intro = (
         "Every variable the toolkit reads, and which part reads it. An argument (a flag, a client option) always "
         "wins over its variable; the [command-line references](tryvox-sim.md) say which flag has which."
@@ -94,8 +92,10 @@ def action() -> str:
         "([Get started: the API team](../get-started/api-team.md))."
     )
     lines = banner("The GitHub Action", "`action.yml`", intro)
-    rows = [[f"`{name}`", f"`{item['default']}`" if item.get("default") else "", item["description"]]
-            for name, item in spec["inputs"].items()]  # fmt: skip
+    rows = [
+        [f"`{name}`", f"`{item['default']}`" if item.get("default") else "", item["description"]]
+        for name, item in spec["inputs"].items()
+    ]
     lines += ["## Inputs", "", *table(["input", "default", "what it does"], rows), ""]
     rows = [[f"`{name}`", item["description"]] for name, item in spec["outputs"].items()]
     lines += ["## Outputs", "", *table(["output", "what it holds"], rows), ""]
