@@ -162,7 +162,7 @@ def _ceiling(results: dict) -> list[str]:
     peer = results["throughput"].get("peer")
     if not peer or not share.get("simulator"):
         return []
-    kinds = [kind for kind in ("simulator", "simulator@base") if share.get(kind)]
+    kinds = [kind for kind in ("wire", "simulator", "simulator@base") if share.get(kind)]
     out = [
         "## The ceiling of this stack",
         "",
@@ -170,7 +170,9 @@ def _ceiling(results: dict) -> list[str]:
         "body: no routing, no validation, no state. It is the most this stack (Python, uvloop's event loop, "
         "httptools' parser, loopback sockets, this load generator on the same cores) answers on this machine. It runs "
         "one cell; share = the simulator's requests/s ÷ the peer's, at the same connections and operation; CPU = the "
-        "server's CPU µs per request on that cell.",
+        "server's CPU µs per request on that cell. `wire` is the same fixed answer through tryvox_sim's own HTTP/1.1 "
+        "core (`bench/peer.py --wire`), as the simulator and the proxy are served: what the core costs before any "
+        "routing, validation or state.",
         "",
         "| conns | operation | peer req/s | peer CPU µs/req | "
         + " | ".join(f"{kind} req/s | {kind} CPU µs/req | share" for kind in kinds) + " |",

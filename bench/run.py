@@ -48,7 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument(
         "--targets",
         type=_csv(str),
-        default=["simulator", "proxy", "prism", "prism-proxy", "peer"],
+        default=["simulator", "proxy", "prism", "prism-proxy", "wire", "peer"],
         help=f"of {','.join(targets.KINDS)} (proxy = tryvox-sim proxy in front of a simulator; prism-proxy = prism "
         "proxy in front of one; peer = a bare httptools + uvloop server with a fixed answer: this stack's ceiling; "
         "@base: from --baseline-tree, added after their counterparts when that is given)",
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     }
     log(f"bench: throughput, {args.seconds} s per cell (logs in {workdir})")
     for kind in args.targets:
-        cells = args.cells if kind != "peer" else args.cells[-1:]  # one cell shows the ceiling
+        cells = args.cells if kind not in ("peer", "wire") else args.cells[-1:]  # one cell shows the ceiling
         per_conn, cpu, errors = throughput.measure(
             kind, cells, args.connections, args.seconds, args.warmup, workdir, log, args.baseline_tree
         )
@@ -147,7 +147,9 @@ def main(argv=None) -> int:
     results["ratios_vs_prism"] = throughput.ratios(tp)
     results["proxy_overhead"] = throughput.proxy_overhead(tp)
     results["proxy_vs_prism_proxy"] = throughput.ratios(tp, "proxy", "prism-proxy")
-    results["peer_share"] = {kind: throughput.ratios(tp, kind, "peer") for kind in ("simulator", "simulator@base")}
+    results["peer_share"] = {
+        kind: throughput.ratios(tp, kind, "peer") for kind in ("wire", "simulator", "simulator@base")
+    }
     if args.baseline_tree is not None:
         results["base"] = {
             "tree": str(args.baseline_tree),

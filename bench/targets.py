@@ -29,7 +29,7 @@ SIM = ROOT / ".venv" / "bin" / "tryvox-sim"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 PRISM_READY = re.compile(r"Prism is listening on http://127\.0\.0\.1:(\d+)")
 READY_TIMEOUT_S = 60
-KINDS = ("simulator", "proxy", "prism", "prism-proxy", "peer", "simulator@base", "proxy@base")
+KINDS = ("simulator", "proxy", "prism", "prism-proxy", "wire", "peer", "simulator@base", "proxy@base")
 PROXIES = {"proxy": "simulator", "prism-proxy": "simulator", "proxy@base": "simulator@base"}  # -> their upstream
 
 
@@ -118,8 +118,9 @@ def _command(kind: str, extra: list[str], upstream: "Server | None" = None) -> l
         return [*sim, "serve", "--host", "127.0.0.1", "--port", "0", *extra]
     if kind == "prism":
         return [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(free_port()), str(SPEC)]
-    if kind == "peer":
-        return [sys.executable, "-m", "bench.peer", "--port", "0", "--lifetime", "3600"]
+    if kind in ("peer", "wire"):  # the bare stack's ceiling; the same fixed answer through tryvox_sim's HTTP core
+        wire = ["--wire"] if kind == "wire" else []
+        return [sys.executable, "-m", "bench.peer", "--port", "0", "--lifetime", "3600", *wire]
     if kind == "proxy":
         return [*sim, "proxy", "--host", "127.0.0.1", "--port", "0", "--upstream", _url(upstream), *extra]
     if kind == "prism-proxy":  # --errors=false: relay every answer, violations or not, as tryvox-sim proxy does

@@ -8,7 +8,7 @@ Five dimensions, each a list of items reached or not, one figure each and a tota
   test_behaviour_spec.py (which follows each one on purpose: the stateful phase follows most, by chance);
 - constraints: each request constraint the spec declares (minLength/maxLength, minimum/maximum, pattern,
   enum, format, required, unknown field; body fields and path parameters), broken by a request the API refused;
-- invariants: each invariant of tryvox_sim/invariants.py, on how many answers it was checked and broken.
+- invariants: each invariant of tryvox_sim/contract/invariants/, on how many answers it was checked and broken.
 
 Read from the run's journal (journal.py), the behaviour tests' JUnit XML, the spec and
 coverage.toml. Against the simulator every dimension must be at 100%; against a deployment at the

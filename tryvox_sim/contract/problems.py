@@ -1,6 +1,6 @@
 """Every problem the simulator answers: one exception class per problem `code` (moto's `exceptions.py`).
 
-The domain and the HTTP shell raise them alike; `Reply.problem` (reply.py) turns one into the answer.
+The domain and the HTTP shell raise them alike; `Response.problem` (wire/response.py) turns one into the response.
 Status, code and title are class attributes; they match the problem examples of openapi/call-actions.yaml
 and openapi/simulator.yaml, and tests/test_problems.py holds every class and every example to that.
 """

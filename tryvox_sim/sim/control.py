@@ -128,7 +128,7 @@ def reset_world(sim: Simulation, params: Params, query: Params, body: Body) -> R
     return Response.json(200, {"status": "reset"})
 
 
-# -- faults (tryvox_sim/faults.py): the API misbehaving on demand
+# -- faults (faults.py): the API misbehaving on demand
 def list_faults(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     return Response.json(200, {"faults": [fault.view() for fault in sim.faults.list()]})
 
@@ -154,7 +154,7 @@ def delete_fault(sim: Simulation, params: Params, query: Params, body: Body) -> 
     return Response.json(200, fault.view())
 
 
-# -- the request journal (tryvox_sim/journal.py)
+# -- the request journal (journal.py)
 def list_requests(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     status, limit = query.get("status"), query.get("limit")
     found = sim.journal.entries(

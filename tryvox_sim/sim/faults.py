@@ -3,7 +3,7 @@
 A `Fault` says which requests it takes (operation, account, call, probability, how many times) and what it
 does to them: answer a documented error `status`, wait `delay_ms`, or break the connection (`reset`,
 `close`, `truncate`). `Faults` keeps them in the order they were added; the first that matches applies.
-Nothing here knows HTTP: the shell (http.py) builds the answer, the server or the in-process transport
+Nothing here knows HTTP: the request pipeline (actions.py) builds the response, the wire or the in-process transport
 carries out the delay and the broken connection.
 """
 

@@ -1,6 +1,6 @@
 """The simulator served over HTTP/1.1: its App on the wire's one connection core (wire/), with its housekeeping.
 
-`App.handle` is synchronous and takes tens of microseconds, so each request is answered straight from the parser
+`App.respond` is synchronous and takes tens of microseconds, so each request is answered straight from the parser
 callback: no ASGI messages, no task per request. That keeps the server's cost per request close to the handler's own
 (uvicorn's ASGI cycle cost several times the handler; see bench/results.md).
 """

@@ -1,6 +1,6 @@
 """In-process use, moto-style: `with simulated_api() as sim:` gives a fresh simulator and clients.
 
-No socket and no thread: requests go through an httpx transport straight into `App.handle`, the
+No socket and no thread: requests go through an httpx transport straight into `App.respond`, the
 clock is manual, and self-check is on. An exception inside the simulator (a response that breaks the
 spec raises SelfCheckError) reaches the test, as with Starlette's test client; with
 `raise_server_exceptions=False` it is answered `500 internal_error` (or `self_check_failed`) as when served.

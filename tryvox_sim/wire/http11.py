@@ -1,7 +1,7 @@
 """The HTTP/1.1 connection core, written once for every server of the package (the simulator, the proxy).
 
 An asyncio protocol on httptools. A handler takes a `Request` and gives a `Response`, at once (the simulator's
-`App.handle` takes tens of microseconds, so it is called straight from the parser callback: no task per request)
+`App.respond` takes tens of microseconds, so it is called straight from the parser callback: no task per request)
 or as an awaitable (the proxy waits for its upstream). Keep-alive and pipelining (answers in request order),
 chunked bodies and `Expect: 100-continue` are handled here, and so is what production servers guard against:
 request heads over the limits (414, 431), bodies over the limit (the handler is told, and answers 413), malformed
