@@ -28,6 +28,15 @@ def test_client_usage_example_runs_against_a_served_simulator(monkeypatch, capsy
     assert re.fullmatch(r"https://recordings\.tryvox\.io/[0-9a-f-]{36}\.wav \d+", printed[2])
 
 
+def test_the_retry_policy_example_runs_against_a_served_simulator(monkeypatch, capsys):
+    code = block("guides/retries.md", "python", "TryvoxClient(max_retries=2, max_retry_after=60)")
+    with served() as sim:
+        for name in ("TVX_BASE_URL", "TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID"):
+            monkeypatch.setitem(os.environ, name, sim[name])
+        exec(compile(code, "docs/guides/retries.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines() == ["sent"]
+
+
 def test_in_process_example_runs():
     namespace = {}
     exec(compile(block("guides/testing.md", "python", "simulated_api()"), "docs/guides/testing.md", "exec"), namespace)
