@@ -117,6 +117,7 @@ TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending f
 TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps
 TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_CHECKS += client-examples  # the example user programs of both clients type-checked: `mypy --strict`, strict `tsc`
+TEST_CHECKS += interop       # every tool that reads the spec (pinned) agrees with it and with the simulator: docs/interop.md
 TEST_CHECKS += site-test     # the docs site built `--strict`: links, anchors, no other hosts; Chromium from a file and a server; snippets run
 TEST_JOBS ?=
 

@@ -69,6 +69,8 @@ def test_the_contract_wheel_carries_the_suite_and_the_files_it_reads_byte_for_by
     }
     assert read_beside <= set(suite)
     assert not any("fault_proxy" in name for name in suite)
+    # The spec's Arazzo workflows, copied in from openapi/ when the package is built (contract_tests/hatch_build.py).
+    suite["tryvox_contract/call-actions.arazzo.yaml"] = (ROOT / "openapi" / "call-actions.arazzo.yaml").read_bytes()
     with zipfile.ZipFile(built(dist, "tryvox_contract-*.whl")) as archive:
         packaged = {n: archive.read(n) for n in archive.namelist() if ".dist-info/" not in n}
     assert packaged == suite

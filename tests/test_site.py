@@ -132,6 +132,20 @@ def test_no_link_or_anchor_leads_nowhere(site):
     assert any("api/index.html" in link for link in parsed(html_of("reference/api.md")).links)
 
 
+def test_each_link_into_the_repository_names_a_file_it_has(site):
+    """Pages link source files on GitHub (blob/main/...): each such path exists in this checkout."""
+    prefix = re.compile(r"^https://github\.com/tryvox/tryvox-call-actions/(?:blob|tree)/main/([^#?]*)")
+    missing = sorted(
+        {
+            f"{path.relative_to(site)}: {url}"
+            for path in site.rglob("*.html")
+            for url in parsed(path).links
+            if (found := prefix.match(url)) and not (ROOT / unquote(found[1])).exists()
+        }
+    )
+    assert missing == []
+
+
 def test_nothing_is_fetched_from_another_host(site):
     """No page loads a script, style, font, image or frame from the network (theme.font: false; the search shim and
     the API page inlined or copied in); no stylesheet imports one."""

@@ -94,22 +94,43 @@ def conjoin(target: dict, siblings: dict) -> dict:
     return merged
 
 
+# Keywords that say nothing about which values are valid: branches of an allOf may differ in them.
+ANNOTATIONS = ("description", "title", "examples", "example", "deprecated")
+
+
+def fold_all_of(schema: dict) -> dict:
+    """``allOf`` is a conjunction, as siblings of a ``$ref`` are: fold its branches and the schema's own keywords into
+    one schema (``conjoin``), so ``allOf: [{$ref: A}]`` beside ``properties`` compares equal to ``$ref: A`` with those
+    properties as siblings. Branches that set one keyword to different values are compared as written instead."""
+    branches = schema.get("allOf")
+    if not isinstance(branches, list) or not all(isinstance(branch, dict) for branch in branches):
+        return schema
+    merged: dict = {}
+    for part in [*branches, {key: value for key, value in schema.items() if key != "allOf"}]:
+        for key, value in part.items():
+            if key in merged and key not in ("properties", "required", *ANNOTATIONS) and merged[key] != value:
+                return schema
+        merged = conjoin(merged, part)
+    return merged
+
+
 def resolve(node, root: dict, seen: tuple[str, ...] = ()):
-    """Return ``node`` with every local ``$ref`` replaced by its target, conjoined with the ref's siblings."""
+    """Return ``node`` with every local ``$ref`` replaced by its target, conjoined with the ref's siblings, and every
+    ``allOf`` folded into its schema (``fold_all_of``)."""
     if isinstance(node, list):
         return [resolve(item, root, seen) for item in node]
     if not isinstance(node, dict):
         return node
     ref = node.get("$ref")
     if ref is None:
-        return {key: resolve(value, root, seen) for key, value in node.items()}
+        return fold_all_of({key: resolve(value, root, seen) for key, value in node.items()})
     if not isinstance(ref, str) or not ref.startswith("#"):
         raise SpecError(f"only local $refs can be compared, found {ref!r}")
     if ref in seen:  # a recursive schema: compare it once, not forever
         return {"$ref": ref}
     target = resolve(_pointer(root, ref), root, (*seen, ref))
     siblings = {key: resolve(value, root, seen) for key, value in node.items() if key != "$ref"}
-    return conjoin(target, siblings) if isinstance(target, dict) else target
+    return fold_all_of(conjoin(target, siblings)) if isinstance(target, dict) else target
 
 
 # -------------------------------------------------------------------------------------- schemas

@@ -73,7 +73,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "behaviour tests of every documented Note, a preflight first, a coverage gate last. Without --base-url (or "
         "TVX_BASE_URL) it starts the embedded simulator and tests that.",
         epilog="A deployment needs TVX_API_TOKEN (a tvx_sk_test_ key; a live key only with --allow-live), the account "
-        "and an in-progress call of it. Schema-valid transfers are sent only to --safe-transfer-to. " + EXIT_STATUS,
+        "and an in-progress call of it. Schema-valid transfers are sent only to --safe-transfer-to. The spec's Arazzo "
+        "workflows run with Redocly Respect against a simulator, and against a deployment with --workflows. "
+        + EXIT_STATUS,
     )
     parser.add_argument("--version", action=Version)
     target = parser.add_argument_group("the API under test")
@@ -89,6 +91,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     target.add_argument("--allow-live", action="store_true", help="accept a tvx_sk_live_ key (TVX_ALLOW_LIVE=1)")
     shape = parser.add_argument_group("the run")
     shape.add_argument("--rate-limit", metavar="N", help="at most N requests per second (TVX_RATE_LIMIT)")
+    shape.add_argument(
+        "--workflows", action="store_true",
+        help="run the spec's Arazzo workflows (Redocly Respect) against a deployment too (TVX_WORKFLOWS=1)",
+    )  # fmt: skip
     shape.add_argument(
         "--min-coverage", metavar="PERCENT", help="fail when a coverage dimension is below it (MIN_COVERAGE; "
         "default 100 against a simulator, coverage.toml's min-coverage, 0, against a deployment)",
@@ -114,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[variable] = value
     if args.allow_live:
         os.environ["TVX_ALLOW_LIVE"] = "1"
+    if args.workflows:
+        os.environ["TVX_WORKFLOWS"] = "1"
     return run(
         args.report_dir, seed=args.seed, max_examples=args.max_examples, phases=args.phases, wait_for=args.wait_for
     )

@@ -8,7 +8,8 @@ hooks, pytest and its fixtures) inherit: TVX_BASE_URL (unset: a simulator is sta
 TVX_AUTH_ID, TVX_CALL_UUID (deployment only), TVX_CONTROL_URL (the target is a simulator with its control plane
 there; unset, GET /_sim/health on the target decides, asked again for up to 30 s while it gets no answer),
 TVX_ALLOW_LIVE=1 (accept a live key), TVX_SAFE_TRANSFER_TO (a number a transfer may dial), TVX_RATE_LIMIT
-(requests per second the suite may send), MIN_COVERAGE (percent each coverage dimension must reach),
+(requests per second the suite may send), MIN_COVERAGE (percent each coverage dimension must reach), TVX_WORKFLOWS=1
+(run the Arazzo workflows against a deployment too; against a simulator they always run: workflows.py),
 GITHUB_STEP_SUMMARY (CI: the result and the coverage table are appended to it). The run's own shape (seed,
 examples per operation, phases, report folder) comes as arguments.
 Behaviour (checks, phases, tuning) is in schemathesis.toml; what coverage must reach in coverage.toml; the
@@ -31,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 
 from tryvox_contract import HERE, PYTEST_CONFIG, SCHEMATHESIS_CONFIG, SPEC, __version__, coverage, html_report, journal
+from tryvox_contract import workflows as arazzo
 from tryvox_contract.polite import RATE_ENV, parse_rate
 from tryvox_contract.preflight import PreflightFailed, preflight
 from tryvox_contract.target import Target, TargetError, identify, open_target
@@ -40,7 +42,7 @@ SCHEMA_TEST = HERE / "test_schema.py"  # the pytest twin of the schemathesis run
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # What a run writes; each is removed first, so a report never describes an earlier run.
 OUTPUTS = ("schemathesis-junit.xml", "schemathesis.har", "schemathesis.json", "behaviour-junit.xml", "traffic.jsonl",
-           "coverage.json", "coverage.md", "contract.html")  # fmt: skip
+           "coverage.json", "coverage.md", "contract.html", *arazzo.OUTPUTS)  # fmt: skip
 
 
 def schemathesis_command(
@@ -130,15 +132,16 @@ def read_junit(path: Path) -> dict:
     return counts
 
 
-def failures(st_code: int, bt_code: int, cov: coverage.Coverage) -> list[str]:
+def failures(st_code: int, bt_code: int, cov: coverage.Coverage, flows: arazzo.Outcome | None = None) -> list[str]:
     """What failed the run, in the words of the summary's Result line; empty when it passed."""
     failed = [name for name, code in (("schemathesis", st_code), ("behaviour tests", bt_code)) if code]
-    return failed + [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+    failed += [f"coverage of {d.name} {d.percent:.1f}% < {cov.required:g}%" for d in cov.below()]
+    return failed + (["Arazzo workflows"] if flows is not None and flows.ran and not flows.passed else [])
 
 
 def summary(
     target: Target, seed: int, st: dict, st_code: int, bt: dict, reports: Path, cov: coverage.Coverage, table: str,
-    proved: str, failed: list[str],
+    proved: str, failed: list[str], flows: arazzo.Outcome | None = None,
 ) -> str:  # fmt: skip
     lines = ["", "=" * 72, "Contract suite summary", "=" * 72]
     lines.append(f"Target:      {target.base_url}  [{target.kind}: {target.why}]")
@@ -171,6 +174,9 @@ def summary(
         f"{bt.get('errors', '?')} errors, {bt.get('skipped', '?')} skipped"
     )
     lines.extend(f"             FAIL {name}" for name in bt.get("failed_tests", []))
+    if flows is not None and flows.ran:
+        lines.append(f"Workflows:   {flows.line()}")
+        lines.extend(f"             FAIL {failure}" for failure in flows.failures)
     skipped = list(target.skipped) + [reason for reason in bt.get("skip_reasons", [])]
     if skipped:
         lines.append("Left out:")
@@ -181,13 +187,15 @@ def summary(
     lines.append(table)
     lines.append(f"Reports:     {reports}/contract.html (open it after a failure: coverage, each failure as curl and")
     lines.append("             response), coverage.json, coverage.md, schemathesis-junit.xml, schemathesis.har,")
-    lines.append("             schemathesis.json, behaviour-junit.xml, traffic.jsonl")
+    lines.append("             schemathesis.json, behaviour-junit.xml, traffic.jsonl, workflows.json (Respect's log)")
     lines.append(f"Seed:        {seed}   (reproduce: tryvox-contract --seed {seed})")
     lines.append(f"Result:      {'FAILED: ' + '; '.join(failed) if failed else 'PASSED'}")
     return "\n".join(lines)
 
 
-def step_summary(target: Target, seed: int, st: dict, bt: dict, failed: list[str]) -> str:
+def step_summary(
+    target: Target, seed: int, st: dict, bt: dict, failed: list[str], flows: arazzo.Outcome | None = None
+) -> str:
     """The job summary's head (GitHub Actions): the result, what failed and where, before the coverage table."""
     lines = [
         f"## Contract suite: {'FAILED' if failed else 'passed'}",
@@ -203,6 +211,9 @@ def step_summary(target: Target, seed: int, st: dict, bt: dict, failed: list[str
     tests = bt.get("failed_tests", [])
     if tests:
         lines += ["", "Behaviour tests failed:", ""] + [f"- `{name}`" for name in tests]
+    if flows is not None and flows.ran and not flows.passed:
+        lines += ["", "Arazzo workflows failed:", ""] + [f"- {failure}" for failure in flows.failures]
+        lines += [f"- Respect: {flows.error}"] if flows.error else []
     lines += ["", "Reports: `contract.html` (each failure as curl and response), JUnit XML, HAR, `coverage.json`."]
     return "\n".join(lines) + "\n"
 
@@ -264,6 +275,7 @@ def checked_run(reports: Path, seed: int | None, max_examples: int | None, phase
     try:
         proved = preflight(target, wait_for)
         identify(target)  # after the preflight: an unreachable target is told so at once
+        arazzo.unavailable(target)  # --workflows that cannot run stop the run here, before anything is sent
         # Plugins installed beside the suite (a user's pytest-randomly, pytest-django, …) stay out of its run.
         env = {**os.environ, **target.env, "PYTHONHASHSEED": "0", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         env.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", hypothesis_home())
@@ -271,12 +283,15 @@ def checked_run(reports: Path, seed: int | None, max_examples: int | None, phase
         command = schemathesis_command(target, reports, seed, max_examples, phases)
         st_code = subprocess.call(command, env=env)
         bt_code = subprocess.call(behaviour_command(reports), env=env)
+        flows = arazzo.run(target, reports)
     except PreflightFailed as exc:
         raise NotStarted(f"preflight: {exc}") from None
-    except TargetError as exc:
+    except (TargetError, arazzo.WorkflowsUnavailable) as exc:
         raise NotStarted(exc) from None
     finally:
         target.stop()
+    if not flows.ran:
+        target.skipped.append(f"Arazzo workflows: {flows.why}")
     spec = Spec()
     required = coverage.required_percent(os.environ.get("MIN_COVERAGE", ""), config, simulator=target.is_simulator)
     cov = coverage.build(reports, spec, simulator=target.is_simulator, required=required, config=config)
@@ -285,8 +300,9 @@ def checked_run(reports: Path, seed: int | None, max_examples: int | None, phase
     html_report.write(reports, cov, title, secrets=(target.env["TVX_API_TOKEN"],))
     st = read_schemathesis(reports / "schemathesis.json")
     bt = read_junit(reports / "behaviour-junit.xml")
-    failed = failures(st_code, bt_code, cov)
-    append_step_summary(step_summary(target, seed, st, bt, failed) + "\n" + coverage.markdown(cov))
-    print(summary(target, seed, st, st_code, bt, reports, cov, coverage.text_table(cov, spec), proved, failed))
+    failed = failures(st_code, bt_code, cov, flows)
+    append_step_summary(step_summary(target, seed, st, bt, failed, flows) + "\n" + coverage.markdown(cov))
+    table = coverage.text_table(cov, spec)
+    print(summary(target, seed, st, st_code, bt, reports, cov, table, proved, failed, flows))
     print(f"Wall time:   {time.monotonic() - started:.1f} s")
     return 1 if failed else 0

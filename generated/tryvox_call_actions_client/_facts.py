@@ -1,5 +1,5 @@
 """The base URL, retry and timeout figures both clients share (README "Retries and timeouts"), from call-actions.yaml
-(spec version 1.1.1) and client-facts.yaml, written by tools/client_facts.py when the client is generated: do not
+(spec version 1.1.2) and client-facts.yaml, written by tools/client_facts.py when the client is generated: do not
 edit."""
 
 DEFAULT_BASE_URL = "https://api.tryvox.io"  # the spec's first server

@@ -1,4 +1,4 @@
-"""One error class per error status the spec documents, from call-actions.yaml (spec version 1.1.1) and
+"""One error class per error status the spec documents, from call-actions.yaml (spec version 1.1.2) and
 client-facts.yaml, written by tools/client_facts.py when the client is generated: do not edit. Import them from
 `errors`, which holds their bases (the logic) and raises them."""
 

@@ -1,4 +1,4 @@
-"""The webhook payload schemas of call-actions.yaml (spec version 1.1.1), written by
+"""The webhook payload schemas of call-actions.yaml (spec version 1.1.2), written by
 tools/client_facts.py when the client is generated: do not edit."""
 
 from typing import Any

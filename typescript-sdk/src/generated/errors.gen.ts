@@ -1,4 +1,4 @@
-// One error class per error status the spec documents, from call-actions.yaml (spec version 1.1.1) and
+// One error class per error status the spec documents, from call-actions.yaml (spec version 1.1.2) and
 // client-facts.yaml, written by tools/client_facts.py when the SDK is generated: do not edit. Their bases (the
 // logic) are in src/errors.ts.
 import { TryvoxApiError, WithFieldErrors, WithRetryAfter } from '../errors.js';

@@ -245,39 +245,66 @@ export type TransferCallErrors = {
     /**
      * The body is not valid JSON.
      */
-    400: Problem;
+    400: Problem & {
+        status?: 400;
+        code?: 'invalid_json';
+    };
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress` (for example it is already transferring).
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress';
+    };
     /**
      * The body is larger than 64 KiB.
      */
-    413: Problem;
+    413: Problem & {
+        status?: 413;
+        code?: 'payload_too_large';
+    };
     /**
      * The body is not `application/json`.
      */
-    415: Problem;
+    415: Problem & {
+        status?: 415;
+        code?: 'unsupported_media_type';
+    };
     /**
      * The body breaks the schema, or `caller_id` is not a number the account owns.
      */
-    422: Problem;
+    422: Problem & {
+        status?: 422;
+        code?: 'validation_failed' | 'caller_id_not_owned';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type TransferCallError = TransferCallErrors[keyof TransferCallErrors];
@@ -311,23 +338,38 @@ export type StopRecordingErrors = {
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress`, or no recording is running on it.
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress' | 'no_active_recording';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type StopRecordingError = StopRecordingErrors[keyof StopRecordingErrors];
@@ -361,39 +403,66 @@ export type StartRecordingErrors = {
     /**
      * The body is not valid JSON.
      */
-    400: Problem;
+    400: Problem & {
+        status?: 400;
+        code?: 'invalid_json';
+    };
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress`, or a recording is already running on it.
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress' | 'recording_already_running';
+    };
     /**
      * The body is larger than 64 KiB.
      */
-    413: Problem;
+    413: Problem & {
+        status?: 413;
+        code?: 'payload_too_large';
+    };
     /**
      * The body is not `application/json`.
      */
-    415: Problem;
+    415: Problem & {
+        status?: 415;
+        code?: 'unsupported_media_type';
+    };
     /**
      * The body breaks the schema.
      */
-    422: Problem;
+    422: Problem & {
+        status?: 422;
+        code?: 'validation_failed';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type StartRecordingError = StartRecordingErrors[keyof StartRecordingErrors];
@@ -427,39 +496,66 @@ export type PlayAudioErrors = {
     /**
      * The body is not valid JSON.
      */
-    400: Problem;
+    400: Problem & {
+        status?: 400;
+        code?: 'invalid_json';
+    };
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress`.
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress';
+    };
     /**
      * The body is larger than 64 KiB.
      */
-    413: Problem;
+    413: Problem & {
+        status?: 413;
+        code?: 'payload_too_large';
+    };
     /**
      * The body is not `application/json`.
      */
-    415: Problem;
+    415: Problem & {
+        status?: 415;
+        code?: 'unsupported_media_type';
+    };
     /**
      * The body breaks the schema.
      */
-    422: Problem;
+    422: Problem & {
+        status?: 422;
+        code?: 'validation_failed';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type PlayAudioError = PlayAudioErrors[keyof PlayAudioErrors];
@@ -493,39 +589,66 @@ export type SpeakTextErrors = {
     /**
      * The body is not valid JSON.
      */
-    400: Problem;
+    400: Problem & {
+        status?: 400;
+        code?: 'invalid_json';
+    };
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress`.
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress';
+    };
     /**
      * The body is larger than 64 KiB.
      */
-    413: Problem;
+    413: Problem & {
+        status?: 413;
+        code?: 'payload_too_large';
+    };
     /**
      * The body is not `application/json`.
      */
-    415: Problem;
+    415: Problem & {
+        status?: 415;
+        code?: 'unsupported_media_type';
+    };
     /**
      * The body breaks the schema (for example text over 3000 characters).
      */
-    422: Problem;
+    422: Problem & {
+        status?: 422;
+        code?: 'validation_failed';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type SpeakTextError = SpeakTextErrors[keyof SpeakTextErrors];
@@ -559,39 +682,66 @@ export type SendDtmfErrors = {
     /**
      * The body is not valid JSON.
      */
-    400: Problem;
+    400: Problem & {
+        status?: 400;
+        code?: 'invalid_json';
+    };
     /**
      * No API token, or an unknown or malformed one.
      */
-    401: Problem;
+    401: Problem & {
+        status?: 401;
+        code?: 'unauthorized';
+    };
     /**
      * The token is valid but belongs to another account than `auth_id`.
      */
-    403: Problem;
+    403: Problem & {
+        status?: 403;
+        code?: 'forbidden';
+    };
     /**
      * No call with this UUID in this account (calls of other accounts are not visible).
      */
-    404: Problem;
+    404: Problem & {
+        status?: 404;
+        code?: 'call_not_found';
+    };
     /**
      * The call is not `in-progress`.
      */
-    409: Problem;
+    409: Problem & {
+        status?: 409;
+        code?: 'call_not_in_progress';
+    };
     /**
      * The body is larger than 64 KiB.
      */
-    413: Problem;
+    413: Problem & {
+        status?: 413;
+        code?: 'payload_too_large';
+    };
     /**
      * The body is not `application/json`.
      */
-    415: Problem;
+    415: Problem & {
+        status?: 415;
+        code?: 'unsupported_media_type';
+    };
     /**
      * The body breaks the schema (for example digits outside `0-9 *
      */
-    422: Problem;
+    422: Problem & {
+        status?: 422;
+        code?: 'validation_failed';
+    };
     /**
      * Too many requests for this API token; retry after `Retry-After` seconds.
      */
-    429: Problem;
+    429: Problem & {
+        status?: 429;
+        code?: 'rate_limited';
+    };
 };
 
 export type SendDtmfError = SendDtmfErrors[keyof SendDtmfErrors];
