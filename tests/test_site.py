@@ -256,7 +256,8 @@ def console_errors(browser: Browser, since: int) -> list[str]:
     for event in browser.events[since:]:
         method, params = event["method"], event["params"]
         if method == "Runtime.exceptionThrown":
-            found.append(params["exceptionDetails"].get("text", "exception"))
+            details = params["exceptionDetails"]
+            found.append(details.get("exception", {}).get("description") or details.get("text", "exception"))
         elif method == "Runtime.consoleAPICalled" and params["type"] == "error":
             found.append(" ".join(str(arg.get("value", "")) for arg in params["args"]))
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
@@ -296,12 +297,28 @@ def off_site(browser: Browser, allowed: str) -> list[str]:
 
 
 @pytest.mark.browser
+def test_the_browser_checks_see_errors_and_other_hosts(tmp_path):
+    """What the page tests below count on: a thrown error, a missing script and a fetch from another host are seen."""
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        '<div class="md-content"><h1>Broken</h1></div><script>throw new Error("boom")</script>'
+        '<script src="missing.js"></script><img src="https://example.com/logo.png">'
+    )
+    with open_browser() as browser:
+        errors = visit(browser, broken.as_uri())
+        assert any("boom" in error for error in errors) and any("missing.js" in error for error in errors), errors
+        assert off_site(browser, "file:") == ["https://example.com/logo.png"]
+
+
+@pytest.mark.browser
 def test_every_page_opens_from_a_file_without_console_errors(site):
     with open_browser() as browser:
-        errors = {page: found for page in PAGES if (found := visit(browser, html_of(page).as_uri()))}
-        for page in TOP_LEVEL:
-            visit(browser, html_of(page).as_uri())
-            browser.screenshot(SHOTS / f"file-{page.replace('/', '-').removesuffix('.md')}.png")
+        errors = {}
+        for page in PAGES:
+            if found := visit(browser, html_of(page).as_uri()):
+                errors[page] = found
+            if page in TOP_LEVEL:
+                browser.screenshot(SHOTS / f"file-{page.replace('/', '-').removesuffix('.md')}.png")
         assert errors == {}
         assert off_site(browser, "file:") == []
 
