@@ -87,8 +87,8 @@ serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TV
 PYTEST_AT_ONCE := -n auto --dist worksteal
 # Files that run in another target of `make test` (each test runs once there): the drift proofs in `drift`, the
 # browser checks and code samples in docs-test, the installed distributions (and the GitHub Action using them) in
-# dist-test.
-NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py
+# dist-test, the built site in site-test.
+NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py tests/test_site.py
 
 # docs first: tests/test_docs.py reads the page, and its workers must not all build it at once. The SDK's npm tools:
 # tests/test_check_client.py runs `make check-client`, which runs hey-api.
@@ -118,6 +118,7 @@ TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the 
 TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_CHECKS += client-examples  # the example user programs of both clients type-checked: `mypy --strict`, strict `tsc`
 TEST_CHECKS += interop       # every tool that reads the spec (pinned) agrees with it and with the simulator: docs/interop.md
+TEST_CHECKS += site-test     # the docs site built `--strict`: links, anchors, no other hosts; Chromium from a file and a server; snippets run
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first
