@@ -106,7 +106,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     proxy.add_parser(sub)
     commands.add_parsers(sub)
     args = parser.parse_args(argv)
-    if not 0 <= args.port <= 65535:
+    if not 0 <= getattr(args, "port", 0) <= 65535:
         parser.error("--port must be between 0 and 65535")
     if args.command == "serve" and args.cors is None:  # TVX_SIM_CORS: origins apart by spaces or commas
         try:
