@@ -63,7 +63,7 @@ describe('the six operations', () => {
     const transferred = await CALLS.transferCall(client);
     assert.deepEqual([transferred.data.status, transferred.data.to], ['transferring', '+15005550001']);
 
-    const journal = await Promise.all(Object.keys(CALLS).map((operation) => sim.journal(operation)));
+    const journal = await Promise.all((Object.keys(CALLS) as (keyof typeof CALLS)[]).map((operation) => sim.journal(operation)));
     const entries = journal.flat();
     assert.equal(entries.length, 6);
     for (const entry of entries) {
@@ -141,7 +141,7 @@ describe('error answers', () => {
         const statuses = Object.keys(operation.responses ?? {}).filter((status) => status >= '400');
         assert.ok(statuses.length > 0, `${operation.operationId} documents its errors`);
         for (const status of statuses.map(Number)) {
-          await sim.inject(operation.operationId ?? '', { status });
+          await sim.inject(operation.operationId as keyof typeof CALLS, { status });
           const ErrorClass = STATUS_ERRORS[status as keyof typeof STATUS_ERRORS];
           await assert.rejects(call(once), (error: unknown) => {
             assert.ok(error instanceof ErrorClass, `${operation.operationId} ${status}: ${String(error)}`);
