@@ -118,6 +118,7 @@ TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending f
 TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps
 TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_CHECKS += client-examples  # the example user programs of both clients type-checked: `mypy --strict`, strict `tsc`
+TEST_CHECKS += examples      # the example apps and their tests: a Starlette service (pytest fixture, coverage), a Node service (`node --test`)
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first

@@ -2,8 +2,8 @@
 
 By default only loopback receivers (localhost, 127.0.0.0/8, ::1) get a POST: a simulator must not call
 hosts named in fuzzed or example requests. `--deliver-webhooks all` lifts that for a deliberate setup.
-In-process, `receiver` (an httpx client: an application's test client) gets every delivery at once, in the
-thread that made it, whatever its URL: the client's transport decides where it goes.
+In-process, `receiver` (an HTTP client of the application: Starlette's TestClient, an httpx.Client over a transport)
+gets every delivery at once, in the thread that made it, whatever its URL: the client decides where it goes.
 """
 
 import ipaddress
@@ -13,11 +13,8 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    import httpx
 
 import orjson
 
@@ -39,6 +36,12 @@ def is_loopback(url: str) -> bool:
         return False  # a name other than localhost: never resolved, never called
 
 
+class Receiver(Protocol):
+    """What delivers a webhook: an httpx (or httpx2) client's `post`, answering with a `status_code`."""
+
+    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> Any: ...
+
+
 class Webhooks:
     def __init__(self, deliver: bool | str = False, timeout: float = 2.0) -> None:
         """deliver: "none" (record only), "loopback" (POST to loopback receivers only) or "all";
@@ -54,7 +57,7 @@ class Webhooks:
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=KEEP)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.receiver: httpx.Client | None = None
+        self.receiver: Receiver | None = None
         self.leaving: Callable[[dict[str, Any]], None] | None = None  # told of each record the log lets go
 
     def dispatch(self, url: str, event: str, payload: dict[str, Any], now: float) -> dict[str, Any]:
@@ -117,13 +120,13 @@ class Webhooks:
             while (record := self._queue.get()) is not None:
                 self._post(client, record)
 
-    def _post(self, client: "httpx.Client", record: dict[str, Any]) -> None:
+    def _post(self, client: Receiver, record: dict[str, Any]) -> None:
         try:
-            response = client.post(record["url"], content=record["payload"], headers=JSON)
-            record["response_status"] = response.status_code
-            record["status"] = "delivered" if response.is_success else "failed"
-            if not response.is_success:
-                record["error"] = f"receiver answered {response.status_code}"
+            status = client.post(record["url"], content=record["payload"], headers=JSON).status_code
+            record["response_status"] = status
+            record["status"] = "delivered" if 200 <= status < 300 else "failed"
+            if record["status"] == "failed":
+                record["error"] = f"receiver answered {status}"
         except Exception as exc:  # any network failure (or a receiver's own error) is recorded, never raised
             record["status"], record["error"] = "failed", f"{type(exc).__name__}: {exc}"[:500]
         if record["status"] == "failed":

@@ -20,7 +20,7 @@ from ..sim.app import App
 from ..sim.clock import Clock
 from ..sim.coverage import Tally
 from ..sim.journal import DEFAULT_SIZE
-from ..sim.webhooks import Webhooks
+from ..sim.webhooks import Receiver, Webhooks
 from ..sim.world import World
 from ..wire.inprocess import InProcessTransport
 from .control_client import JSON, ControlClient
@@ -120,10 +120,10 @@ class SimulatedAPI:
     def webhooks(self) -> list[JSON]:
         return self.app.webhooks.list()
 
-    def deliver_webhooks_to(self, receiver: httpx.Client | None) -> None:
-        """Send every webhook from now on through `receiver` at once (an httpx client of your application, such as
-        Starlette's `TestClient(app)`), whatever its URL; how it answered goes into `webhooks` and the coverage.
-        None goes back to recording them only."""
+    def deliver_webhooks_to(self, receiver: Receiver | None) -> None:
+        """Send every webhook from now on through `receiver` at once (an HTTP client of your application: Starlette's
+        `TestClient(app)`, an httpx.Client over its transport), whatever its URL; how it answered goes into `webhooks`
+        and the coverage. None goes back to recording them only."""
         self.app.webhooks.receiver = receiver
 
     def trigger(self, event: str, call_uuid: str | None = None, url: str | None = None) -> JSON:
