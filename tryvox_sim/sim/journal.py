@@ -77,7 +77,7 @@ def view(seq: int, entry: Entry, params: Mapping[str, str]) -> dict[str, Any]:
             "delay_ms": fault.delay_ms,
             "fault": fault.fault,
             "after": fault.after,
-        },  # fmt: skip
+        },
         "prefer": prefer,
         "carried_out": operation is not None and carried_out(entry),
         "response_lost": applied is not None and applied.lost,

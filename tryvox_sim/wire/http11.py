@@ -434,7 +434,7 @@ class Connection(asyncio.Protocol):
 
     # -- the sweep (the server calls it every second)
     def sweep(self, now: float) -> None:
-        """Refuse a request that stalled, close a drained or idle connection."""
+        """Refuse a request that stalled, close a drained or idle connection; note a held answer's client gone."""
         if self.held is not None and self.client_left():
             self.gave_up()  # marked only: the answer still goes out when due
         if self.started is not None and now - self.started > self.limits.request_timeout:

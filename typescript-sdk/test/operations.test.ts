@@ -18,6 +18,7 @@ import {
   stopRecording,
   transferCall,
 } from '../src/index.js';
+import { getSpecJson } from '../src/testing/index.js';
 import { BEHAVIOUR } from './behaviour.js';
 import { type Simulator, startSimulator } from './simulator.js';
 
@@ -129,7 +130,7 @@ describe('error answers', () => {
   });
 
   test('every error status the spec documents throws its class, on every operation', async () => {
-    const spec = (await (await fetch(`${sim.baseUrl}/openapi.json`)).json()) as {
+    const spec = (await getSpecJson({ client: sim.client })).data as {
       paths: Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>;
     };
     const once = createTryvoxClient({ token: sim.token, baseUrl: sim.baseUrl, maxRetries: 0 }); // a 429 is not waited out
