@@ -115,6 +115,11 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refu
 
     journal = simulator.control.list_requests(operation="sendDtmf", call_uuid=call_uuid)
     assert [entry["status"] for entry in journal] == expect["statuses"], "what the simulator received"
+    if "carried_out" in expect:  # what the simulator did with each: an answer lost after the keys were pressed
+        assert [entry["carried_out"] for entry in journal] == expect["carried_out"]
+    if "actions_on_the_call" in expect:
+        events = simulator.control.get_call_events(call_uuid)
+        assert sum(event["type"] == "dtmf.started" for event in events) == expect["actions_on_the_call"], events
     assert len(waits) == len(expect["waits"]), waits
     for attempt, (waited, expected) in enumerate(zip(waits, expect["waits"], strict=True)):
         if expected == "backoff":

@@ -157,6 +157,7 @@ class Spec:
         self.actions_path = Path(actions_path).resolve()
         self.actions_uri = self.actions_path.as_uri()
         self.actions_doc = self.documents.docs[self.actions_uri]
+        self.control_doc = self.documents.docs[Path(control_path).resolve().as_uri()]
         self.static: dict[str, Route] = {}
         self.templated: list[Route] = []
         self.operations: dict[str, Operation] = {}

@@ -18,6 +18,7 @@ import {
   stopRecording,
   transferCall,
 } from '../src/index.js';
+import { getSpecJson } from '../src/testing/index.js';
 import { BEHAVIOUR } from './behaviour.js';
 import { type Simulator, startSimulator } from './simulator.js';
 
@@ -63,7 +64,7 @@ describe('the six operations', () => {
     const transferred = await CALLS.transferCall(client);
     assert.deepEqual([transferred.data.status, transferred.data.to], ['transferring', '+15005550001']);
 
-    const journal = await Promise.all(Object.keys(CALLS).map((operation) => sim.journal(operation)));
+    const journal = await Promise.all((Object.keys(CALLS) as (keyof typeof CALLS)[]).map((operation) => sim.journal(operation)));
     const entries = journal.flat();
     assert.equal(entries.length, 6);
     for (const entry of entries) {
@@ -129,7 +130,7 @@ describe('error answers', () => {
   });
 
   test('every error status the spec documents throws its class, on every operation', async () => {
-    const spec = (await (await fetch(`${sim.baseUrl}/openapi.json`)).json()) as {
+    const spec = (await getSpecJson({ client: sim.client })).data as {
       paths: Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>;
     };
     const once = createTryvoxClient({ token: sim.token, baseUrl: sim.baseUrl, maxRetries: 0 }); // a 429 is not waited out
@@ -147,7 +148,7 @@ describe('error answers', () => {
         const statuses = Object.keys(operation.responses ?? {}).filter((status) => status >= '400');
         assert.ok(statuses.length > 0, `${operation.operationId} documents its errors`);
         for (const status of statuses.map(Number)) {
-          await sim.inject(operation.operationId ?? '', { status });
+          await sim.inject(operation.operationId as keyof typeof CALLS, { status });
           const ErrorClass = STATUS_ERRORS[status as keyof typeof STATUS_ERRORS];
           await assert.rejects(call(once), (error: unknown) => {
             assert.ok(error instanceof ErrorClass, `${operation.operationId} ${status}: ${String(error)}`);
