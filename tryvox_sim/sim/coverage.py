@@ -12,7 +12,8 @@ The denominators come from the specs (contract/documented.py); `report` turns th
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -43,7 +44,9 @@ class Tally:
         """Another simulator's facts (the pytest plugin adds up every simulator of a run)."""
         self.facts.update(other.facts)
 
-    def add_request(self, entry: Entry, params: Mapping[str, str]) -> None:
+    def add_request(self, entry: Entry, params: Callable[[], Mapping[str, str]]) -> None:
+        """Count one journal entry; `params` gives its path's parameters (matched only when a 429 is in play: this runs
+        for every request once the journal is full, as the entry it lets go is folded in)."""
         operation = entry[5]
         self.facts[("requests",)] += 1
         if operation is None:
@@ -63,10 +66,13 @@ class Tally:
                 self.facts[("fault", operation, "lost_after")] += 1
             if applied.delay_ms and applied.abandoned:
                 self.facts[("fault", operation, "timed_out")] += 1
-        key = (operation, params.get("call_uuid", "").lower())
+        refused = status == 429 and not lost
+        if not self.last and not refused:
+            return
+        key = (operation, params().get("call_uuid", "").lower())
         if self.last.pop(key, False):
             self.facts[("fault", operation, "retried_after_429")] += 1
-        if status == 429 and not lost:
+        if refused:
             if len(self.last) >= 10_000:  # bounded: forget the oldest call
                 self.last.pop(next(iter(self.last)))
             self.last[key] = True
@@ -99,7 +105,7 @@ class Coverage:
 
     def _request_leaves(self, seq: int, entry: Entry) -> None:
         if seq > self.since_request:
-            self.folded.add_request(entry, self.journal.params(entry[3]))
+            self.folded.add_request(entry, partial(self.journal.params, entry[3]))
 
     def _webhook_leaves(self, record: Mapping[str, Any]) -> None:
         if record["id"] > self.since_webhook:
@@ -109,7 +115,7 @@ class Coverage:
         tally = self.folded.copy()
         for seq, entry in self.journal.numbered():
             if seq > self.since_request:
-                tally.add_request(entry, self.journal.params(entry[3]))
+                tally.add_request(entry, partial(self.journal.params, entry[3]))
         for record in self.webhooks.list():
             if record["id"] > self.since_webhook:
                 tally.add_webhook(record)
