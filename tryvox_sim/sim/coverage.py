@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from typing import Any
 
 import orjson
@@ -32,46 +31,63 @@ class Tally:
     429 (the next request on it is the application sending again)."""
 
     def __init__(self) -> None:
-        self.facts: Counter[Fact] = Counter()
+        self._facts: Counter[Fact] = Counter()
+        self._plain: Counter[tuple[str, int]] = Counter()  # (operation, status) of plain answers, not yet facts
         self.last: dict[tuple[str, str], bool] = {}
+
+    @property
+    def facts(self) -> Counter[Fact]:
+        """Every fact and how often it was met (the plain answers counted in one go, when they are read)."""
+        if self._plain:
+            for (operation, status), times in self._plain.items():
+                self._facts[("requests",)] += times
+                self._facts[("called", operation)] += times
+                self._facts[("answer", operation, status, None)] += times
+            self._plain.clear()
+        return self._facts
 
     def copy(self) -> Tally:
         tally = Tally()
-        tally.facts, tally.last = Counter(self.facts), dict(self.last)
+        tally._facts, tally.last = Counter(self.facts), dict(self.last)
         return tally
 
     def merge(self, other: Tally) -> None:
         """Another simulator's facts (the pytest plugin adds up every simulator of a run)."""
         self.facts.update(other.facts)
 
-    def add_request(self, entry: Entry, params: Callable[[], Mapping[str, str]]) -> None:
-        """Count one journal entry; `params` gives its path's parameters (matched only when a 429 is in play: this runs
-        for every request once the journal is full, as the entry it lets go is folded in)."""
-        operation = entry[5]
-        self.facts[("requests",)] += 1
+    def add_request(self, entry: Entry, params: Callable[[str], Mapping[str, str]]) -> None:
+        """Count one journal entry; `params` gives a path's parameters. This runs for every request once the journal
+        is full (the entry it lets go is folded in), so a plain answer is one count, and the path is matched only when
+        a 429 is in play."""
+        operation, status = entry[5], entry[8]
+        if operation is not None and status < 400 and entry[10] is None and not self.last:
+            self._plain[(operation, status)] += 1
+            return
+        facts = self.facts
+        facts[("requests",)] += 1
         if operation is None:
             return
-        self.facts[("called", operation)] += 1
-        status, applied = entry[8], entry[10]
+        facts[("called", operation)] += 1
+        applied = entry[10]
         lost = applied is not None and applied.lost
         if not lost:
-            self.facts[("answer", operation, status, _code(entry[9]) if status >= 400 else None)] += 1
+            facts[("answer", operation, status, _code(entry[9]) if status >= 400 else None)] += 1
             if status >= 500:
-                self.facts[("fault", operation, "server_error")] += 1
+                facts[("fault", operation, "server_error")] += 1
         if applied is not None:
             done = carried_out(entry)
             if applied.fault is not None and not done:  # nothing was done (refused, or a fault before the action)
-                self.facts[("fault", operation, "broken_before")] += 1
+                facts[("fault", operation, "broken_before")] += 1
             if done and lost:
-                self.facts[("fault", operation, "lost_after")] += 1
+                facts[("fault", operation, "lost_after")] += 1
             if applied.delay_ms and applied.abandoned:
-                self.facts[("fault", operation, "timed_out")] += 1
+                facts[("fault", operation, "timed_out")] += 1
         refused = status == 429 and not lost
         if not self.last and not refused:
             return
-        key = (operation, params().get("call_uuid", "").lower())
+        key = (operation, params(entry[3]).get("call_uuid", "").lower())
         if self.last.pop(key, False):
-            self.facts[("fault", operation, "retried_after_429")] += 1
+            facts[("fault", operation, "retried_after_429")] += 1
         if refused:
             if len(self.last) >= 10_000:  # bounded: forget the oldest call
                 self.last.pop(next(iter(self.last)))
@@ -105,7 +121,7 @@ class Coverage:
 
     def _request_leaves(self, seq: int, entry: Entry) -> None:
         if seq > self.since_request:
-            self.folded.add_request(entry, partial(self.journal.params, entry[3]))
+            self.folded.add_request(entry, self.journal.params)
 
     def _webhook_leaves(self, record: Mapping[str, Any]) -> None:
         if record["id"] > self.since_webhook:
@@ -115,7 +131,7 @@ class Coverage:
         tally = self.folded.copy()
         for seq, entry in self.journal.numbered():
             if seq > self.since_request:
-                tally.add_request(entry, partial(self.journal.params, entry[3]))
+                tally.add_request(entry, self.journal.params)
         for record in self.webhooks.list():
             if record["id"] > self.since_webhook:
                 tally.add_webhook(record)
