@@ -58,7 +58,8 @@ spec-test: $(VENV_STAMP) ## Check the spec's examples against its schemas and ag
 # Both clients' generation, written once: `make client` runs it on the checkout ($(1) = .), `make check-client` on
 # build/check-client/ and then compares. Each output goes to its own path under $(1). openapi-python-client runs the
 # post-hooks of openapi/client-config.yaml in its output folder: they name the checkout's files through TRYVOX_REPO;
-# typescript-sdk/openapi-ts.config.ts writes to TRYVOX_TS_OUTPUT.
+# typescript-sdk/openapi-ts.config.ts writes to TRYVOX_TS_OUTPUT (and the control client of
+# @tryvox/call-actions/testing beside it, to src/testing/generated/).
 define generate-clients
 TRYVOX_REPO="$(CURDIR)" $(BIN)/openapi-python-client generate --path $(SPEC) --config openapi/client-config.yaml \
   --custom-template-path openapi/templates --meta pdm --output-path "$(1)/$(CLIENT_DIR)" --overwrite --fail-on-warning
@@ -68,10 +69,10 @@ $(PY) tools/client_facts.py $(SPEC) --typescript "$(1)/$(TS_GENERATED)"
 cp LICENSE "$(1)/$(TS_DIR)/LICENSE"
 endef
 # What the generation writes, each path the same under the checkout and under build/check-client/.
-CLIENT_OUTPUTS = $(CLIENT_DIR) $(TS_GENERATED) $(TS_DIR)/LICENSE
+CLIENT_OUTPUTS = $(CLIENT_DIR) $(TS_GENERATED) $(TS_TESTING_GENERATED) $(TS_DIR)/LICENSE
 CHECK_CLIENT_DIR := build/check-client
 
-client: $(VENV_STAMP) $(TS_STAMP) ## Regenerate both clients: generated/ (attrs/httpx) and typescript-sdk/src/generated/
+client: $(VENV_STAMP) $(TS_STAMP) ## Regenerate both clients: generated/ (attrs/httpx) and typescript-sdk/src/generated/ (+ src/testing/generated/)
 	$(call generate-clients,.)
 
 # Writes nothing outside build/check-client/, so it runs beside the checks that read generated/.
@@ -87,8 +88,8 @@ serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TV
 PYTEST_AT_ONCE := -n auto --dist worksteal
 # Files that run in another target of `make test` (each test runs once there): the drift proofs in `drift`, the
 # browser checks and code samples in docs-test, the installed distributions (and the GitHub Action using them) in
-# dist-test.
-NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py
+# dist-test, the built site in site-test.
+NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py tests/test_site.py
 
 # docs first: tests/test_docs.py reads the page, and its workers must not all build it at once. The SDK's npm tools:
 # tests/test_check_client.py runs `make check-client`, which runs hey-api.
@@ -118,6 +119,8 @@ TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the 
 TEST_CHECKS += ts-test       # the TypeScript SDK's tests (`node --test`) against a simulator they start
 TEST_CHECKS += client-examples  # the example user programs of both clients type-checked: `mypy --strict`, strict `tsc`
 TEST_CHECKS += interop       # every tool that reads the spec (pinned) agrees with it and with the simulator: docs/interop.md
+TEST_CHECKS += site-test     # the docs site built `--strict`: links, anchors, no other hosts; Chromium from a file and a server; snippets run
+TEST_CHECKS += examples      # the example apps and their tests: a Starlette service (pytest fixture, coverage), a Node service (`node --test`)
 TEST_JOBS ?=
 
 test: ## Everything CI runs: TEST_FIRST, then TEST_CHECKS all at once; one summary at the end, failures first

@@ -7,8 +7,10 @@ TS_DIR := typescript-sdk
 TS_STAMP := $(TS_DIR)/node_modules/.installed.stamp
 TS_BIN := $(TS_DIR)/node_modules/.bin
 TS_GENERATED := $(TS_DIR)/src/generated
+TS_TESTING_GENERATED := $(TS_DIR)/src/testing/generated
 TS_LIB := $(TS_DIR)/lib/index.js
-TS_SOURCES = $(TS_DIR)/tsconfig.json $(wildcard $(TS_DIR)/src/*.ts $(TS_DIR)/src/*/*.ts $(TS_DIR)/src/*/*/*.ts)
+TS_SOURCES = $(TS_DIR)/tsconfig.json $(wildcard $(TS_DIR)/src/*.ts $(TS_DIR)/src/*/*.ts $(TS_DIR)/src/*/*/*.ts \
+  $(TS_DIR)/src/*/*/*/*.ts)
 
 $(TS_STAMP): $(TS_DIR)/package.json $(TS_DIR)/package-lock.json
 	cd $(TS_DIR) && npm ci --no-audit --no-fund --loglevel=error

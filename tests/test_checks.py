@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tools.checks import TABLE_END, TABLE_START, child_env, listed, readme_with_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,10 +124,11 @@ def test_make_test_runs_exactly_the_checks_the_makefile_lists_with_what_each_sho
     assert "check-client" in [target for target, _, first in lines if not first], "check-client runs beside the others"
 
 
-def test_the_readme_table_is_written_from_the_makefile():
-    readme = (ROOT / "README.md").read_text()
-    assert TABLE_START in readme and TABLE_END in readme, "README.md lost its table of the checks (its markers)"
-    rewrite = "run: .venv/bin/python -m tools.checks --readme README.md"
+@pytest.mark.parametrize("document", ["README.md", "docs/contributing.md"])
+def test_the_readme_table_is_written_from_the_makefile(document):
+    readme = (ROOT / document).read_text()
+    assert TABLE_START in readme and TABLE_END in readme, f"{document} lost its table of the checks (its markers)"
+    rewrite = f"run: .venv/bin/python -m tools.checks --readme {document}"
     assert readme_with_table(readme, (ROOT / "Makefile").read_text()) == readme, rewrite
 
 

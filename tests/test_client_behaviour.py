@@ -115,6 +115,11 @@ def run(simulator: Simulator, scenario: dict[str, Any], asynchronous: bool, refu
 
     journal = simulator.control.list_requests(operation="sendDtmf", call_uuid=call_uuid)
     assert [entry["status"] for entry in journal] == expect["statuses"], "what the simulator received"
+    if "carried_out" in expect:  # what the simulator did with each: an answer lost after the keys were pressed
+        assert [entry["carried_out"] for entry in journal] == expect["carried_out"]
+    if "actions_on_the_call" in expect:
+        events = simulator.control.get_call_events(call_uuid)
+        assert sum(event["type"] == "dtmf.started" for event in events) == expect["actions_on_the_call"], events
     assert len(waits) == len(expect["waits"]), waits
     for attempt, (waited, expected) in enumerate(zip(waits, expect["waits"], strict=True)):
         if expected == "backoff":
@@ -185,9 +190,8 @@ def test_in_process(
     run(in_process_simulator, SCENARIOS[name], asynchronous, refused_url, form)
 
 
-def test_every_rule_of_the_readme_table_has_a_scenario_and_every_scenario_a_rule() -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### Retries and timeouts") :]
+def test_every_rule_of_the_policy_table_has_a_scenario_and_every_scenario_a_rule() -> None:
+    section = (ROOT / "docs" / "guides" / "retries.md").read_text()  # the page "Retries and timeouts"
     table = section[section.index("| rule |") : section.index("\n\n", section.index("| rule |"))]
     rules = {re.split(r"\s*\|\s*", row)[1].replace("`", "") for row in table.splitlines()[2:]}
     assert rules == {scenario["rule"] for scenario in SCENARIOS.values()}

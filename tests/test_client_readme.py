@@ -85,8 +85,8 @@ def _table(text: str, header: str) -> str:
 
 
 def test_the_retry_policy_is_the_project_readmes_table():
-    """The policy is stated once (the project README); the package README shows the same table."""
-    root = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    """The policy is stated once (the site's page "Retries and timeouts"); the package README shows the same table."""
+    root = (Path(__file__).resolve().parents[1] / "docs" / "guides" / "retries.md").read_text()
     assert _table(README, "| rule |") == _table(root, "| rule |")
 
 

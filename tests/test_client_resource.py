@@ -260,15 +260,15 @@ def test_the_example_program_runs_against_a_served_simulator() -> None:
     assert printed[2] == "Connecting you now."
 
 
-def test_the_root_readmes_resource_client_block_runs(
+def test_the_sites_resource_client_block_runs(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    readme = (ROOT / "README.md").read_text()
-    [block] = [code for code in re.findall(r"```python\n(.*?)```", readme, re.S) if "TryvoxClient()" in code]
+    page = (ROOT / "docs" / "get-started" / "python.md").read_text()
+    [block] = [code for code in re.findall(r"```python\n(.*?)```", page, re.S) if "TryvoxClient()" in code]
     with served() as found:
         for name in ("TVX_BASE_URL", "TVX_AUTH_ID", "TVX_API_TOKEN", "TVX_CALL_UUID"):
             monkeypatch.setenv(name, found[name])
-        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+        exec(compile(block, "docs/get-started/python.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out.splitlines()
     expected = [line.split("# ", 1)[1] for line in block.splitlines() if "print(" in line and "# " in line]
     assert len(printed) == len(expected) >= 2

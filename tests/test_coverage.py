@@ -333,10 +333,10 @@ def test_every_row_names_tests_that_exist_or_says_why_not():
             assert f"def {name}(" in unit[file], test
 
 
-def test_the_readme_table_is_generated_from_the_data():
-    readme = (ROOT / "README.md").read_text()
-    assert coverage.TABLE_START in readme, "README.md lost its Note-to-test table markers"
-    rewrite = "run: python -m tryvox_contract.coverage --readme README.md"
+def test_the_sites_table_is_generated_from_the_data():
+    readme = (ROOT / "docs" / "reference" / "notes.md").read_text()
+    assert coverage.TABLE_START in readme, "docs/reference/notes.md lost its Note-to-test table markers"
+    rewrite = "run: make site (it writes docs/reference/)"
     assert coverage.readme_with_table(readme, CONFIG) == readme, rewrite
 
 

@@ -253,10 +253,10 @@ def test_tryvox_contract_fails_against_a_drifting_api_naming_the_check(venv):
 
 
 def readme_test_file() -> str:
-    """The README's test file for "your own tests": the tryvox_sim fixture and simulated_api()."""
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    """The test file of "Get started: the Python integrator": the tryvox_sim fixture and simulated_api()."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "get-started" / "python.md").read_text(), re.S)
     found = [code for code in blocks if "(tryvox_sim):" in code and "with simulated_api(" in code]
-    assert len(found) == 1, "expected one README python block using the tryvox_sim fixture and simulated_api()"
+    assert len(found) == 1, "expected one python block using the tryvox_sim fixture and simulated_api() on the page"
     return found[0]
 
 

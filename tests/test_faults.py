@@ -62,6 +62,10 @@ def test_a_fault_is_created_listed_and_removed(sim):
         ({"operation": "sendDtmf", "times": -1}, "/times"),
         ({"operation": "sendDtmf", "call_uuid": "not-a-uuid"}, "/call_uuid"),
         ({"operation": "sendDtmf", "colour": "red"}, "/colour"),
+        ({"operation": "sendDtmf", "after": "action"}, "/after"),  # neither a connection fault nor a delay
+        ({"operation": "sendDtmf", "after": "action", "delay_ms": 0}, "/after"),
+        ({"operation": "sendDtmf", "after": "action", "status": 429, "delay_ms": 10}, "/after"),  # a status replaces
+        ({"operation": "sendDtmf", "after": "request", "fault": "reset"}, "/after"),
     ],
 )
 def test_a_bad_fault_definition_is_422_naming_the_field(sim, definition, pointer):
@@ -207,7 +211,7 @@ def test_the_journal_keeps_what_the_app_sent_and_never_the_token(sim):
     sim.control.create_call()  # the control plane is not journaled
     first, second, stray = sim.requests()
     assert (first["operation"], first["status"], first["body"]) == ("sendDtmf", 429, {"digits": "12"})
-    assert first["fault"] == {"id": "f1", "status": 429, "delay_ms": 0, "fault": None}
+    assert first["fault"] == {"id": "f1", "status": 429, "delay_ms": 0, "fault": None, "after": None}
     assert (second["status"], second["response"]["digits"], second["fault"]) == (202, "34", None)
     assert (second["auth_id"], second["call_uuid"], second["method"]) == (sim.auth_id, sim.call_uuid, "POST")
     assert second["headers"]["content-type"] == "application/json" and second["seq"] == first["seq"] + 1

@@ -590,7 +590,7 @@ def test_bad_arguments_are_refused(argv, capsys):
     assert info.value.code == 2 and "tryvox-sim proxy: error:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("document", ["README.md", "docs/tryvox-sim.md", ".github/workflows/contract.yml"])
+@pytest.mark.parametrize("document", ["docs/guides/proxy.md", "docs/tryvox-sim.md", ".github/workflows/contract.yml"])
 def test_the_documented_commands_are_valid(document):
     from tryvox_sim.cli import parse_args
 

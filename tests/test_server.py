@@ -34,7 +34,8 @@ from tryvox_sim.testing import served as served_process
 from tryvox_sim.wire import server
 from tryvox_sim.wire.http11 import Limits
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+# The site's page of the simulator's behaviour, whose bad-input matrix these tests hold to the server.
+BEHAVIOUR = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "simulator.md").read_text()
 PATH = f"/v1/voice/accounts/{DEFAULT_AUTH_ID}/calls/{DEFAULT_CALL_UUID}"
 SIDES = ["simulator", "proxy"]
 # The wire's refusals as the proxy words them (its own codes: they are not the API's answers).
@@ -208,9 +209,9 @@ def test_stalled_requests_get_a_408_and_idle_connections_are_closed(short_addres
         assert idle.recv(100) == b""  # closed without a word
 
 
-# -- the README's bad-input matrix (bench/bad_inputs.py holds the requests; make soak sends them too)
+# -- the documented bad-input matrix (bench/bad_inputs.py holds the requests; make soak sends them too)
 def readme_matrix() -> list[tuple]:
-    section = README.split("### Bad input", 1)[1].split("\n#", 1)[0]
+    section = BEHAVIOUR.split("## Bad input", 1)[1].split("\n#", 1)[0]
     rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ")][1:]
     out = []
     for kind, status, code, connection in (map(str.strip, row) for row in rows):

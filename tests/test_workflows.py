@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
+from fault_proxy import FaultProxy, Relayed
 from tryvox_contract import cli
 from tryvox_contract import workflows as arazzo
-from tryvox_contract.fault_proxy import Exchange, FaultProxy
 from tryvox_contract.target import Target, start_simulator
 
 ARAZZO = yaml.safe_load((Path(__file__).resolve().parent.parent / "openapi" / "call-actions.arazzo.yaml").read_text())
@@ -62,7 +62,7 @@ def steps(log: dict):
                 yield item
 
 
-def second_stop_accepted(ex: Exchange) -> None:
+def second_stop_accepted(ex: Relayed) -> None:
     """The drift: stopping a call with no running recording answers 200 with a made-up recording."""
     if ex.method == "DELETE" and ex.status == 409:
         recording = str(uuid.uuid4())
@@ -167,7 +167,7 @@ def test_the_relay_waits_out_the_suites_429s_and_passes_on_anothers(simulator):
     only for the suite's token, so the rate-limited workflow still sees its account's 429."""
     refused = []
 
-    def first_request_of_each_token_is_429(ex: Exchange) -> None:
+    def first_request_of_each_token_is_429(ex: Relayed) -> None:
         token = ex.request_headers.get("Authorization", "")
         if token not in refused:
             refused.append(token)

@@ -1,5 +1,6 @@
 """`tryvox-sim serve`: run the simulator on loopback (sim/served.py, on the wire's httptools + uvloop core).
-`tryvox-sim proxy`: the validating proxy (proxy/command.py)."""
+`tryvox-sim proxy`: the validating proxy (proxy/command.py). `tryvox-sim coverage` and `tryvox-sim trigger`: ask a
+running simulator what an application's tests met, or to send a webhook now (testing/commands.py)."""
 
 import argparse
 import logging
@@ -20,6 +21,7 @@ from .sim.ratelimit import parse_rate
 from .sim.seed import DEFAULT_AUTH_ID, DEFAULT_CALL_UUID, DEFAULT_TOKEN
 from .sim.webhooks import Webhooks
 from .sim.world import World
+from .testing import commands
 from .testing.control_client import format_exports
 
 
@@ -102,8 +104,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     serve.add_argument("--spec", default=str(CALL_ACTIONS_SPEC), help="the Call Actions OpenAPI file")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     proxy.add_parser(sub)
+    commands.add_parsers(sub)
     args = parser.parse_args(argv)
-    if not 0 <= args.port <= 65535:
+    if not 0 <= getattr(args, "port", 0) <= 65535:
         parser.error("--port must be between 0 and 65535")
     if args.command == "serve" and args.cors is None:  # TVX_SIM_CORS: origins apart by spaces or commas
         try:
@@ -136,6 +139,7 @@ def build_app(args: argparse.Namespace) -> App:
         journal_size=args.journal_size,
         seed=args.seed,
         cors=args.cors,
+        log_requests=args.log_level in ("info", "debug"),
     )
 
 
@@ -143,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "proxy":
         return proxy.main(args)
+    if args.command in commands.MAINS:
+        return commands.MAINS[args.command](args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = build_app(args)
 

@@ -40,6 +40,7 @@ from urllib.parse import unquote
 import jsonschema_rs
 
 from tryvox_contract import journal
+from tryvox_sim.contract.documented import actions, documented_statuses
 from tryvox_sim.contract.invariants import INVARIANTS, Invariant
 from tryvox_sim.contract.spec import Operation, Spec
 
@@ -62,14 +63,8 @@ _Additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
 
 
 # ------------------------------------------------------------------------------ what the spec declares
-
-
-def actions(spec: Spec) -> list[Operation]:
-    return [op for op in spec.operations.values() if op.source == "actions"]
-
-
-def documented_statuses(spec: Spec) -> list[tuple[Operation, int]]:
-    return [(op, status) for op in actions(spec) for status in sorted(op.responses)]
+# (the operations and their statuses: tryvox_sim.contract.documented, shared with the simulator's integration
+# coverage)
 
 
 def _operation_doc(spec: Spec, op: Operation) -> dict[str, Any]:

@@ -130,6 +130,10 @@ class CallCompleted(Problem):
     status, code, title = 409, "call_completed", "Call completed"
 
 
+class NoTransfer(Problem):
+    status, code, title = 409, "no_transfer", "No transfer"
+
+
 class DocsNotBuilt(Problem):
     status, code, title = 404, "docs_not_built", "Docs not built"
 

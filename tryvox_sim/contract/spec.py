@@ -161,6 +161,7 @@ class Spec:
         self.actions_path = Path(actions_path).resolve()
         self.actions_uri = self.actions_path.as_uri()
         self.actions_doc = self.documents.docs[self.actions_uri]
+        self.control_doc = self.documents.docs[Path(control_path).resolve().as_uri()]
         # The control plane's spec refers to `call-actions.yaml` beside it: the API served, wherever its file is
         # (`tryvox-sim serve --spec FILE`, another version of it).
         beside = Path(control_path).resolve().parent / "call-actions.yaml"
@@ -171,6 +172,7 @@ class Spec:
         self.operations: dict[str, Operation] = {}
         self._add_paths(self.actions_uri, "actions")
         self._add_paths(Path(control_path).resolve().as_uri(), "control")
+        self._index_shapes()
         self.webhooks = {
             name: self._schema_validator(
                 item["post"]["requestBody"], self.actions_uri, f"/webhooks/{name}/post/requestBody"
@@ -182,11 +184,26 @@ class Spec:
         route = self.static.get(path)
         if route is not None:
             return route, {}
-        for route in self.templated:
+        slashes = path.count("/")
+        for route in self.shapes.get((slashes, path.rpartition("/")[2])) or self.any_last.get(slashes, ()):
             m = route.regex.match(path)
             if m:
                 return route, m.groupdict()
         return None, {}
+
+    def _index_shapes(self) -> None:
+        """The templated routes by the shape of the paths they can match: how many `/` (a parameter never holds
+        one) and the last segment, when it is fixed. A path is tried against the few routes of its shape, in spec
+        order, not against every route (on every request, and again when the journal is read)."""
+        shapes: dict[tuple[int, str], list[Route]] = {}
+        for route in self.templated:
+            last = route.template.rpartition("/")[2]
+            shapes.setdefault((route.template.count("/"), "" if "{" in last else last), []).append(route)
+        self.shapes: dict[tuple[int, str], tuple[Route, ...]] = {}
+        for (slashes, last), routes in shapes.items():
+            either = [*routes, *(shapes.get((slashes, ""), []) if last else [])]  # a fixed last, or any last
+            self.shapes[(slashes, last)] = tuple(sorted(either, key=self.templated.index))
+        self.any_last = {slashes: routes for (slashes, last), routes in self.shapes.items() if not last}
 
     # -- building
     def _add_paths(self, uri: str, source: str) -> None:

@@ -1,6 +1,8 @@
 """The six Call Actions, as the API answers them: the step of the pipeline that carries out an operation.
 
-`Prefer` and faults come first: a documented example answers (canned.py) and the simulated calls are not touched.
+`Prefer` and faults come first: a documented example answers (canned.py) and the simulated calls are not touched;
+a fault with `after: "action"` (or a delay alone) lets the request be carried out, then acts on its answer (which
+carries no `tvx-sim-fault` header: observers must remember what it says, as for any answer the calls made).
 Otherwise the request is checked in the order the API checks it: bearer token (401), rate limit (429), account
 (403), call (404), body (413/415/400/422, with the spec's defaults filled in), then the `World` method named after
 the operation, whose rules answer 409 and 422. Every refusal is a `Problem`, answered with the rate-limit headers.
@@ -34,10 +36,11 @@ class CallActions:
             return response
         faults = self.sim.faults
         if faults:
-            fault = faults.match(op.op_id, params.get("auth_id"), params.get("call_uuid"))
-            if fault is not None:
+            applied = faults.match(op.op_id, params.get("auth_id"), params.get("call_uuid"))
+            if applied is not None:
+                fault = applied.definition
                 response = canned.faulted(op, fault) if fault.answers else self.carry_out(op, params, request)
-                response.fault = fault
+                response.fault = applied
                 return response
         return self.carry_out(op, params, request)
 

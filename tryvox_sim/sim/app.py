@@ -29,6 +29,7 @@ from .pipeline import (
     Journaling,
     Outbox,
     Problems,
+    RequestLog,
     Routing,
     SelfCheck,
     SelfCheckError,
@@ -83,6 +84,7 @@ class App:
         journal_size: int = DEFAULT_SIZE,
         seed: int | None = None,
         cors: Sequence[str] = (),
+        log_requests: bool = False,
     ) -> None:
         spec = spec or Spec()
         world = world or World()
@@ -105,7 +107,10 @@ class App:
         step = Outbox(self.failures, lambda: world.outbox, self.flush_outbox)
         if self.cors is not None:
             step = CrossOrigin(step, self.cors)
-        self.respond = Routing(Journaling(step, self.sim.journal, world.clock), spec)
+        step = Journaling(step, self.sim.journal, world.clock)
+        if log_requests:  # serve --log-level info: one line per request
+            step = RequestLog(step)
+        self.respond = Routing(step, spec)
 
     # What the simulation holds, as the App's own (tests, testing.SimulatedAPI and the bench read them here).
     @property

@@ -13,7 +13,7 @@ from typing import Any
 from ..contract.problems import DocsNotBuilt, FaultNotFound, ValidationFailed
 from ..contract.spec import OPENAPI_DIR
 from ..wire.response import Response
-from . import canned
+from . import canned, coverage, faults
 from .clock import iso
 from .docs import served_page
 from .seed import DEFAULT_FROM
@@ -91,6 +91,14 @@ def hangup_call(sim: Simulation, params: Params, query: Params, body: Body) -> R
     return Response.json(200, sim.world.call_view(sim.world.hangup(params["call_uuid"])))
 
 
+def trigger_webhook(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    world = sim.world
+    queued = len(world.outbox)  # what the event adds goes out through the pipeline's Outbox once this is answered
+    call = world.webhook_now(params["call_uuid"], body["event"], body.get("url"))
+    sent = [{"event": event, "url": url} for url, event, _ in world.outbox[queued:]]
+    return Response.json(200, {"call": world.call_view(call), "webhooks": sent})
+
+
 def press_digits(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     return Response.json(200, sim.world.call_view(sim.world.caller_presses(params["call_uuid"], body["digits"])))
 
@@ -136,7 +144,7 @@ def list_faults(sim: Simulation, params: Params, query: Params, body: Body) -> R
 def create_fault(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
     operation = body["operation"]
     ops = sim.actions if operation == "*" else [sim.spec.operations[operation]]
-    refused = canned.check_fault(ops, body.get("status"), body.get("example"))
+    refused = faults.refused(body) or canned.check_fault(ops, body.get("status"), body.get("example"))
     if refused is not None:
         pointer, why = refused
         raise ValidationFailed(f"The fault cannot be answered: {why}.", pointer=pointer)
@@ -152,6 +160,16 @@ def delete_fault(sim: Simulation, params: Params, query: Params, body: Body) -> 
     if fault is None:
         raise FaultNotFound(f"No fault {params['fault_id']}.")
     return Response.json(200, fault.view())
+
+
+# -- integration coverage (coverage.py): what the application's tests met
+def get_coverage(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    return Response.json(200, coverage.report(sim.spec, sim.coverage.tally()))
+
+
+def reset_coverage(sim: Simulation, params: Params, query: Params, body: Body) -> Response:
+    sim.coverage.reset()
+    return Response.json(200, {"status": "reset"})
 
 
 # -- the request journal (journal.py)

@@ -20,7 +20,7 @@ from .clock import iso
 
 if TYPE_CHECKING:
     from ..wire.response import Response
-    from .faults import Fault
+    from .faults import Applied
 
 DEFAULT_SIZE = 10_000
 BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
@@ -34,13 +34,27 @@ BODY_LIMIT = 8 * 1024  # request bodies are kept up to this many bytes
 # path (read again when the journal is read).
 FIELDS = ("at", "wall", "method", "path", "query", "operation", "headers", "body", "status", "response", "fault",
           "prefer")  # fmt: skip
-Entry = tuple[float, float, str, str, str, str | None, dict[str, str], bytes, int | None, bytes, "Fault | None",
+Entry = tuple[float, float, str, str, str, str | None, dict[str, str], bytes, int, bytes, "Applied | None",
               str | None]  # fmt: skip
 Params = Callable[[str], Mapping[str, str]]  # a path's parameters (auth_id, call_uuid) by the spec's routes
 
 
+def sent_status(entry: Entry) -> int | None:
+    """The status the client got: none when a fault broke the connection before any byte (`reset`, `close`)."""
+    applied = entry[10]
+    return None if applied is not None and applied.fault in ("reset", "close") else entry[8]
+
+
+def carried_out(entry: Entry) -> bool:
+    """The action was carried out on the simulated call: a success the calls made (no `Prefer`, and no fault that
+    answered in its place)."""
+    applied, status = entry[10], entry[8]
+    return 200 <= status < 300 and entry[11] is None and (applied is None or applied.carried_out)
+
+
 def view(seq: int, entry: Entry, params: Mapping[str, str]) -> dict[str, Any]:
-    at, wall, method, path, query, operation, headers, body, status, response, fault, prefer = entry
+    at, wall, method, path, query, operation, headers, body, status, response, applied, prefer = entry
+    fault = None if applied is None else applied.definition
     return {
         "seq": seq,
         "at": iso(at),
@@ -53,12 +67,20 @@ def view(seq: int, entry: Entry, params: Mapping[str, str]) -> dict[str, Any]:
         "headers": dict(headers),
         "body": _decoded(body[:BODY_LIMIT], len(body) > BODY_LIMIT),
         "body_truncated": len(body) > BODY_LIMIT,
-        "status": status,
+        "status": sent_status(entry),
         "response": _decoded(response, False),
         "fault": None
         if fault is None
-        else {"id": fault.id, "status": fault.status, "delay_ms": fault.delay_ms, "fault": fault.fault},
+        else {
+            "id": fault.id,
+            "status": fault.status,
+            "delay_ms": fault.delay_ms,
+            "fault": fault.fault,
+            "after": fault.after,
+        },
         "prefer": prefer,
+        "carried_out": operation is not None and carried_out(entry),
+        "response_lost": applied is not None and applied.lost,
     }
 
 
@@ -82,6 +104,7 @@ class Journal:
         self._entries: deque[Entry] = deque(maxlen=size or 1)
         self._seq = 0  # entries ever recorded: the newest entry's number
         self._cleared = 0  # self._seq when last cleared
+        self.leaving: Callable[[int, Entry], None] | None = None  # told of each entry the ring lets go (coverage.py)
 
     @property
     def dropped(self) -> int:
@@ -97,15 +120,17 @@ class Journal:
             return
         for name in SECRET_HEADERS:  # never stored (the dict is the request's own)
             headers.pop(name, None)
-        fault = cast("Fault | None", response.fault)  # the simulator's own faults (faults.py)
+        fault = cast("Applied | None", response.fault)  # the simulator's own faults (faults.py)
         prefer = None
         if "prefer" in headers:
             prefer = next((value for name, value in response.headers if name == "Preference-Applied"), None)
+        if len(self._entries) == self.size and self.leaving is not None:  # the oldest is about to go
+            self.leaving(self._seq - self.size + 1, self._entries[0])
         self._seq += 1
         self._entries.append((
             at, time.time(), method, path, query, operation, headers,
             body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 1],  # one byte over: "truncated"
-            None if fault is not None and fault.fault in ("reset", "close") else response.status,  # none was sent
+            response.status,  # as made: `sent_status` says what the client got
             b"".join((response.body, b"")),  # a right-sized copy, the cheapest there is
             fault, prefer,
         ))  # fmt: skip
@@ -119,7 +144,9 @@ class Journal:
         first = self._seq - len(self._entries) + 1
         found = []
         for seq, entry in enumerate(self._entries, first):
-            if (operation is not None and entry[5] != operation) or (status is not None and entry[8] != status):
+            if operation is not None and entry[5] != operation:
+                continue
+            if status is not None and sent_status(entry) != status:
                 continue
             params = self.params(entry[3])
             if (auth_id is None or params.get("auth_id") == auth_id) and (
@@ -130,8 +157,20 @@ class Journal:
             found = found[-limit:] if limit else []
         return [view(*item) for item in found]
 
+    @property
+    def last_seq(self) -> int:
+        """The newest entry's number (entries ever recorded)."""
+        return self._seq
+
+    def numbered(self) -> list[tuple[int, Entry]]:
+        """The entries as kept, oldest first, with their numbers."""
+        return list(enumerate(self._entries, self._seq - len(self._entries) + 1))
+
     def clear(self) -> int:
         removed = len(self._entries)
+        if self.leaving is not None:
+            for seq, entry in self.numbered():
+                self.leaving(seq, entry)
         self._entries.clear()
         self._cleared = self._seq
         return removed

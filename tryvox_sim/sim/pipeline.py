@@ -1,17 +1,19 @@
 """The request pipeline: small steps, each wrapping the next, the way Starlette composes middleware.
 
-    Routing -> Journaling -> CrossOrigin -> Outbox -> Failures -> SelfCheck -> Problems -> Dispatch
+    Routing -> RequestLog -> Journaling -> CrossOrigin -> Outbox -> Failures -> SelfCheck -> Problems -> Dispatch
 
-Each step does one thing before or after the next: find the operation, record the exchange, answer a browser's
+Each step does one thing before or after the next: find the operation, log one line per request (only when asked),
+record the exchange, answer a browser's
 preflight and let it read the answer, send the webhooks the world queued, turn an unexpected failure into a 500 (or
 let it reach an in-process test), refuse to send an answer that breaks the spec, turn a `Problem` into its answer,
-hand the request to the operation's handler. A step that is off (CORS, self-check) is left out of the chain, so it
-costs nothing. The App (app.py) builds the chain once.
+hand the request to the operation's handler. A step that is off (the request log, CORS, self-check) is left out of
+the chain, so it costs nothing. The App (app.py) builds the chain once.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sized
 from itertools import islice
 from typing import Protocol
@@ -34,6 +36,7 @@ from .cors import Cors
 from .journal import Journal
 
 log = logging.getLogger("tryvox_sim")
+request_log = logging.getLogger("tryvox_sim.requests")
 
 
 class SelfCheckError(AssertionError):
@@ -71,6 +74,37 @@ class Routing:
         route, params = self.spec.match(request.path)
         op = route.operations.get(request.method) if route is not None else None
         return self.inner(Routed(request, route, op, params))
+
+
+class RequestLog:
+    """`serve --log-level info`: one line per request, as Prism prints them: method, path, status, problem code,
+    fault, and the milliseconds the simulator took to answer (a fault's delay comes after, and is named)."""
+
+    def __init__(self, inner: Step) -> None:
+        self.inner = inner
+
+    def __call__(self, routed: Routed) -> Response:
+        started = time.perf_counter()
+        response = self.inner(routed)
+        took = (time.perf_counter() - started) * 1000
+        r, data = routed.request, response.data
+        code = data.get("code") if response.status >= 400 and isinstance(data, dict) else None
+        path = f"{r.path}?{r.query}" if r.query else r.path
+        request_log.info("%s %s %d %s %s %.1f ms", r.method[:20], path[:300], response.status, code or "-",
+                         describe(response.fault), took)  # fmt: skip
+        return response
+
+
+def describe(fault: object) -> str:
+    """A fault as the request log names it: `fault f2 (reset, after action)`, `fault f1 (delay 500 ms)`, or `-`."""
+    definition = getattr(fault, "definition", None)
+    if definition is None:
+        return "-"
+    what = [definition.fault] if definition.fault else []
+    what += [f"status {definition.status}"] if definition.status is not None else []
+    what += [f"delay {definition.delay_ms} ms"] if definition.delay_ms else []
+    what += ["after action"] if definition.after else []
+    return f"fault {definition.id} ({', '.join(what)})"
 
 
 class Journaling:

@@ -1,5 +1,6 @@
 """The simulated API's state, with no HTTP in it: the world, the faults in force, the request journal, the webhook
-log and the rate-limit windows; what the control plane drives (control.py takes a `Simulation`, never the App)."""
+log, the integration coverage and the rate-limit windows; what the control plane drives (control.py takes a
+`Simulation`, never the App). A reset starts the world over; coverage outlives it (it has its own reset)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 import orjson
 
 from ..contract.spec import Operation, Spec
+from .coverage import Coverage
 from .faults import Faults
 from .journal import DEFAULT_SIZE, Journal
 from .ratelimit import RateLimiter
@@ -25,6 +27,7 @@ class Simulation:
         self.webhooks = webhooks
         self.faults = Faults(seed)
         self.journal = Journal(journal_size, params=lambda path: spec.match(path)[1])
+        self.coverage = Coverage(self.journal, webhooks)
         self.limiter = RateLimiter(world.clock)
         self.trimmer = Trimmer(malloc_trim())
         self.spec_yaml = spec.actions_path.read_bytes()

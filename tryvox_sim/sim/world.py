@@ -23,8 +23,10 @@ from ..contract.problems import (
     CallNotInProgress,
     CallNotRinging,
     NoActiveRecording,
+    NoTransfer,
     RecordingAlreadyRunning,
     TokenInUse,
+    ValidationFailed,
 )
 from .calls import (
     AUDIO_SECONDS,
@@ -332,6 +334,31 @@ class World:
             now = self.clock.now()
             call.end(now, cause, self.outbox)
             return self._reschedule(call, now)
+
+    def webhook_now(self, call_uuid: str, event: str, url: str | None = None) -> Call:
+        """The call's event happens now: `callHangup` ends the call, `transferAnswered` answers its transfer (which
+        ends the call too); `url` replaces the receiver first. Refused with nothing changed when the call has ended,
+        has no transfer under way, or the webhook would have nowhere to go."""
+        with self.lock:
+            call = self.find_call(call_uuid)
+            if call.status == "completed":
+                raise CallCompleted(f"Call {call.uuid} has already ended.")
+            now = self.clock.now()
+            if event == "transferAnswered":
+                transfer = call.transfer
+                if transfer is None:
+                    raise NoTransfer(f"Call {call.uuid} has no transfer under way.")
+                if (url or transfer.answer_url) is None:
+                    detail = f"The transfer of call {call.uuid} has no answer_url: give a url."
+                    raise ValidationFailed(detail, pointer="/url")
+                transfer.answer_url = url or transfer.answer_url
+                transfer.outcome, transfer.due_at = "answered", now
+            else:
+                if (url or call.hangup_url) is None:
+                    raise ValidationFailed(f"Call {call.uuid} has no hangup_url: give a url.", pointer="/url")
+                call.hangup_url = url or call.hangup_url
+                call.end(now, "normal_hangup", self.outbox)
+            return self._reschedule(call, now)  # a transfer answered now is carried out here
 
     def caller_presses(self, call_uuid: str, digits: str) -> Call:
         with self.lock:

@@ -125,6 +125,11 @@ class ControlClient:
     def hangup_call(self, call_uuid: str) -> JSON:
         return self._json("POST", f"/_sim/calls/{call_uuid}/hangup")
 
+    def trigger_webhook(self, call_uuid: str, event: str, url: str | None = None) -> JSON:
+        """The call's event now (`callHangup`, `transferAnswered`), its webhook sent; `url` replaces the receiver."""
+        body = {"event": event} if url is None else {"event": event, "url": url}
+        return self._json("POST", f"/_sim/calls/{call_uuid}/webhooks", json=body)
+
     def press_digits(self, call_uuid: str, digits: str) -> JSON:
         return self._json("POST", f"/_sim/calls/{call_uuid}/dtmf-input", json={"digits": digits})
 
@@ -156,7 +161,7 @@ class ControlClient:
 
     # -- faults and the request journal
     def create_fault(self, operation: str = "*", **fields: Any) -> JSON:
-        """Inject a fault (fields: status, example, delay_ms, fault, times, probability, auth_id, call_uuid)."""
+        """Inject a fault (fields: status, example, delay_ms, fault, after, times, probability, auth_id, call_uuid)."""
         return self._json("POST", "/_sim/faults", json={"operation": operation, **fields})
 
     def list_faults(self) -> list[JSON]:
@@ -175,3 +180,10 @@ class ControlClient:
 
     def clear_requests(self) -> JSON:
         return self._json("DELETE", "/_sim/requests")
+
+    # -- integration coverage
+    def get_coverage(self) -> JSON:
+        return self._json("GET", "/_sim/coverage")
+
+    def reset_coverage(self) -> JSON:
+        return self._json("DELETE", "/_sim/coverage")

@@ -8,7 +8,7 @@ spec raises SelfCheckError) reaches the test, as with Starlette's test client; w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -18,8 +18,9 @@ import httpx
 from ..contract.spec import Spec
 from ..sim.app import App
 from ..sim.clock import Clock
+from ..sim.coverage import Tally
 from ..sim.journal import DEFAULT_SIZE
-from ..sim.webhooks import Webhooks
+from ..sim.webhooks import Receiver, Webhooks
 from ..sim.world import World
 from ..wire.inprocess import InProcessTransport
 from .control_client import JSON, ControlClient
@@ -28,6 +29,8 @@ if TYPE_CHECKING:  # the generated client is an optional dependency (extra `clie
     from tryvox_call_actions_client import AuthenticatedClient
 
 BASE_URL = "http://tryvox.test"
+# Told of each simulator's integration coverage when it closes (the pytest plugin's --tryvox-coverage adds them up).
+COVERAGE_COLLECTORS: list[Callable[[Tally], None]] = []
 
 
 @lru_cache(maxsize=1)
@@ -117,10 +120,24 @@ class SimulatedAPI:
     def webhooks(self) -> list[JSON]:
         return self.app.webhooks.list()
 
+    def deliver_webhooks_to(self, receiver: Receiver | None) -> None:
+        """Send every webhook from now on through `receiver` at once (an HTTP client of your application: Starlette's
+        `TestClient(app)`, an httpx.Client over its transport), whatever its URL; how it answered goes into `webhooks`
+        and the coverage. None goes back to recording them only."""
+        self.app.webhooks.receiver = receiver
+
+    def trigger(self, event: str, call_uuid: str | None = None, url: str | None = None) -> JSON:
+        """`callHangup` or `transferAnswered` on the call now, its webhook sent (`POST /_sim/calls/{uuid}/webhooks`)."""
+        return self.control.trigger_webhook(call_uuid or self.call_uuid, event, url)
+
+    def coverage(self) -> JSON:
+        """What this simulator's requests and webhooks met against the spec (`GET /_sim/coverage`)."""
+        return self.control.get_coverage()
+
     # -- faults and the journal (the same control plane a served simulator has)
     def inject(self, operation: str = "*", **fields: Any) -> InjectedFault:
         """Make the API misbehave: `sim.inject("transferCall", status=429)`; fields as `POST /_sim/faults`
-        (status, example, delay_ms, fault, times, probability, auth_id, call_uuid). Also a context manager
+        (status, example, delay_ms, fault, after, times, probability, auth_id, call_uuid). Also a context manager
         that removes the fault on exit."""
         return InjectedFault(self.control, self.control.create_fault(operation, **fields))
 
@@ -133,6 +150,10 @@ class SimulatedAPI:
         return self.control.list_requests(**filters)
 
     def close(self) -> None:
+        if COVERAGE_COLLECTORS:
+            tally = self.app.sim.coverage.tally()
+            for collect in COVERAGE_COLLECTORS:
+                collect(tally)
         for client in self._clients:
             client.__exit__()
         self.control.close()

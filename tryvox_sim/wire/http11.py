@@ -165,7 +165,7 @@ class Drain:
 class Connection(asyncio.Protocol):
     __slots__ = ("site", "limits", "transport", "parser", "url", "headers", "fields", "body", "size", "count",
                  "header_bytes", "head_read", "started", "last_active", "paused", "owed", "ended", "held",
-                 "responding", "eof")  # fmt: skip
+                 "responding", "eof", "holding")  # fmt: skip
 
     def __init__(self, site: Site) -> None:
         self.site = site
@@ -178,6 +178,7 @@ class Connection(asyncio.Protocol):
         self.owed: deque[Owed] = deque()  # what waits for its turn to be answered
         self.ended = False  # the answer that ends the connection was sent: nothing more is
         self.held: asyncio.TimerHandle | None = None  # a delayed answer's timer (a fault): later ones wait
+        self.holding: Response | None = None  # the delayed answer itself
         self.responding: asyncio.Future[Response] | None = None  # a handler's answer being awaited
         self.eof = False  # the client sent all it will send (a half-close): close once the owed answers are out
         self.url = b""
@@ -202,6 +203,7 @@ class Connection(asyncio.Protocol):
         self.owed.clear()
         if self.held is not None:
             self.held.cancel()
+            self.gave_up()
         if self.responding is not None:
             self.responding.cancel()
 
@@ -358,6 +360,7 @@ class Connection(asyncio.Protocol):
                 self.transport.pause_reading()
                 delay = fault.delay_ms / 1000
                 self.held = asyncio.get_running_loop().call_later(delay, self.release, response, keep_alive, head)
+                self.holding = response
             else:
                 self.disrupt(response, keep_alive, head)
             return
@@ -373,10 +376,32 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def release(self, response: Response, keep_alive: bool, head: bool) -> None:
-        self.held = None
+        if self.transport.is_closing() or self.client_left():
+            self.gave_up()
+        self.held = self.holding = None
         if not self.transport.is_closing():
             self.disrupt(response, keep_alive, head)
             self.catch_up()
+
+    def client_left(self) -> bool:
+        """Has the client closed its side (or reset) while an answer is held? Peeked at, nothing read. Clients that
+        give up waiting close the connection; one that only half-closed still gets its answer all the same."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        try:
+            with socket.fromfd(sock.fileno(), socket.AF_INET, socket.SOCK_STREAM) as peer:  # a dup, closed after
+                return peer.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:  # open, nothing sent: still waiting
+            return False
+        except OSError:  # reset
+            return True
+
+    def gave_up(self) -> None:
+        """The client left before the held answer was sent: say so to whoever made it (the journal shows it lost)."""
+        fault = self.holding.fault if self.holding is not None else None
+        if fault is not None:
+            fault.abandoned = True
 
     def disrupt(self, response: Response, keep_alive: bool, head: bool) -> None:
         """Send a response as its fault says: whole (a delay alone), cut short, or not at all."""
@@ -409,7 +434,9 @@ class Connection(asyncio.Protocol):
 
     # -- the sweep (the server calls it every second)
     def sweep(self, now: float) -> None:
-        """Refuse a request that stalled, close a drained or idle connection."""
+        """Refuse a request that stalled, close a drained or idle connection; note a held answer's client gone."""
+        if self.held is not None and self.client_left():
+            self.gave_up()  # marked only: the answer still goes out when due
         if self.started is not None and now - self.started > self.limits.request_timeout:
             self.refuse(RequestTimeout(f"The request did not arrive in full within {self.limits.request_timeout:g} s."))
         elif isinstance(self.parser, Drain):

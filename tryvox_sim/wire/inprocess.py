@@ -31,6 +31,7 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if fault is not None:
             read_timeout = request.extensions.get("timeout", {}).get("read")
             if fault.delay_ms and read_timeout is not None and fault.delay_ms / 1000 > read_timeout:
+                fault.abandoned = True  # the client gave up before the answer came: it was lost
                 raise httpx.ReadTimeout("timed out", request=request)
             if fault.fault == "reset":
                 raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)

@@ -23,7 +23,10 @@ MODELLED, CANNED, OUTSIDE_CONTRACT = 0, 1, 2
 
 
 class Disruption(Protocol):
-    """What the wire carries out instead of sending a response as it is: a delay, a broken connection."""
+    """What the wire carries out instead of sending a response as it is: a delay, a broken connection. The wire sets
+    `abandoned` when the client left before a delayed answer was sent."""
+
+    abandoned: bool
 
     @property
     def delay_ms(self) -> int: ...

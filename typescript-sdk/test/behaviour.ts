@@ -1,7 +1,7 @@
 // tests/client_behaviour.json: the behaviour the Python client and this SDK share, as data. The Python names of its
 // errors map to this SDK's here, in one place; the per-status classes have the same names in both.
 import * as sdk from '../src/index.js';
-import type { Json } from './simulator.js';
+import type { FaultFields, Json } from './simulator.js';
 import { readText } from './paths.js';
 
 export interface ClientOptions {
@@ -15,7 +15,7 @@ export interface RetryScenario {
   name: string;
   rule: string;
   client?: ClientOptions;
-  faults?: Record<string, Json>[];
+  faults?: FaultFields[];
   account_rate_limit?: string;
   sends?: number;
   unreachable?: boolean;
@@ -27,6 +27,8 @@ export interface RetryScenario {
     request_sent?: boolean;
     retry_after?: number;
     statuses: (number | null)[];
+    carried_out?: boolean[];
+    actions_on_the_call?: number;
     waits: (number | 'backoff')[];
   };
 }

@@ -1,5 +1,5 @@
 // The package as users get it: its version, what its root exports, its license; and the TypeScript examples of its
-// README, of the repository's README and examples/clients/, compiled by strict tsc against the built package and run
+// README, of the docs site's pages and examples/clients/, compiled by strict tsc against the built package and run
 // against a served simulator (each `console.log(…); // text` must print a line starting with that text).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -47,9 +47,12 @@ function examples(readme: string, prefix: string): Example[] {
   return [...readme.matchAll(/```ts\n(.*?)```/gs)].map((match, index) => ({ file: `${prefix}-${index + 1}`, code: match[1] ?? '' }));
 }
 
+// The site's pages that show the SDK (a block inside a content tab is indented: TypeScript does not mind).
+const SITE_PAGES = ['docs/get-started/any-language.md', 'docs/guides/retries.md'];
+
 const EXAMPLES = [
   ...examples(readFileSync(join(SDK_DIR, 'README.md'), 'utf8'), 'package'),
-  ...examples(readText('README.md'), 'root'),
+  ...SITE_PAGES.flatMap((page) => examples(readText(page), `site-${page.split('/').at(-1)?.replace('.md', '')}`)),
   { file: 'example-press-keys', code: readText('examples/clients/press-keys.ts') }, // the user program of make client-examples
 ];
 
@@ -78,9 +81,12 @@ describe('README examples', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  test('there are examples in both READMEs, and strict tsc compiles every one', async () => {
+  test('there are examples in its README and on every site page listed, and strict tsc compiles every one', async () => {
     assert.ok(EXAMPLES.filter((example) => example.file.startsWith('package')).length >= 6);
-    assert.ok(EXAMPLES.some((example) => example.file.startsWith('root')));
+    for (const page of SITE_PAGES) {
+      const name = page.split('/').at(-1)?.replace('.md', '') ?? '';
+      assert.ok(EXAMPLES.some((example) => example.file.startsWith(`site-${name}-`)), `no example from ${page}`);
+    }
     assert.equal(tscOutput, '', 'tsc reported errors');
   });
 

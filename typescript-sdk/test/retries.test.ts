@@ -21,6 +21,7 @@ import { client as defaultClient } from '../src/generated/client.gen.js';
 import { policyConfig } from '../src/policy.js';
 import { connectionError } from '../src/transport.js';
 import { BEHAVIOUR, type RetryScenario, errorClass } from './behaviour.js';
+import { createAccount, createCall, getCallEvents } from '../src/testing/index.js';
 import { type Simulator, startSimulator } from './simulator.js';
 
 let sim: Simulator;
@@ -56,9 +57,9 @@ async function arrange(scenario: RetryScenario, form: Form): Promise<Arranged> {
   let { authId, callUuid, token } = sim;
   if (scenario.account_rate_limit !== undefined) {
     authId = `limited_${scenario.name.replaceAll('-', '_')}`;
-    const account = (await sim.control('POST', 'accounts', { auth_id: authId, rate_limit: scenario.account_rate_limit })) as { token: string };
-    token = account.token;
-    callUuid = ((await sim.control('POST', 'calls', { auth_id: authId })) as { call_uuid: string }).call_uuid;
+    const client = sim.client;
+    token = (await createAccount({ client, body: { auth_id: authId, rate_limit: scenario.account_rate_limit } })).data.token;
+    callUuid = (await createCall({ client, body: { auth_id: authId } })).data.call_uuid;
   }
   for (const fault of scenario.faults ?? []) await sim.inject('sendDtmf', fault);
   const waits: number[] = [];
@@ -142,6 +143,14 @@ for (const form of ['createTryvoxClient', 'the default client'] as const) {
           expect.statuses,
           'what the simulator recorded: one entry per time the action was sent',
         );
+        if (expect.carried_out !== undefined) {
+          assert.deepEqual(journal.map((entry) => entry.carried_out), expect.carried_out, 'what the simulator did with each');
+        }
+        if (expect.actions_on_the_call !== undefined) {
+          const { events } = (await getCallEvents({ client: sim.client, path: { call_uuid: callUuid } })).data;
+          const pressed = events.filter((event) => event.type === 'dtmf.started').length;
+          assert.equal(pressed, expect.actions_on_the_call, 'the keys pressed on the call, as the simulator shows them');
+        }
         if (form === 'the default client') {
           for (const entry of journal) assert.equal(entry.headers['user-agent'], USER_AGENT, 'the policy, not a bare client');
         }
