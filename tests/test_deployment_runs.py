@@ -133,3 +133,22 @@ def test_a_deployment_whose_remaining_never_counts_down_is_named_on_windows_of_a
     assert done.returncode == 1, out[-4000:]
     assert "FAIL ST901 Custom check failed: `tvx_rate_limit_decreasing`" in out
     assert "a window lasts a second at least, and one had just ended" in (tmp_path / "contract.html").read_text()
+
+
+def test_a_call_command_that_fails_midway_stops_the_run_with_exit_status_2(limited, tmp_path):
+    """Its first call starts the run; once an accepted transfer has ended it, the command fails: the stage that
+    needed a call stops, the run goes no further, says why, and still writes its reports."""
+    count = tmp_path / "count"
+    once = (
+        f"if [ -e {count} ]; then echo 'the test line is busy' >&2; exit 5; fi; touch {count}; "
+        f'{sys.executable} -c "{START_CALL}" {limited["TVX_BASE_URL"]} {limited["TVX_AUTH_ID"]}'
+    )
+    with FaultProxy(limited["TVX_BASE_URL"], control_plane=False) as url:
+        done = contract(limited, url, tmp_path / "reports", "--safe-transfer-to", SAFE, "--call-command", once,
+                        "--seed", "7", "--phases", "examples", "--max-examples", "1")  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 2, out[-4000:] + done.stderr[-2000:]
+    result = "Result:      FAILED: could not go on: the call command failed: the call command failed with exit status 5"
+    assert result in out and "the test line is busy" in out
+    assert "Workflows:" not in out and not (tmp_path / "reports" / "schemathesis-transfers.json").exists()
+    assert (tmp_path / "reports" / "contract.html").is_file()

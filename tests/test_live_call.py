@@ -100,8 +100,11 @@ def test_a_call_still_ringing_is_waited_for_then_refused(tmp_path, monkeypatch):
     never = LiveCall(tmp_path / "other.json", counter(tmp_path), 0.05, ready=lambda call: (409, "call_not_in_progress"))
     with pytest.raises(CallCommandFailed, match="is still not in progress after 0.05 s"):
         never.begin(None)
+    never.ready = lambda call: (409, "no_active_recording")  # it would work now, but the run has stopped
+    again = LiveCall(tmp_path / "other.json", counter(tmp_path), 30)  # another process of the run
     with pytest.raises(CallCommandFailed, match="still not in progress"):
-        never.current()  # the failure is kept: every later need of a call meets it
+        again.current()  # the failure is kept: every later need of a call meets it, the command not run again
+    assert (tmp_path / "count").read_text() == "2", "the command ran for the first call and the one that failed"
 
 
 def test_the_runs_processes_share_the_call_through_its_file(tmp_path):

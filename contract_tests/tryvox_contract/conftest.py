@@ -109,10 +109,13 @@ def call_uuid(target: Target, api):
     # Leave the call with no recording running, before and after. The stop also tells whether the call in use has
     # ended (409 call_not_in_progress: the client's hook marks it), and then the command gives another.
     auth_id, live = target.env["TVX_AUTH_ID"], live_call.in_use()
-    call = target.env["TVX_CALL_UUID"] if live is None else live.current()
-    if stop(api, auth_id, call).status_code == 409 and live is not None and live.fresh_calls:
-        call = live.current()
-        stop(api, auth_id, call)
+    try:
+        call = target.env["TVX_CALL_UUID"] if live is None else live.current()
+        if stop(api, auth_id, call).status_code == 409 and live is not None and live.fresh_calls:
+            call = live.current()
+            stop(api, auth_id, call)
+    except live_call.CallCommandFailed as exc:  # no call, no test: the run stops, and says why
+        pytest.exit(f"contract: {exc}", returncode=2)
     yield call
     stop(api, auth_id, call)
 

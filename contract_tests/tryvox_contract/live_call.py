@@ -135,7 +135,8 @@ class LiveCall:
         return self.current()
 
     def current(self) -> str:
-        """The call in use: a fresh one from the command when the last has ended. Raises CallCommandFailed."""
+        """The call in use: a fresh one from the command when the last has ended. Raises CallCommandFailed, and
+        keeps the failure for every later need of a call (in any of the run's processes)."""
         with self._locked() as data:
             state = State(**data)
             if state.failed:
@@ -146,12 +147,15 @@ class LiveCall:
             try:
                 call = self._fresh(state.call)
             except CallCommandFailed as exc:
-                data["failed"] = str(exc)
-                raise
-            took = time.monotonic() - started
-            data.update(call=call, ended="", started=state.started + 1, seconds=state.seconds + took)
-            journal.record(by="call", event="started", call=call, seconds=round(took, 3), replaces=state.call or None)
-            return call
+                data["failed"] = failure = str(exc)  # written back as the block ends: raised after it
+            else:
+                took = time.monotonic() - started
+                data.update(call=call, ended="", started=state.started + 1, seconds=state.seconds + took)
+                journal.record(
+                    by="call", event="started", call=call, seconds=round(took, 3), replaces=state.call or None
+                )
+                return call
+        raise CallCommandFailed(failure)
 
     def saw(self, method: str, path: str, status: int, body: Any) -> None:
         """An answer the run got: the call in use has ended when a transfer was accepted on it, or it answered 409

@@ -230,9 +230,12 @@ def checked_run(
         if not stopped:
             bt_code = subprocess.call(behaviour_command(reports), env=env)
             stopped = call_failure(live)
-        if not stopped:
-            if live is not None:
+        if not stopped and live is not None and arazzo.wanted(target):
+            try:
                 target.env["TVX_CALL_UUID"] = live.current()  # the workflows' call
+            except CallCommandFailed:
+                stopped = call_failure(live)
+        if not stopped:
             flows = arazzo.run(target, reports, fresh_calls=fresh_calls(target))
         if not stopped and transfers_last(target) and transfer_phases(phases):
             command = schemathesis_command(target, reports, seed, max_examples, phases, stage=TRANSFERS)
