@@ -23,7 +23,10 @@ RUN python3 -m venv --without-pip /opt/tryvox-contract \
 # this one's entry point is the command, as for `pip install`. It carries the simulator too (a run without
 # --base-url tests the one it starts).
 FROM ${BASE_IMAGE} AS contract
+# The version of the package inside (make image passes it; make release-check holds it to the tag).
+ARG CONTRACT_VERSION=unknown
 LABEL org.opencontainers.image.title="tryvox-contract" \
+      org.opencontainers.image.version="${CONTRACT_VERSION}" \
       org.opencontainers.image.description="The tryvox Call Actions API's contract suite: verify a deployment against the spec" \
       org.opencontainers.image.source="https://github.com/tryvox/tryvox-call-actions" \
       org.opencontainers.image.licenses="Apache-2.0"
@@ -40,7 +43,9 @@ ENTRYPOINT ["tryvox-contract"]
 
 # The simulator, last: a plain `docker build .` makes it, as before.
 FROM ${BASE_IMAGE} AS simulator
+ARG SIM_VERSION=unknown
 LABEL org.opencontainers.image.title="tryvox-sim" \
+      org.opencontainers.image.version="${SIM_VERSION}" \
       org.opencontainers.image.description="Stateful simulator of the tryvox Voice Call Actions API" \
       org.opencontainers.image.source="https://github.com/tryvox/tryvox-call-actions" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -7,15 +7,17 @@
 # The drift proofs: each starts simulators, proxies and suite runs of its own (free ports, tmp_path), so pytest-xdist
 # runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out); the
 # slowest tests first, so none starts last and runs on alone.
-DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_drift.py
+DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_deployment_runs.py \
+	tests/test_previous_contract.py tests/test_drift.py
 
 # MIN_COVERAGE, TVX_RATE_LIMIT and the other TVX_* variables reach the command through the environment.
 CONTRACT_FLAGS = $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(MAX_EXAMPLES),--max-examples '$(MAX_EXAMPLES)') $(if $(PHASES),--phases '$(PHASES)') \
-	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)')
+	$(if $(REPORT_DIR),--report-dir '$(REPORT_DIR)') $(if $(SPEC_FILE),--spec '$(SPEC_FILE)') \
+	$(if $(SPEC_REF),--spec-ref '$(SPEC_REF)')
 
-contract: $(VENV_STAMP) ## Run the contract suite (tryvox-contract) and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…)
-	@$(BIN)/tryvox-contract $(CONTRACT_FLAGS)
+contract: $(VENV_STAMP) ## Run the contract suite (tryvox-contract) and gate its coverage (BASE_URL=…, MIN_COVERAGE=…, TVX_RATE_LIMIT=…, SEED=…, SPEC_REF=v1.1.0)
+	@$(BIN)/tryvox-contract $(strip $(CONTRACT_FLAGS))
 
 contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (pytest contract_tests)
 	$(PY) -m pytest -q -p no:cacheprovider contract_tests

@@ -1,7 +1,7 @@
 # Distributions and the container images: tryvox-sim (the root pyproject.toml, hatchling),
 # tryvox-call-actions-client (generated/, pdm-backend) and tryvox-contract (contract_tests/, hatchling), built with the
 # pinned backends of .venv.
-.PHONY: dist dist-test image image-test
+.PHONY: dist dist-test image image-test release-check
 
 DIST_DIR := dist
 
@@ -33,8 +33,10 @@ image: dist ## Build the container images tryvox-sim:<version> and tryvox-contra
 	$(PY) -m pip wheel --quiet --only-binary=:all: --constraint requirements.lock --wheel-dir $(WHEELHOUSE) \
 	  $(DIST_DIR)/tryvox_sim-$(SIM_VERSION)-py3-none-any.whl $(DIST_DIR)/tryvox_contract-$(CONTRACT_VERSION)-py3-none-any.whl \
 	  $(DIST_DIR)/tryvox_call_actions_client-*-py3-none-any.whl
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --target contract --tag $(CONTRACT_IMAGE) .
-	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --target simulator --tag $(IMAGE) .
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg CONTRACT_VERSION=$(CONTRACT_VERSION) \
+	  --target contract --tag $(CONTRACT_IMAGE) .
+	docker build --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg SIM_VERSION=$(SIM_VERSION) --target simulator \
+	  --tag $(IMAGE) .
 	@# Untagged leftovers of earlier builds (the legacy builder also keeps the install stage): removed.
 	docker image prune --force --filter label=tryvox-sim.stage=install >/dev/null
 	docker image prune --force --filter label=org.opencontainers.image.title=tryvox-sim >/dev/null
@@ -43,3 +45,10 @@ image: dist ## Build the container images tryvox-sim:<version> and tryvox-contra
 image-test: $(VENV_STAMP) ## Build both images, run the simulator's until healthy, run the contract image against it (needs Docker)
 	base="$$($(PY) -m tools.image_test base $(BASE_IMAGE))" && $(MAKE) --no-print-directory image BASE_IMAGE="$$base"
 	$(CLEAN_ENV) $(PY) -m tools.image_test run $(IMAGE) $(CONTRACT_IMAGE)
+
+# A release (.github/workflows/release.yml, on a tag vX.Y.Z): the tag is tryvox-contract's version, and every package
+# version, CHANGELOG section, action.yml and the READMEs' `uses:` lines agree with it (tools/release_check.py; the
+# release rules are in CHANGELOG.md). BUILT=1 checks dist/ and both images too (after make dist image).
+release-check: $(VENV_STAMP) ## Check that every version, CHANGELOG section and action.yml agree with TAG=vX.Y.Z (BUILT=1: dist/ and the images too)
+	@test -n "$(TAG)" || { echo "make release-check needs TAG=vX.Y.Z" >&2; exit 2; }
+	$(PY) -m tools.release_check --tag "$(TAG)" $(if $(BUILT),--built --sim-image $(IMAGE) --contract-image $(CONTRACT_IMAGE))

@@ -102,9 +102,13 @@ def stand_in_install(job: Job, step: dict) -> str:
     return "stood in: pip installs from the action's source with the package index; here make dist's wheels, installed"
 
 
+ARTIFACT_URL = "https://github.com/example/api/actions/runs/1/artifacts/2"  # as upload-artifact@v4 outputs it
+
+
 def stand_in_upload_artifact(job: Job, step: dict) -> str:
     name, path = job.substitute(step["with"]["name"]), job.workspace / job.substitute(step["with"]["path"])
     job.uploaded[name] = path
+    job.outputs[step["id"]] = {"artifact-url": ARTIFACT_URL}
     return f"stood in: upload-artifact would upload {path} as {name!r}; the test reads the folder instead"
 
 
@@ -194,6 +198,9 @@ def test_the_action_verifies_a_served_simulator_uploads_the_reports_and_writes_t
     assert "at most 500 requests/s (TVX_RATE_LIMIT)" in job.stdout and "Result:      PASSED" in job.stdout
     assert "every dimension must reach 100% (simulator)" in job.stdout
     assert job.summary.startswith("## Contract suite: passed\n") and "## Contract coverage (simulator)" in job.summary
+    link = f"**[Download the reports]({ARTIFACT_URL})** (the artifact `contract-reports`): open `contract.html` in it."
+    assert f"report folder.\n\n{link}\n" in job.summary, "the artifact's link, right below the Reports line"
+    assert "| Invariants checked, none broken | 24 | 24 | 100.0 | 100 |" in job.summary
     assert job.uploaded == {"contract-reports": reports}
     uploaded = {path.name: path.read_text(errors="replace") for path in reports.iterdir()}
     assert {"contract.html", "coverage.json", "schemathesis-junit.xml", "behaviour-junit.xml"} <= set(uploaded)
@@ -201,7 +208,8 @@ def test_the_action_verifies_a_served_simulator_uploads_the_reports_and_writes_t
         "an artifact is readable by anyone who can read the repository: the token must be in no report"
     )
     assert [line.split(":")[0] for line in job.log] == [
-        "Set up Python", "Install tryvox-contract", "Run the contract suite", "Upload the reports"
+        "Set up Python", "Install tryvox-contract", "Run the contract suite", "Upload the reports",
+        "Write the job summary",
     ]  # fmt: skip
     assert all("stood in" in line or "ran" in line for line in job.log), job.log
 
@@ -221,7 +229,14 @@ def test_the_action_fails_against_a_drifting_api_and_still_uploads_the_reports(v
         job.summary
     )
     assert "- `test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed[1234*#]`" in job.summary
-    assert job.log[-1].startswith("Upload the reports: stood in") and job.uploaded == {"drift": reports}
+    # Each failure named with the request that shows it, the token filtered out.
+    assert (
+        "- **ST103 Undocumented status code** (`status_code_conformance`) on `POST /v1/voice/accounts/" in job.summary
+    )
+    assert "; its last request, answered 201:\n\n  ```sh\n  curl -X POST" in job.summary
+    assert sim["TVX_API_TOKEN"] not in job.summary and "[Filtered]" in job.summary
+    assert f"({ARTIFACT_URL})** (the artifact `drift`)" in job.summary
+    assert job.log[-2].startswith("Upload the reports: stood in") and job.uploaded == {"drift": reports}
     assert "ST103 Undocumented status code" in (reports / "contract.html").read_text()
 
 
@@ -233,4 +248,5 @@ def test_a_run_that_cannot_start_says_why_and_what_it_is(venv, job):
     assert "::error title=tryvox contract: not-started::contract: TVX_API_TOKEN is a live key" in job.stdout
     assert job.summary.startswith("## Contract suite: could not start\n\n```\nTVX_API_TOKEN is a live key")
     assert "tvx_sk_live_0123" not in job.stdout + job.summary
-    assert job.log[-1].startswith("Upload the reports: skipped, its condition") and not job.uploaded
+    assert job.log[-2].startswith("Upload the reports: skipped, its condition") and not job.uploaded
+    assert "Download the reports" not in job.summary, "nothing uploaded, nothing linked"

@@ -54,10 +54,24 @@ def test_each_flag_sets_its_variable_and_the_shape_reaches_the_runner(runs, tmp_
         "TVX_RATE_LIMIT": "5",
         "MIN_COVERAGE": "80",
         "TVX_SAFE_TRANSFER_TO": "+15005550001",
+        "TVX_CALL_COMMAND": None,
+        "TVX_CALL_TIMEOUT": None,
         "TVX_ALLOW_LIVE": "1",
     }
     shape = {name: call[name] for name in ("reports", "seed", "max_examples", "phases", "wait_for")}
     assert shape == {"reports": tmp_path, "seed": 7, "max_examples": 3, "phases": "examples,coverage", "wait_for": 30}
+
+
+def test_the_calls_and_the_spec_reach_the_run(runs, tmp_path):
+    argv = ["--call-command", "./start-test-call.sh --staging", "--call-timeout", "90", "--spec-ref", "v1.1.0",
+            "--report-dir", str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 0
+    [call] = runs
+    assert (
+        call["env"]["TVX_CALL_COMMAND"] == "./start-test-call.sh --staging" and call["env"]["TVX_CALL_TIMEOUT"] == "90"
+    )
+    assert (call["spec"], call["spec_ref"]) == (None, "v1.1.0")
+    assert cli.main(["--spec", "old.yaml"]) == 0 and (runs[1]["spec"], runs[1]["spec_ref"]) == ("old.yaml", None)
 
 
 def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs):
@@ -76,6 +90,7 @@ def test_the_environment_is_read_when_a_flag_is_not_given_and_a_flag_wins(runs):
         (["--max-examples", "0"], "argument --max-examples: a whole number of at least 1, not '0'"),
         (["--phases", "examples,smoke"], "argument --phases: a comma-separated list of examples, coverage, fuzzing"),
         (["--api-token", "tvx_sk_test_x"], "unrecognized arguments: --api-token"),  # the token is TVX_API_TOKEN only
+        (["--spec", "a.yaml", "--spec-ref", "v1"], "argument --spec-ref: not allowed with argument --spec"),
     ],
 )
 def test_bad_flags_stop_the_run_with_exit_code_2(runs, capsys, argv, message):
@@ -95,6 +110,11 @@ def test_bad_values_from_flags_or_the_environment_name_both(tmp_path):
     gate = subprocess.run(command, env={**env, "MIN_COVERAGE": "120"}, capture_output=True, text=True, timeout=60)
     assert gate.returncode == 2
     assert gate.stderr == "contract: MIN_COVERAGE (--min-coverage) must be a percentage from 0 to 100, not '120'\n"
+    wait = subprocess.run([*command, "--call-timeout", "soon"], env=env, capture_output=True, text=True, timeout=60)
+    assert wait.returncode == 2
+    assert wait.stderr == (
+        "contract: TVX_CALL_TIMEOUT (--call-timeout) must be seconds above 0 and at most 3600, not 'soon'\n"
+    )
 
 
 def test_version_names_the_spec_and_the_simulator_it_was_released_with(capsys):

@@ -169,6 +169,73 @@ def test_notes_passed_failed_skipped_and_untestable():
     assert (dimension.reached, dimension.total) == (1, 4)
 
 
+NEEDS = "needs the simulator's control plane (/_sim), which a deployment does not have"
+
+
+def test_notes_only_the_simulator_can_show_are_counted_apart_against_a_deployment():
+    config = {
+        "notes": [
+            {"section": "S", "note": "outside", "tests": ["a.py::t1", "a.py::t2"]},
+            {"section": "S", "note": "inside", "tests": ["a.py::t2"]},
+            {"section": "S", "note": "configure", "tests": ["a.py::t1", "a.py::t3"]},
+        ]
+    }
+    junit = [
+        JunitCase("a.py::t1", "passed"), JunitCase("a.py::t2", "skipped", NEEDS),
+        JunitCase("a.py::t3", "skipped", "ends the call in use: give --call-command"),
+    ]  # fmt: skip
+    cov = run(junit=junit, config=config, simulator=False, required=0)
+    notes = items(cov, "notes")
+    assert (
+        notes["S: outside"].reached
+        and notes["S: outside"].detail == f"passed: a.py::t1; needs the simulator: a.py::t2 ({NEEDS})"
+    )
+    inside = notes["S: inside"]
+    assert (inside.reached, inside.counted, coverage.mark(inside)) == (False, False, "◌")
+    assert inside.detail == f"needs the simulator: a.py::t2 ({NEEDS})"
+    assert not notes["S: configure"].reached and notes["S: configure"].counted, "a skip the user can lift counts"
+    [dimension] = [d for d in cov.dimensions if d.name == "notes"]
+    assert (dimension.reached, dimension.total, dimension.apart) == (1, 2, 1)
+
+
+def test_invariants_that_need_the_simulator_are_counted_apart_against_a_deployment_only():
+    needing = [inv.name for inv in INVARIANTS.values() if inv.needs]
+    assert sorted(needing) == ["completed-call", "recording-details", "transfer-webhook"]
+    deployment = items(run(simulator=False, required=0), "invariants")
+    assert not deployment["completed-call"].counted and deployment["completed-call"].detail.startswith(
+        "checked on 0, broken by 0; needs the simulator: a call's status"
+    )
+    assert deployment["echo"].counted, "what the answers show is a deployment's to keep"
+    assert all(item.counted for item in items(run(), "invariants").values()), "a simulator shows them all"
+    broken = run([{"by": "invariants", "checked": {"completed-call": 1}, "broken": {"completed-call": 1}}],
+                 simulator=False, required=0)  # fmt: skip
+    assert items(broken, "invariants")["completed-call"].counted, "a broken promise counts wherever it was seen"
+    cov = run(simulator=False, required=0)
+    assert "| Invariants checked, none broken | 0 | 21 | 0.0 | 0 | 3 |" in coverage.markdown(cov)
+    text = coverage.text_table(cov, SPEC)
+    assert "simulator only: invariants: transfer-webhook (checked on 0, broken by 0; needs the simulator:" in text
+    assert json_ready(cov)["dimensions"]["invariants"]["simulator_only"] == 3
+
+
+def test_a_status_only_the_simulator_reaches_on_purpose_is_counted_apart_unless_answered():
+    test = f"{coverage.STATUS_TEST}[sendDtmf-429]"
+    lift = f"{coverage.STATUS_TEST}[transferCall-202]"
+    junit = [JunitCase(coverage.STATUS_TEST, "skipped", f"429 needs an account with a tiny rate limit: {NEEDS}", test),
+             JunitCase(coverage.STATUS_TEST, "skipped", "set TVX_SAFE_TRANSFER_TO", lift)]  # fmt: skip
+    statuses = items(run(junit=junit, simulator=False, required=0), "statuses")
+    assert not statuses["sendDtmf 429"].counted and statuses["sendDtmf 429"].detail.startswith(
+        "needs the simulator: 429"
+    )
+    assert statuses["transferCall 202"].counted, "a skip the user can lift counts"
+    assert items(run(junit=junit), "statuses")["sendDtmf 429"].counted, "the simulator reaches it"
+    answered = run([entry(status=429)], junit, simulator=False, required=0)
+    assert items(answered, "statuses")["sendDtmf 429"].reached, "a deployment that answered it reached it"
+
+
+def json_ready(cov: coverage.Coverage) -> dict:
+    return json.loads(json.dumps(cov.as_json()))
+
+
 def test_junit_cases_keep_the_test_id_and_outcome(tmp_path):
     report = tmp_path / "junit.xml"
     report.write_text(
@@ -218,7 +285,7 @@ def test_a_bad_min_coverage_is_refused(bad):
 def test_the_markdown_and_the_console_table_give_the_figures():
     cov = run([entry()], required=90)
     md = coverage.markdown(cov)
-    assert "| Documented statuses answered | 1 | 56 | 1.8 | 90 |" in md
+    assert "| Documented statuses answered | 1 | 56 | 1.8 | 90 |  |" in md
     assert "Gate: FAILED: statuses, notes, links, constraints, invariants" in md
     assert "| ✓ | `sendDtmf 202` | examples 1 |" in md
     text = coverage.text_table(cov, SPEC)

@@ -445,6 +445,45 @@ def test_rate_limit_headers_within_one_window_of_a_token(first, second, after, s
     assert act(mem, uuid=OTHER, headers=limits(*second), sent=mem.clock[0] + sent) == expected
 
 
+def per_second(mem, answers) -> list[list[str]]:
+    """Answers of one token with one-second windows (RateLimit-Reset 1), each (seconds after the first, Limit,
+    Remaining); the rules each broke."""
+    start, found = mem.clock[0], []
+    for number, (at, limit, remaining) in enumerate(answers):
+        mem.clock[0] = start + at
+        found.append(act(mem, uuid=f"00000000-0000-4000-8000-{number:012d}", headers=limits(limit, remaining, 1)))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        # counted down, a window ends at 1 s, counted down again: the answers after the end are held to its window
+        ([(0, 5, 4), (0.3, 5, 3), (0.6, 5, 2), (1.1, 5, 4), (1.3, 5, 3), (1.5, 5, 2)], [[]] * 6),
+        # never counted down: a window cannot end twice within a second
+        ([(0, 5, 4), (0.2, 5, 4), (0.4, 5, 4)], [[], [], ["rate-limit-decreasing"]]),
+        ([(0, 5, 4), (0.2, 6, 3), (0.4, 5, 2)], [[], [], ["rate-limit-constant"]]),
+        # two ends more than a second apart, or answers in flight together: nothing known
+        ([(0, 5, 4), (0.2, 5, 4), (1.3, 5, 4)], [[], [], []]),
+    ],
+)
+def test_windows_of_a_second_hold_the_answers_after_a_window_ended(answers, expected):
+    assert per_second(run_memory(), answers) == expected
+
+
+def test_windows_of_a_second_are_checked_after_an_end_and_the_message_says_why():
+    mem, checked = run_memory(), Counter()
+    for at, remaining in ((0, 4), (0.3, 3), (0.9, 4), (1.1, 4)):
+        mem.clock[0] = 1000.0 + at
+        found = mem.observe(ex(headers=limits(5, remaining, 1)), "Bearer a", mem.clock[0], checked)
+    assert checked["rate-limit-decreasing"] == 1  # the one answer after the end, within its second
+    [violation] = found
+    assert str(violation) == (
+        "rate-limit-decreasing: expected RateLimit-Remaining at most 3 (4 earlier in the window: a window lasts a "
+        "second at least, and one had just ended), got 4"
+    )
+
+
 def test_each_token_has_its_own_window_and_a_clock_jump_ends_them_all():
     mem = run_memory()
     assert act(mem, uuid=REC, headers=limits(5, 4, 60)) == []

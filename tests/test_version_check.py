@@ -174,3 +174,58 @@ def test_gate_refuses_a_changed_client_without_a_new_version(tmp_path, monkeypat
     config.write_text("package_version_override: 1.2.1\n")
     assert gate("HEAD", spec) == 0
     assert "client version 1.2.0 -> 1.2.1" in capsys.readouterr().out
+
+
+def test_gate_holds_the_simulator_and_the_contract_suite_to_their_versions(tmp_path, monkeypatch, capsys):
+    """tryvox-sim and tryvox-contract are gated as the client is: each by what its distributions ship."""
+    monkeypatch.chdir(tmp_path)
+    spec = Path("openapi/call-actions.yaml")
+    files = {
+        spec: yaml.safe_dump(SPEC),
+        Path("pyproject.toml"): '[project]\nname = "tryvox-sim"\nversion = "1.1.0"\n\n[tool.ruff]\nline-length = 120\n',
+        Path("tryvox_sim/serve.py"): "a = 1\n",
+        Path("contract_tests/pyproject.toml"): '[project]\nname = "tryvox-contract"\nversion = "1.1.0"\n',
+        Path("contract_tests/tryvox_contract/run.py"): "b = 1\n",
+        Path("CHANGELOG.md"): CHANGELOG,
+    }
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "sim 1.1.0, contract 1.1.0")
+
+    Path("pyproject.toml").write_text(files[Path("pyproject.toml")].replace("120", "100"))  # a tool's settings
+    assert gate("HEAD", spec) == 0, "what the package does not ship needs no release"
+    capsys.readouterr()
+
+    Path("tryvox_sim/serve.py").write_text("a = 2\n")
+    Path("contract_tests/tryvox_contract/run.py").write_text("b = 2\n")
+    assert gate("HEAD", spec) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: the sim changed but its version stayed at 1.1.0 (was 1.1.0): raise it" in out
+    assert "FAIL: the contract changed but its version stayed at 1.1.0 (was 1.1.0): raise it" in out
+
+    Path("pyproject.toml").write_text(files[Path("pyproject.toml")].replace('"1.1.0"', '"1.2.0"'))
+    Path("contract_tests/pyproject.toml").write_text(
+        files[Path("contract_tests/pyproject.toml")].replace("1.1.0", "1.1.1")
+    )
+    assert gate("HEAD", spec) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: CHANGELOG.md has no '## [sim 1.2.0]' section for the sim's new version" in out
+    assert "FAIL: CHANGELOG.md has no '## [contract 1.1.1]' section for the contract's new version" in out
+
+    Path("CHANGELOG.md").write_text(CHANGELOG + "## [sim 1.2.0]\n\n## [contract 1.1.1]\n")
+    assert gate("HEAD", spec) == 0
+    out = capsys.readouterr().out
+    assert "note: sim version 1.1.0 -> 1.2.0" in out and "note: contract version 1.1.0 -> 1.1.1" in out
+
+
+def test_a_spec_major_or_minor_rise_carries_into_the_simulator_and_the_suite():
+    from tools.version_check import check_package
+
+    log = "## [sim 1.2.0]\n## [contract 1.1.1]\n"
+    assert check_package("sim", "1.1.0", "1.2.0", True, "1.1.2", "1.2.0", log) == []
+    assert check_package("contract", "1.1.0", "1.1.1", True, "1.1.2", "1.2.0", log) == [
+        "the spec's MINOR rose (1.1.2 to 1.2.0): the contract needs a new MINOR, not 1.1.1"
+    ]

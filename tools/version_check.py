@@ -13,6 +13,12 @@ the spec's ``info.version`` when absent), since their templates and hand-written
   client MINOR (or MAJOR);
 - a new client version needs its ``## [client X.Y.Z]`` section in CHANGELOG.md.
 
+The simulator (tryvox-sim, the root pyproject.toml) and the contract suite (tryvox-contract,
+contract_tests/pyproject.toml) are gated the same way, each by what its distributions ship (``SHIPS``): changed, a
+higher version; at least the spec's rise; a ``## [sim X.Y.Z]`` / ``## [contract X.Y.Z]`` section. The sim carries the
+spec, so a spec change is a change of it; the rendered docs page its wheel carries is made from the spec and docs/,
+and a change of docs/ alone needs no release of it.
+
     python -m tools.version_check --base REF [--spec PATH] [--changelog PATH] [--verbose]
 """
 
@@ -22,6 +28,7 @@ import argparse
 import re
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,24 +116,86 @@ def check_client(
     old: str | None, new: str | None, changed: bool, spec_old: str | None, spec_new: str | None, changelog: str
 ) -> list[str]:
     """The client version rules (see the module's docstring); returns the problems found."""
+    return check_package("client", old, new, changed, spec_old, spec_new, changelog)
+
+
+def check_package(
+    label: str, old: str | None, new: str | None, changed: bool, spec_old: str | None, spec_new: str | None,
+    changelog: str,
+) -> list[str]:  # fmt: skip
+    """A package's version rules (the client's, the sim's, the contract suite's): `label` names it in the messages
+    and in its CHANGELOG headings (`## [client X.Y.Z]`); returns the problems found."""
     if old is None or new is None:
         return []
     try:
         old_v, new_v = parse_version(old), parse_version(new)
         spec_old_v, spec_new_v = parse_version(spec_old), parse_version(spec_new)
     except SpecError:
-        return [f"the client's version {new!r} (or the spec's) is not a semantic version"]
+        return [f"the {label}'s version {new!r} (or the spec's) is not a semantic version"]
     problems = []
     if changed and new_v <= old_v:
-        problems.append(f"the client changed but its version stayed at {new} (was {old}): raise it")
+        problems.append(f"the {label} changed but its version stayed at {new} (was {old}): raise it")
     if spec_new_v[0] > spec_old_v[0] and new_v[0] <= old_v[0]:
-        problems.append(f"the spec's MAJOR rose ({spec_old} to {spec_new}): the client needs a new MAJOR, not {new}")
+        problems.append(f"the spec's MAJOR rose ({spec_old} to {spec_new}): the {label} needs a new MAJOR, not {new}")
     elif spec_new_v[:2] > spec_old_v[:2] and new_v[:2] <= old_v[:2]:
-        problems.append(f"the spec's MINOR rose ({spec_old} to {spec_new}): the client needs a new MINOR, not {new}")
-    moving_with_the_spec = new == spec_new and f"[{new}]" in changelog  # as before the client had its own
-    if new_v > old_v and f"[client {new}]" not in changelog and not moving_with_the_spec:
-        problems.append(f"CHANGELOG.md has no '## [client {new}]' section for the client's new version")
+        problems.append(f"the spec's MINOR rose ({spec_old} to {spec_new}): the {label} needs a new MINOR, not {new}")
+    # As before the client had a version of its own, it may move with the spec under the spec's heading.
+    moving_with_the_spec = label == "client" and new == spec_new and f"[{new}]" in changelog
+    if new_v > old_v and f"[{label} {new}]" not in changelog and not moving_with_the_spec:
+        problems.append(f"CHANGELOG.md has no '## [{label} {new}]' section for the {label}'s new version")
     return problems
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """A Python package the gate holds like the client: its pyproject.toml and what its distributions ship."""
+
+    label: str  # its CHANGELOG headings: ## [label X.Y.Z]
+    manifest: str  # pyproject.toml of the package
+    paths: tuple[str, ...]  # files and folders its wheel and sdist are made of (besides the manifest's [project])
+
+
+SIM_SHIPS = (
+    "tryvox_sim",
+    "openapi/call-actions.yaml",
+    "openapi/simulator.yaml",
+    "docs/tryvox-sim.md",
+    "hatch_build.py",
+)
+SHIPS = (
+    Shipped("sim", "pyproject.toml", SIM_SHIPS),
+    Shipped("contract", "contract_tests/pyproject.toml", ("contract_tests", "openapi/call-actions.arazzo.yaml")),
+)
+
+
+def project_table(text: str | None) -> dict | None:
+    """The [project] and [build-system] tables of a pyproject.toml (the rest configures tools, not the package)."""
+    if text is None:
+        return None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+    return {"project": data.get("project"), "build-system": data.get("build-system")}
+
+
+def shipped_problems(
+    package: Shipped, commit: str, spec_versions: tuple, changelog: str, notes: list[str]
+) -> list[str]:
+    """The version rules for `package` since `commit` (nothing when either side has no pyproject.toml)."""
+    old_table, new_table = project_table(file_at(commit, Path(package.manifest))), None
+    manifest = Path(package.manifest)
+    if manifest.exists():
+        new_table = project_table(manifest.read_text())
+    if not old_table or not new_table:
+        return []
+    old_project, new_project = old_table["project"] or {}, new_table["project"] or {}
+    old, new = old_project.get("version"), new_project.get("version")
+    changed = new_project != old_project or new_table["build-system"] != old_table["build-system"]
+    changed |= _git("diff", "--quiet", commit, "--", *package.paths).returncode != 0
+    if old != new:
+        notes.append(f"{package.label} version {old} -> {new}")
+    return check_package(package.label, old, new, changed, *spec_versions, changelog)
 
 
 def _git(*args: str) -> subprocess.CompletedProcess:
@@ -165,6 +234,8 @@ def gate(ref: str, spec: Path, changelog: Path = Path("CHANGELOG.md"), verbose: 
             verdict.problems += check_client(old_client, new_client, changed, *spec_versions, log)
             if old_client != new_client:
                 verdict.notes.append(f"client version {old_client} -> {new_client}")
+            for package in SHIPS:
+                verdict.problems += shipped_problems(package, commit, spec_versions, log, verdict.notes)
     except (GitError, SpecError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -58,10 +58,11 @@ def dtmf(api: AuthenticatedClient, auth_id: str, call: str, digits: str):
     return send_dtmf.sync_detailed(auth_id, UUID(call), client=api, body=DtmfRequest(digits=digits))
 
 
-def every_action(api: AuthenticatedClient, auth_id: str, call: str):
-    """One request per operation, each schema-valid (transfer to a number that never answers)."""
+def every_action(api: AuthenticatedClient, auth_id: str, call: str, transfer_to: str = NO_ANSWER):
+    """One request per operation, each schema-valid (transfer to `transfer_to`: the simulator's number that never
+    answers, unless a deployment's safe number is given)."""
     return {
-        "transferCall": lambda: transfer(api, auth_id, call, NO_ANSWER),
+        "transferCall": lambda: transfer(api, auth_id, call, transfer_to),
         "startRecording": lambda: record(api, auth_id, call),
         "stopRecording": lambda: stop(api, auth_id, call),
         "playAudio": lambda: play(api, auth_id, call),

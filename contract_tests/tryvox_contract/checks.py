@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import schemathesis
 
-from tryvox_contract import journal
+from tryvox_contract import journal, live_call, spec_file
 from tryvox_contract.polite import PoliteTransport
 from tryvox_sim.contract.invariants import INVARIANTS, Observer, Rule, Violation
 from tryvox_sim.contract.spec import Spec
@@ -32,23 +32,28 @@ PREFIX = "tvx_"
 class Verdicts:
     """The run's `Observer` (its memory follows the calls across every phase), and the violations of the response
     it saw last: each response is observed once, however many of the named checks read it (the state rules must
-    see it once)."""
+    see it once). `sent`: when each case's request went out (hooks.py), by case id; the checks run a while after the
+    answer came, so its elapsed time alone would date the request too late (the rate-limit rules need it no later
+    than it was)."""
 
     def __init__(self) -> None:
-        self.observer = Observer(Spec())
+        self.observer = Observer(Spec(spec_file()))
         self.response: object = None
         self.found: list[Violation] = []
+        self.sent: dict[str, float] = {}
         atexit.register(lambda: journal.record(by="invariants", checked=self.observer.checked,
                                                broken=self.observer.broken))  # fmt: skip
 
-    def of(self, response) -> list[Violation]:
+    def of(self, response, case=None, sent: float | None = None) -> list[Violation]:
         if response is not self.response:
             request = response.request
             headers = {name.lower(): ", ".join(values) for name, values in response.headers.items()}
+            sent = time.time() - response.elapsed if sent is None else sent
+            if case is not None:
+                sent = min(sent, self.sent.pop(case.id, sent))
             self.found = self.observer.observe(
                 request.method, urlsplit(request.url).path, request.body, response.status_code, headers,
-                response.content, authorization=request.headers.get("Authorization"),
-                sent=time.time() - response.elapsed,
+                response.content, authorization=request.headers.get("Authorization"), sent=sent,
             )  # fmt: skip
             self.response = response
         return self.found
@@ -68,7 +73,8 @@ def _named_check(rule: Rule):
     """A schemathesis check for one invariant: it fails, under its own name, when the response broke that rule."""
 
     def check(ctx, response, case):
-        for violation in verdicts().of(response):
+        sent = time.time() - response.elapsed  # before the verdicts are made (the first compiles the spec)
+        for violation in verdicts().of(response, case, sent):
             if violation.rule is rule:
                 raise AssertionError(f"Invariant {violation}")
 
@@ -88,6 +94,9 @@ def check_invariants(response: httpx.Response) -> None:
     """httpx response hook: every answer the behaviour tests get is checked against the invariants, and the
     control plane's answers teach them the calls' state (the same Observer as the schemathesis checks)."""
     response.read()
+    # When it was sent: taken first, as what follows may take a while (the observer's spec is compiled on first use)
+    # and the rate-limit rules need a send time no later than the real one.
+    sent = time.time() - response.elapsed.total_seconds()
     request = response.request
     headers = {name.lower(): value for name, value in response.headers.items()}
     journal.record(
@@ -102,9 +111,11 @@ def check_invariants(response: httpx.Response) -> None:
         answer=journal.body_text(response.content[:4096]),
         answer_type=headers.get("content-type", ""),
     )
+    if (live := live_call.in_use()) is not None:  # an answer may say the call in use has ended
+        live.saw(request.method, request.url.path, response.status_code, response.content)
     found = observer().observe(
         request.method, request.url.path, request.content, response.status_code, headers, response.content,
-        authorization=request.headers.get("authorization"), sent=time.time() - response.elapsed.total_seconds(),
+        authorization=request.headers.get("authorization"), sent=sent,
     )  # fmt: skip
     if found:
         raise InvariantBroken(f"{request.method} {request.url.path}: " + "; ".join(f"Invariant {b}" for b in found))

@@ -33,6 +33,8 @@ VARIABLES = {
     "rate_limit": "TVX_RATE_LIMIT",
     "min_coverage": "MIN_COVERAGE",
     "safe_transfer_to": "TVX_SAFE_TRANSFER_TO",
+    "call_command": "TVX_CALL_COMMAND",
+    "call_timeout": "TVX_CALL_TIMEOUT",
 }
 EXIT_STATUS = (
     "Exit status: 0 passed; 1 a check or test failed, or coverage is below the gate; 2 the run could not start."
@@ -73,7 +75,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "behaviour tests of every documented Note, a preflight first, a coverage gate last. Without --base-url (or "
         "TVX_BASE_URL) it starts the embedded simulator and tests that.",
         epilog="A deployment needs TVX_API_TOKEN (a tvx_sk_test_ key; a live key only with --allow-live), the account "
-        "and an in-progress call of it. Schema-valid transfers are sent only to --safe-transfer-to. The spec's Arazzo "
+        "and an in-progress call of it, or a command that starts one. Schema-valid transfers are sent only to "
+        "--safe-transfer-to; with one call they come last. The spec's Arazzo "
         "workflows run with Redocly Respect against a simulator, and against a deployment with --workflows. "
         + EXIT_STATUS,
     )
@@ -85,6 +88,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     target.add_argument("--auth-id", metavar="ID", help="the token's account (TVX_AUTH_ID)")
     target.add_argument("--call-uuid", metavar="UUID", help="an in-progress call of that account (TVX_CALL_UUID)")
+    target.add_argument(
+        "--call-command", metavar="CMD",
+        help="a shell command that starts an in-progress call of that account and prints its uuid, run before the run "
+        "and whenever the call in use has ended (TVX_CALL_COMMAND; instead of --call-uuid)",
+    )  # fmt: skip
+    target.add_argument(
+        "--call-timeout", metavar="SECONDS",
+        help="how long the call command may take, its call answered (TVX_CALL_TIMEOUT; default 60)",
+    )  # fmt: skip
     target.add_argument(
         "--safe-transfer-to", metavar="E164", help="a number transfers may dial (TVX_SAFE_TRANSFER_TO); unset: none"
     )
@@ -109,6 +121,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="wait up to this long for a target still starting (no connection, or 502/503/504); default 0",
     )  # fmt: skip
     shape.add_argument("--report-dir", metavar="DIR", type=Path, default=Path("reports"), help="default: ./reports")
+    spec = parser.add_argument_group(
+        "the contract (default: the spec this release carries)"
+    ).add_mutually_exclusive_group()
+    spec.add_argument("--spec", metavar="FILE", help="test this version of the spec instead, e.g. the last released")
+    spec.add_argument(
+        "--spec-ref", metavar="REF[:PATH]",
+        help="test the spec of this git revision instead (PATH default openapi/call-actions.yaml), e.g. v1.1.0",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -123,8 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.workflows:
         os.environ["TVX_WORKFLOWS"] = "1"
     return run(
-        args.report_dir, seed=args.seed, max_examples=args.max_examples, phases=args.phases, wait_for=args.wait_for
-    )
+        args.report_dir, seed=args.seed, max_examples=args.max_examples, phases=args.phases, wait_for=args.wait_for,
+        spec=args.spec, spec_ref=args.spec_ref,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

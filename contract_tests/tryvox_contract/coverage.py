@@ -10,6 +10,12 @@ Five dimensions, each a list of items reached or not, one figure each and a tota
   enum, format, required, unknown field; body fields and path parameters), broken by a request the API refused;
 - invariants: each invariant of tryvox_sim/contract/invariants/, on how many answers it was checked and broken.
 
+Against a deployment, what only the simulator can show is counted apart, with the reason, not as a promise the
+deployment failed: an invariant declared with `needs` (what it reads that the API's answers never carry), a Note
+whose every test needs the simulator (skipped for it: its clock, its control plane), and a status never answered whose
+on-purpose test needs it (429: an account limited to a request a minute). A Note whose other tests
+passed is reached, the tests that need the simulator named beside it.
+
 Read from the run's journal (journal.py), the behaviour tests' JUnit XML, the spec and
 coverage.toml. Against the simulator every dimension must be at 100%; against a deployment at the
 `min-coverage` of coverage.toml; MIN_COVERAGE=… sets it for any target.
@@ -35,7 +41,7 @@ import jsonschema_rs
 
 from tryvox_contract import journal
 from tryvox_sim.contract.documented import actions, documented_statuses
-from tryvox_sim.contract.invariants import INVARIANTS
+from tryvox_sim.contract.invariants import INVARIANTS, Invariant
 from tryvox_sim.contract.spec import Operation, Spec
 
 CONFIG = Path(__file__).with_name("coverage.toml")
@@ -48,6 +54,10 @@ SIZE_FORMATS = {"int32", "int64", "float", "double"}  # OpenAPI size hints: no v
 # A request refused for its data: body constraints answer 400/422, path parameters 403/404 too. A 401, 409, 413,
 # 415 or 429 says nothing about the constraint the request broke.
 REFUSED = {"body": {400, 422}, "path": {400, 403, 404, 422}}
+# The start of the reason a behaviour test gives when it is skipped because only the simulator can show what it
+# checks (conftest.NEEDS_CONTROL_PLANE and the like): such a test is counted apart against a deployment.
+SIMULATOR_ONLY = "needs the simulator"
+STATUS_TEST = "test_behaviour_spec.py::test_every_documented_status_is_reached"  # reaches each status on purpose
 _Required = jsonschema_rs.ValidationErrorKind.Required
 _Additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
 
@@ -158,6 +168,7 @@ class Item:
     reached: bool
     detail: str = ""
     counted: bool = True  # an untestable Note is listed, not counted
+    needs: str = ""  # what only the simulator shows: against a deployment, counted apart (not counted)
 
 
 @dataclass
@@ -177,6 +188,11 @@ class Dimension:
     @property
     def percent(self) -> float:
         return 100.0 * self.reached / self.total if self.total else 100.0
+
+    @property
+    def apart(self) -> int:
+        """Items only the simulator can show, not counted against this deployment."""
+        return sum(1 for item in self.items if item.needs and not item.counted)
 
     def missing(self) -> list[Item]:
         return [item for item in self.items if item.counted and not item.reached]
@@ -274,7 +290,7 @@ def _note_item(note: dict[str, Any], results: dict[str, list[JunitCase]]) -> Ite
     name = f"{note['section']}: {note['note']}"
     if "untestable" in note:
         return Item(name, False, f"untestable: {note['untestable']}", counted=False)
-    failed, skipped, passed = [], [], []
+    failed, skipped, simulator_only, passed = [], [], [], []
     for test in note["tests"]:
         outcomes = results.get(test, [])
         if any(case.outcome == "failed" for case in outcomes):
@@ -283,12 +299,18 @@ def _note_item(note: dict[str, Any], results: dict[str, list[JunitCase]]) -> Ite
             passed.append(test)
         else:
             reasons = sorted({case.message for case in outcomes if case.message}) or ["not run"]
-            skipped.append(f"{test} ({'; '.join(reasons)})")
+            shown = f"{test} ({'; '.join(reasons)})"
+            only = all(SIMULATOR_ONLY in reason for reason in reasons)
+            (simulator_only if only else skipped).append(shown)
     if failed:
         return Item(name, False, "failed: " + ", ".join(failed))
     if skipped:
-        return Item(name, False, "skipped: " + ", ".join(skipped))
-    return Item(name, True, "passed: " + ", ".join(passed))
+        return Item(name, False, "skipped: " + ", ".join(skipped + simulator_only))
+    if not passed:  # every test needs the simulator: nothing a deployment can show
+        reasons = ", ".join(simulator_only)
+        return Item(name, False, f"needs the simulator: {reasons}", counted=False, needs=reasons)
+    beside = f"; needs the simulator: {', '.join(simulator_only)}" if simulator_only else ""
+    return Item(name, True, "passed: " + ", ".join(passed) + beside)
 
 
 @dataclass
@@ -331,6 +353,7 @@ class Coverage:
                     "reached": d.reached,
                     "total": d.total,
                     "percent": round(d.percent, 1),
+                    "simulator_only": d.apart,
                     "items": [asdict(item) for item in d.items],
                 }
                 for d in self.dimensions
@@ -375,7 +398,8 @@ def measure(
                 if entry["status"] in REFUSED[key[1]]:
                     refused[key][who] += 1
 
-    statuses = [Item(f"{op.op_id} {status}", bool(answered[(op.op_id, status)]), _by(answered[(op.op_id, status)]))
+    skipped = {case.id: case.message for case in junit if case.outcome == "skipped"}
+    statuses = [_status_item(op, status, answered[(op.op_id, status)], skipped, simulator)
                 for op, status in documented_statuses(spec)]  # fmt: skip
     results: dict[str, list[JunitCase]] = defaultdict(list)
     for case in junit:
@@ -383,10 +407,7 @@ def measure(
     notes = [_note_item(note, results) for note in config.get("notes", [])]
     links = [Item(link.label, bool(followed[link.id]), _by(followed[link.id])) for link in spec_links(spec)]
     constraints = [Item(c.id, bool(refused[c.key]), _by(refused[c.key])) for c in request_constraints(spec)]
-    invariants = [
-        Item(name, checked[name] > 0 and not broken[name], f"checked on {checked[name]}, broken by {broken[name]}")
-        for name in map(str, INVARIANTS)
-    ]
+    invariants = [invariant_item(inv, checked[inv.name], broken[inv.name], simulator) for inv in INVARIANTS.values()]
     return Coverage(
         "simulator" if simulator else "deployment",
         [
@@ -399,6 +420,27 @@ def measure(
         count_retries(entries),
         required,
     )
+
+
+def _status_item(op: Operation, status: int, sources: Counter[str], skipped: dict[str, str], simulator: bool) -> Item:
+    """A documented status: reached when answered; against a deployment, one never answered whose on-purpose test
+    needs the simulator (a 429 needs an account limited to a request a minute) is counted apart, with that reason."""
+    name = f"{op.op_id} {status}"
+    reason = skipped.get(f"{STATUS_TEST}[{op.op_id}-{status}]", "")
+    if sources or simulator or SIMULATOR_ONLY not in reason:
+        return Item(name, bool(sources), _by(sources))
+    return Item(name, False, f"needs the simulator: {reason}", counted=False, needs=reason)
+
+
+def invariant_item(inv: Invariant, checked: int, broken: int, simulator: bool) -> Item:
+    """An invariant's line: reached when checked and never broken; against a deployment, one that reads what only
+    the simulator shows (its declared `needs`) is counted apart, with that reason."""
+    detail = f"checked on {checked}, broken by {broken}"
+    if inv.needs is None:
+        return Item(inv.name, checked > 0 and not broken, detail)
+    if simulator or broken:  # a broken promise counts wherever it was seen
+        return Item(inv.name, checked > 0 and not broken, detail, needs=inv.needs)
+    return Item(inv.name, checked > 0, f"{detail}; needs the simulator: {inv.needs}", counted=False, needs=inv.needs)
 
 
 def required_percent(min_coverage: str, config: dict[str, Any], *, simulator: bool) -> float:
@@ -417,8 +459,11 @@ def required_percent(min_coverage: str, config: dict[str, Any], *, simulator: bo
 # ------------------------------------------------------------------------------ reports
 
 
-def _mark(item: Item) -> str:
-    return "✓" if item.reached else "–" if not item.counted else "✗"
+def mark(item: Item) -> str:
+    """✓ reached, ✗ not, ◌ counted apart (only the simulator can show it), – untestable."""
+    if item.reached:
+        return "✓"
+    return "✗" if item.counted else "◌" if item.needs else "–"
 
 
 def _cell(text: str) -> str:
@@ -429,18 +474,24 @@ def markdown(coverage: Coverage) -> str:
     lines = [
         f"## Contract coverage ({coverage.target})",
         "",
-        "| dimension | reached | total | % | required |",
-        "|---|---:|---:|---:|---:|",
+        "| dimension | reached | total | % | required | simulator only |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for d in coverage.dimensions:
-        lines.append(f"| {d.title} | {d.reached} | {d.total} | {d.percent:.1f} | {coverage.required:g} |")
-    lines.append(f"| **total** | {coverage.reached} | {coverage.total} | {coverage.percent:.1f} | |")
+        lines.append(
+            f"| {d.title} | {d.reached} | {d.total} | {d.percent:.1f} | {coverage.required:g} | {d.apart or ''} |"
+        )
+    apart = sum(d.apart for d in coverage.dimensions)
+    lines.append(f"| **total** | {coverage.reached} | {coverage.total} | {coverage.percent:.1f} | | {apart or ''} |")
     verdict = "passed" if coverage.passed else "FAILED: " + ", ".join(d.name for d in coverage.below())
-    lines += ["", f"Gate: {verdict}. Requests retried after a 429: {coverage.retries}.", ""]
+    lines += ["", f"Gate: {verdict}. Requests retried after a 429: {coverage.retries}."]
+    if apart:
+        lines.append(f"Simulator only: {apart} not counted against this deployment (◌: only the simulator shows them).")
+    lines.append("")
     for d in coverage.dimensions:
         lines += [f"<details><summary>{d.title}: {d.reached}/{d.total}</summary>", "", "| | item | detail |",
                   "|---|---|---|"]  # fmt: skip
-        lines += [f"| {_mark(i)} | `{i.id}` | {_cell(i.detail)} |" for i in d.items]
+        lines += [f"| {mark(i)} | `{i.id}` | {_cell(i.detail)} |" for i in d.items]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -448,10 +499,14 @@ def markdown(coverage: Coverage) -> str:
 def text_table(coverage: Coverage, spec: Spec) -> str:
     """For the console: the figures, the statuses per operation, and every item not reached."""
     width = max(len(d.title) for d in coverage.dimensions)
-    lines = [f"  {'dimension':<{width}}  reached   total       %  required"]
+    apart = sum(d.apart for d in coverage.dimensions)
+    head = f"  {'dimension':<{width}}  reached   total       %  required"
+    lines = [head + ("  simulator only" if apart else "")]
     for d in coverage.dimensions:
-        lines.append(f"  {d.title:<{width}}  {d.reached:>7} {d.total:>7} {d.percent:>7.1f}  {coverage.required:>8g}")
-    lines.append(f"  {'total':<{width}}  {coverage.reached:>7} {coverage.total:>7} {coverage.percent:>7.1f}")
+        row = f"  {d.title:<{width}}  {d.reached:>7} {d.total:>7} {d.percent:>7.1f}  {coverage.required:>8g}"
+        lines.append(row + (f"  {d.apart:>14}" if apart else ""))
+    total = f"  {'total':<{width}}  {coverage.reached:>7} {coverage.total:>7} {coverage.percent:>7.1f}"
+    lines.append(total + (f"  {apart:>24}" if apart else ""))
     statuses = {item.id: item for d in coverage.dimensions if d.name == "statuses" for item in d.items}
     columns = sorted({status for op in actions(spec) for status in op.responses})
     lines += [
@@ -460,11 +515,15 @@ def text_table(coverage: Coverage, spec: Spec) -> str:
         " " * 16 + "".join(f"{s:>5}" for s in columns),
     ]
     for op in actions(spec):
-        marks = [_mark(statuses[f"{op.op_id} {s}"]) if s in op.responses else "·" for s in columns]
+        marks = [mark(statuses[f"{op.op_id} {s}"]) if s in op.responses else "·" for s in columns]
         lines.append(f"  {op.op_id:<14}" + "".join(f"{m:>5}" for m in marks))
     for d in coverage.dimensions:
         for item in d.missing():
             lines.append(f"  not reached: {d.name}: {item.id}" + (f" ({item.detail})" if item.detail else ""))
+    for d in coverage.dimensions:
+        for item in d.items:
+            if item.needs and not item.counted:
+                lines.append(f"  simulator only: {d.name}: {item.id} ({item.detail})")
     return "\n".join(lines)
 
 

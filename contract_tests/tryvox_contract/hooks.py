@@ -3,7 +3,8 @@ write what was sent and answered to the run's journal (journal.py, read by cover
 
 schemathesis.toml binds `call_uuid` to a placeholder most of the time. Before a request goes out,
 the placeholder is replaced by a call created just now through the simulator's control plane
-(TVX_CONTROL_URL set), or by TVX_CALL_UUID against a live target (no control plane there).
+(TVX_CONTROL_URL set), or by the call in use against a live target (no control plane there): TVX_CALL_UUID, or the
+call command's latest (live_call.py), which each answer tells when it has ended.
 Live targets: a schema-valid transfer dials a real number, so `to` is forced to TVX_SAFE_TRANSFER_TO
 (the runner leaves transferCall out entirely when that is not set).
 Every request waits for its turn under TVX_RATE_LIMIT (polite.py). Each answer, retried 429s
@@ -17,21 +18,23 @@ import atexit
 import functools
 import os
 import re
+import time
 from urllib.parse import urlsplit
 
 import schemathesis
 from schemathesis import cli
 from schemathesis.engine import events
 
-import tryvox_contract.checks  # noqa: F401  (registers the invariant checks)
-from tryvox_contract import journal
+import tryvox_contract.checks  # registers the invariant checks; keeps when each request went out
+from tryvox_contract import journal, live_call
 from tryvox_contract.polite import pace
 from tryvox_sim.sim.seed import DEFAULT_CALL_UUID
 from tryvox_sim.testing.control_client import ControlClient
 
 CALL_PLACEHOLDER = "f7e5ca11-0000-4000-8000-000000000000"
 # The spec's example call_uuid, which the examples and coverage phases send as is. On the simulator it is
-# the one seeded call, shared by every case: it would soon be transferred and answer 409 to the rest.
+# the one seeded call, shared by every case: it would soon be transferred and answer 409 to the rest. On a deployment
+# it is no call at all (404): the call in use stands in for it, so the examples reach the API's behaviour.
 EXAMPLE_CALL = DEFAULT_CALL_UUID
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
@@ -52,13 +55,16 @@ def fresh_call(control_url: str, auth_id: str) -> str:
 @schemathesis.hook
 def before_call(context, case, kwargs):
     pace()
+    tryvox_contract.checks.verdicts().sent.setdefault(case.id, time.time())  # a 429 sent again keeps the first
     params = case.path_parameters
     if params is None:
         return
     control_url = os.environ.get("TVX_CONTROL_URL")
-    if params.get("call_uuid") == CALL_PLACEHOLDER or (control_url and params.get("call_uuid") == EXAMPLE_CALL):
+    if params.get("call_uuid") in (CALL_PLACEHOLDER, EXAMPLE_CALL):
         if control_url:
             params["call_uuid"] = fresh_call(control_url, os.environ.get("TVX_AUTH_ID", ""))
+        elif (live := live_call.in_use()) is not None:
+            params["call_uuid"] = live.current()
         else:
             params["call_uuid"] = os.environ.get("TVX_CALL_UUID", CALL_PLACEHOLDER)
     if case.operation.definition.raw.get("operationId") == "transferCall":
@@ -68,6 +74,8 @@ def before_call(context, case, kwargs):
 @schemathesis.hook
 def after_call(context, case, response):
     request = response.request
+    if (live := live_call.in_use()) is not None:
+        live.saw(request.method, urlsplit(request.url).path, response.status_code, response.content)
     journal.record(
         by=case.meta.phase.name.value if case.meta else "schemathesis",
         case=case.id,

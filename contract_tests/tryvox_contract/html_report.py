@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from tryvox_contract import journal
-from tryvox_contract.coverage import Coverage, JunitCase, read_junit_cases
+from tryvox_contract.coverage import Coverage, JunitCase, mark, read_junit_cases
 
 CASE_HEADER = "x-schemathesis-testcaseid"
+# Schemathesis' runs, each with its reports (<stage>.json, .har, -junit.xml): the main one, and the transfers when
+# they must come last (runner.py).
+STAGES = ("schemathesis", "schemathesis-transfers")
 EXCHANGES_SHOWN = 3  # a failed behaviour test's last requests
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
@@ -81,21 +84,26 @@ def _har_answer(entry: dict[str, Any] | None) -> str:
 def coverage_section(coverage: Coverage) -> str:
     rows = "".join(
         f"<tr><td>{escape(d.title)}</td><td class=num>{d.reached}</td><td class=num>{d.total}</td>"
-        f"<td class='num {'ok' if d.percent >= coverage.required else 'bad'}'>{d.percent:.1f}</td></tr>"
+        f"<td class='num {'ok' if d.percent >= coverage.required else 'bad'}'>{d.percent:.1f}</td>"
+        f"<td class=num>{d.apart or ''}</td></tr>"
         for d in coverage.dimensions
     )
+    apart = sum(d.apart for d in coverage.dimensions)
     rows += (f"<tr><th>total</th><th class=num>{coverage.reached}</th><th class=num>{coverage.total}</th>"
-             f"<th class=num>{coverage.percent:.1f}</th></tr>")  # fmt: skip
+             f"<th class=num>{coverage.percent:.1f}</th><th class=num>{apart or ''}</th></tr>")  # fmt: skip
     parts = [
         "<h2>Coverage</h2>",
         f"<p>Every dimension must reach {coverage.required:g}% ({escape(coverage.target)}); requests retried after a "
         f"429: {coverage.retries}.</p>",
-        f"<table><tr><th>dimension</th><th>reached</th><th>total</th><th>%</th></tr>{rows}</table>",
+        "<table><tr><th>dimension</th><th>reached</th><th>total</th><th>%</th><th>simulator only</th></tr>"
+        f"{rows}</table>",
     ]
+    if apart:
+        parts.append(f"<p>Simulator only (◌): {apart} not counted against this deployment; each says why.</p>")
     for d in coverage.dimensions:
         items = "".join(
             f"<tr><td class={'ok' if i.reached else 'bad' if i.counted else ''}>"
-            f"{'✓' if i.reached else '✗' if i.counted else '–'}</td><td><code>{escape(i.id)}</code></td>"
+            f"{mark(i)}</td><td><code>{escape(i.id)}</code></td>"
             f"<td>{escape(i.detail)}</td></tr>"
             for i in d.items
         )
@@ -162,7 +170,9 @@ def render(reports: Path, coverage: Coverage, title: str, secrets: tuple[str, ..
         if entry["by"] == "behaviour":
             exchanges.setdefault(entry.get("test", ""), []).append(entry)
     failed = [case for case in read_junit_cases(reports / "behaviour-junit.xml") if case.outcome == "failed"]
-    run, har = _json_file(reports / "schemathesis.json"), har_by_case(reports / "schemathesis.har")
+    run, har = _json_file(reports / "schemathesis.json"), {}
+    for stage in STAGES:
+        har |= har_by_case(reports / f"{stage}.har")
     verdict = "passed" if coverage.passed and not failures and not failed else "failed"
     sections = [
         f"<h1>{escape(title)}: {verdict}</h1>",

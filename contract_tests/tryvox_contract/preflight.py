@@ -67,10 +67,34 @@ def ask(http: httpx.Client, url: str, headers: dict[str, str], wait_for: float) 
         time.sleep(WAIT_PAUSE_S)
 
 
+def call_answer(target: Target, call: str) -> tuple[int, str]:
+    """(status, problem code) of the preflight's request on `call`: whether a fresh call of the call command is in
+    progress yet (409 call_not_in_progress while it rings). Raises httpx.HTTPError when the target is unreachable."""
+    env = target.env
+    url = f"{target.base_url}/v1/voice/accounts/{env['TVX_AUTH_ID']}/calls/{call}/record"
+    with httpx.Client(timeout=TIMEOUT_S, transport=PoliteTransport()) as http:
+        response = http.delete(url, headers={"Authorization": f"Bearer {env['TVX_API_TOKEN']}"})
+    journal.record(by="preflight", method="DELETE", path=httpx.URL(url).path, status=response.status_code)
+    return response.status_code, _problem(response)[0]
+
+
+def ready_probe(target: Target):
+    """`call_answer` for LiveCall, a failed connection answering 0 (the preflight reports it)."""
+
+    def ready(call: str) -> tuple[int, str]:
+        try:
+            return call_answer(target, call)
+        except httpx.HTTPError:
+            return 0, ""
+
+    return ready
+
+
 def preflight(target: Target, wait_for: float = 0.0) -> str:
     """Check the target; returns what it proved, or raises PreflightFailed with one clear message."""
     env = target.env
     base_url, auth_id, call = target.base_url, env["TVX_AUTH_ID"], env["TVX_CALL_UUID"]
+    named = "the call command's call" if env.get("TVX_CALL_COMMAND") else "TVX_CALL_UUID"
     try:
         uuid.UUID(call)
     except ValueError:
@@ -93,9 +117,9 @@ def preflight(target: Target, wait_for: float = 0.0) -> str:
     if status == 403:
         raise PreflightFailed(f"TVX_AUTH_ID {auth_id} is not the account of TVX_API_TOKEN ({answer})")
     if status == 404 and code == "call_not_found":
-        raise PreflightFailed(f"TVX_CALL_UUID {call} is unknown in account {auth_id} ({answer})")
+        raise PreflightFailed(f"{named} {call} is unknown in account {auth_id} ({answer})")
     if status == 409 and code == "call_not_in_progress":
-        raise PreflightFailed(f"TVX_CALL_UUID {call} is not in progress ({answer}): use an in-progress call")
+        raise PreflightFailed(f"{named} {call} is not in progress ({answer}): use an in-progress call")
     ready = f" (it answered after {seconds:.0f} s)" if seconds >= WAIT_PAUSE_S else ""
     if status == 409 and code == "no_active_recording":
         return f"token, account {auth_id} and in-progress call {call} are good{ready}"

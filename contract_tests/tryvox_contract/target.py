@@ -3,7 +3,8 @@
 Both the runner (`tryvox-contract`, `make contract`) and `pytest contract_tests` use this module, so they agree on
 what the target is. The target is described by environment variables, the same ones
 `tryvox-sim serve` prints: TVX_BASE_URL, TVX_API_TOKEN, TVX_AUTH_ID, TVX_CALL_UUID, plus
-TVX_CONTROL_URL when the simulator's control plane (`/_sim/...`) is reachable.
+TVX_CONTROL_URL when the simulator's control plane (`/_sim/...`) is reachable. A deployment's calls may come from a
+command instead of TVX_CALL_UUID (TVX_CALL_COMMAND, live_call.py).
 
 Whether a target named by TVX_BASE_URL is a simulator (its control plane makes fresh calls, moves the clock) or a
 deployment is decided once, by `identify`, and said in `Target.why`: TVX_CONTROL_URL set says a simulator (and
@@ -146,14 +147,17 @@ def identify(target: Target, within: float = IDENTIFY_WITHIN_S, **client: Any) -
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Target:
-    """Describe a deployment named by TVX_BASE_URL, refusing what is unsafe or incomplete."""
+    """Describe a deployment named by TVX_BASE_URL, refusing what is unsafe or incomplete. With a call command
+    (TVX_CALL_COMMAND) the calls come from it, and TVX_CALL_UUID is not needed (live_call.py)."""
     environ = dict(os.environ if environ is None else environ)
     base_url = environ.get("TVX_BASE_URL", "").rstrip("/")
-    missing = [name for name in REQUIRED if not environ.get(name)]
+    command = environ.get("TVX_CALL_COMMAND", "").strip()
+    missing = [name for name in REQUIRED if not environ.get(name) and not (name == "TVX_CALL_UUID" and command)]
     if missing:
         raise TargetError(
             f"testing {base_url} needs {', '.join(missing)} in the environment "
-            "(TVX_CALL_UUID: an in-progress call of the account TVX_AUTH_ID)"
+            "(TVX_CALL_UUID: an in-progress call of the account TVX_AUTH_ID, or TVX_CALL_COMMAND: a command that "
+            "starts one and prints its uuid)"
         )
     token = environ["TVX_API_TOKEN"]
     if token.startswith(LIVE_TOKEN_PREFIX) and environ.get("TVX_ALLOW_LIVE") != "1":
@@ -161,10 +165,11 @@ def from_environment(environ: dict[str, str] | None = None) -> Target:
             "TVX_API_TOKEN is a live key (tvx_sk_live_...): the suite acts on a real call. "
             "Use a test key, or set TVX_ALLOW_LIVE=1 to run against production on purpose."
         )
-    env = {name: environ[name] for name in REQUIRED}
+    env = {name: environ.get(name, "") for name in REQUIRED}
     env["TVX_BASE_URL"] = base_url
-    if environ.get("TVX_SAFE_TRANSFER_TO"):
-        env["TVX_SAFE_TRANSFER_TO"] = environ["TVX_SAFE_TRANSFER_TO"]
+    for name in ("TVX_SAFE_TRANSFER_TO", "TVX_CALL_COMMAND", "TVX_CALL_TIMEOUT"):
+        if environ.get(name, "").strip():
+            env[name] = environ[name]
     if environ.get("TVX_CONTROL_URL"):
         env["TVX_CONTROL_URL"] = environ["TVX_CONTROL_URL"].rstrip("/")
     return Target(env=env)  # its kind: `identify`

@@ -3,6 +3,7 @@
 import pytest
 
 from tryvox_contract.actions import HOLD_MUSIC, dtmf, every_action, expect, play, record, speak, stop
+from tryvox_contract.conftest import transfer_to
 
 
 @pytest.mark.parametrize("status", ["ringing", "completed"])
@@ -13,6 +14,15 @@ def test_every_action_needs_an_in_progress_call(api, auth_id, control, status):
     for operation, send in every_action(api, auth_id, call).items():
         response = send()
         assert response.status_code == 409, f"{operation} on a {status} call: {response.status_code}"
+        expect(response, 409, code="call_not_in_progress")
+
+
+def test_every_action_on_a_transferred_call_is_refused(api, auth_id, target, transferred_call):
+    """What a deployment shows too: once a transfer is accepted the call is no longer in progress (transferring, then
+    ended), and every action on it answers 409."""
+    for operation, send in every_action(api, auth_id, transferred_call, transfer_to(target)).items():
+        response = send()
+        assert response.status_code == 409, f"{operation} on a transferred call: {response.status_code}"
         expect(response, 409, code="call_not_in_progress")
 
 

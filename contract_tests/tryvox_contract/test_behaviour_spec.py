@@ -5,8 +5,9 @@ The operations, their statuses, request examples, links and constraints are read
 (coverage.py); how to make an operation answer a status is one recipe per status here, and a
 status the spec gains without a recipe fails (so does a constraint `breaking` has no value for). The coverage
 gate needs each reached: schemathesis reaches most by chance, these reach them every run.
-On a deployment, a transfer is sent only to TVX_SAFE_TRANSFER_TO, and never one that would be accepted: it
-would end the one call (TVX_CALL_UUID) every test uses.
+On a deployment, a transfer is sent only to TVX_SAFE_TRANSFER_TO, and one the API would accept (it ends the call)
+only on a call the test may end (conftest.ending_call: fresh calls from --call-command); a 409 for an action is
+asked on a call transferred for it (conftest.transferred_call).
 """
 
 from __future__ import annotations
@@ -18,17 +19,15 @@ import uuid
 import httpx
 import pytest
 
-from tryvox_contract import journal
+from tryvox_contract import journal, spec_file
 from tryvox_contract.checks import client_args, current_test
-from tryvox_contract.conftest import NEEDS_CONTROL_PLANE
+from tryvox_contract.conftest import NEEDS_CONTROL_PLANE, NO_TRANSFER
 from tryvox_contract.coverage import Constraint, documented_statuses, request_constraints, spec_links
 from tryvox_sim.contract.spec import Operation, Spec
 
-SPEC = Spec()
+SPEC = Spec(spec_file())  # the spec this run tests (--spec, --spec-ref), else the suite's own
 OTHER_ACCOUNT = "not_my_account_42"
 MAX_BODY = 64 * 1024  # the spec's PayloadTooLarge: bodies over 64 KiB
-NO_TRANSFER = "a transfer dials a real number on a deployment: set TVX_SAFE_TRANSFER_TO"
-LIVE_CALL = "an accepted transfer would end TVX_CALL_UUID, which every test uses (the simulator gives each a call)"
 
 
 def example(op: Operation) -> dict | None:
@@ -96,7 +95,9 @@ def status_answer(status: int, op: Operation, caller: Caller, call: str, request
     if status == 409:
         if op.op_id == "stopRecording":
             return caller.send(op, call)  # nothing to stop: no_active_recording, on any target
-        return caller.send(op, ended_call(request.getfixturevalue("control")))
+        if caller.target.is_simulator:
+            return caller.send(op, ended_call(request.getfixturevalue("control")))
+        return caller.send(op, request.getfixturevalue("transferred_call"))  # what a deployment can show
     if status == 413:
         return caller.send(op, call, body={**example(op), "padding": "x" * MAX_BODY})
     if status == 415:
@@ -129,8 +130,8 @@ def rate_limited(op: Operation, caller: Caller, control):
     ids=[f"{op.op_id}-{status}" for op, status in documented_statuses(SPEC)],
 )
 def test_every_documented_status_is_reached(target, caller, call_uuid, request, op, status):
-    if op.op_id == "transferCall" and status < 300 and not target.is_simulator:
-        pytest.skip(LIVE_CALL)
+    if op.op_id == "transferCall" and status < 300:
+        call_uuid = request.getfixturevalue("ending_call")  # an accepted transfer ends the call
     if status == 429 and not target.is_simulator:
         pytest.skip(f"429 needs an account with a tiny rate limit: {NEEDS_CONTROL_PLANE}")
     response = status_answer(status, op, caller, call_uuid, request)
@@ -142,10 +143,10 @@ def test_every_documented_status_is_reached(target, caller, call_uuid, request, 
 @pytest.mark.parametrize(
     "link", spec_links(SPEC), ids=[f"{link.source.op_id}-{link.name}" for link in spec_links(SPEC)]
 )
-def test_every_link_leads_to_an_accepted_request(target, caller, call_uuid, link):
+def test_every_link_leads_to_an_accepted_request(target, caller, call_uuid, link, request):
     """Answer the link's status, then send its target with the parameters the link names."""
-    if link.target.op_id == "transferCall" and not target.is_simulator:
-        pytest.skip(LIVE_CALL)
+    if link.target.op_id == "transferCall":
+        call_uuid = request.getfixturevalue("ending_call")  # an accepted transfer ends the call
     if link.source.op_id == "stopRecording":
         caller.start_recording(call_uuid)
     first = caller.send(link.source, call_uuid)

@@ -1,21 +1,27 @@
 """Notes, Transfer: transferring state, the original call ends on completion, a failed transfer
-returns the caller, caller_id must be owned, answer_url gets the transferAnswered webhook."""
+returns the caller, caller_id must be owned, answer_url gets the transferAnswered webhook.
+
+On a deployment a transfer dials TVX_SAFE_TRANSFER_TO (a number that answers, or rings: a busy one gives the caller
+back at once) and ends the call in use, so it needs fresh calls (conftest.ending_call)."""
 
 import pytest
 
 from tryvox_contract.actions import ANSWERS, BUSY, NO_ANSWER, expect, play, transfer
+from tryvox_contract.conftest import transfer_to
 from tryvox_sim.sim.seed import DEFAULT_NUMBERS, OTHER_NUMBERS
 
 OWNED = DEFAULT_NUMBERS[0]  # seeded: owned by the simulator's account
 OTHERS = OTHER_NUMBERS[0]  # seeded: owned by its other account
 
 
-def test_transfer_echoes_the_destination_and_starts_transferring(api, auth_id, call_uuid, control):
-    started = expect(transfer(api, auth_id, call_uuid, NO_ANSWER), 202)
-    assert (started.status, started.to) == ("transferring", NO_ANSWER)
-    assert control.get_call(call_uuid)["status"] == "transferring"
-    expect(play(api, auth_id, call_uuid), 409, code="call_not_in_progress")
-    expect(transfer(api, auth_id, call_uuid, NO_ANSWER), 409, code="call_not_in_progress")
+def test_transfer_echoes_the_destination_and_starts_transferring(api, auth_id, target, ending_call, request):
+    number = transfer_to(target)
+    started = expect(transfer(api, auth_id, ending_call, number), 202)
+    assert (started.status, started.to) == ("transferring", number)
+    if target.is_simulator:  # its control plane shows the state; a deployment's answers below show it too
+        assert request.getfixturevalue("control").get_call(ending_call)["status"] == "transferring"
+    expect(play(api, auth_id, ending_call), 409, code="call_not_in_progress")
+    expect(transfer(api, auth_id, ending_call, number), 409, code="call_not_in_progress")
 
 
 def test_the_original_call_ends_when_the_transfer_completes(api, auth_id, call_uuid, control):

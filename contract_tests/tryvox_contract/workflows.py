@@ -6,7 +6,9 @@ checks every answer against the spec itself (status, content type, schema) and a
 Against a simulator the `simulator-*` workflows run, each on a fresh call of the control plane (TVX_CONTROL_URL).
 Against a deployment only when asked (`tryvox-contract --workflows`, TVX_WORKFLOWS=1), and with the suite's safety
 rules: the target was already refused if its key is live without TVX_ALLOW_LIVE=1 (target.py), the workflows act on
-TVX_CALL_UUID, and the transfer (it dials a number and ends the call) runs last and only to TVX_SAFE_TRANSFER_TO.
+the call in use (TVX_CALL_UUID, or the call command's latest), and the transfer (it dials a number and ends the call)
+runs last, only to TVX_SAFE_TRANSFER_TO and only with fresh calls (a call command): with one call, what ends it is
+schemathesis' last stage (runner.py).
 
 Respect is the Redocly CLI's command: TVX_REDOCLY (a command line) if set, else `redocly` on PATH, else the pinned
 one of this repository's node_modules (a checkout). The API token reaches it through the environment
@@ -38,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from tryvox_contract import HERE, SPEC
+from tryvox_contract import HERE, SPEC, spec_file
 from tryvox_contract.polite import PoliteTransport
 from tryvox_contract.target import Target
 
@@ -110,8 +112,9 @@ def wanted(target: Target) -> bool:
     return target.is_simulator or os.environ.get(ENV) == "1"
 
 
-def plan(target: Target) -> tuple[list[str], dict[str, str], dict[str, str], list[str]]:
-    """(workflows in run order, inputs, servers, what is left out and why) for this target."""
+def plan(target: Target, fresh_calls: bool = True) -> tuple[list[str], dict[str, str], dict[str, str], list[str]]:
+    """(workflows in run order, inputs, servers, what is left out and why) for this target; `fresh_calls`: a call
+    that ends is replaced (the transfer may end the one it is given)."""
     env = target.env
     servers = {"callActions": target.base_url}
     if target.is_simulator:
@@ -121,11 +124,16 @@ def plan(target: Target) -> tuple[list[str], dict[str, str], dict[str, str], lis
         return list(SIMULATOR_WORKFLOWS), inputs, servers, []
     inputs = {"auth_id": env["TVX_AUTH_ID"], "call_uuid": env["TVX_CALL_UUID"]}
     names, left_out = list(DEPLOYMENT_WORKFLOWS), []
-    if env.get("TVX_SAFE_TRANSFER_TO"):
+    if not env.get("TVX_SAFE_TRANSFER_TO"):
+        left_out.append(f"workflow {TRANSFER_WORKFLOW}: it dials a number and ends the call; set TVX_SAFE_TRANSFER_TO")
+    elif not fresh_calls:
+        left_out.append(
+            f"workflow {TRANSFER_WORKFLOW}: it ends the call in use, the run's only one (schemathesis' transfers, "
+            "last, end it instead): give --call-command for fresh calls"
+        )
+    else:
         names.append(TRANSFER_WORKFLOW)
         inputs["transfer_to"] = env["TVX_SAFE_TRANSFER_TO"]
-    else:
-        left_out.append(f"workflow {TRANSFER_WORKFLOW}: it dials a number and ends the call; set TVX_SAFE_TRANSFER_TO")
     return names, inputs, servers, left_out
 
 
@@ -207,7 +215,7 @@ def relay(upstream: str, token: str) -> Iterator[str]:
         passes.close()
 
 
-def run(target: Target, reports: Path) -> Outcome:
+def run(target: Target, reports: Path, fresh_calls: bool = True) -> Outcome:
     """Run the workflows this target gets (see the module's docstring); reports/workflows.{json,log} keep what
     Respect wrote. Raises WorkflowsUnavailable when they were asked for and cannot run."""
     for name in OUTPUTS:
@@ -216,7 +224,7 @@ def run(target: Target, reports: Path) -> Outcome:
     arazzo, redocly = arazzo_file(), redocly_command()
     if why_not or arazzo is None or redocly is None:
         return Outcome(False, why_not)
-    names, inputs, servers, left_out = plan(target)
+    names, inputs, servers, left_out = plan(target, fresh_calls)
     target.skipped.extend(left_out)
     token = target.env["TVX_API_TOKEN"]
     with tempfile.TemporaryDirectory(prefix="tryvox-workflows-") as folder, ExitStack() as relays:
@@ -225,7 +233,7 @@ def run(target: Target, reports: Path) -> Outcome:
         here = Path(folder)
         for source, name in (
             (arazzo, ARAZZO),
-            (SPEC, "call-actions.yaml"),
+            (spec_file(), "call-actions.yaml"),
             (SPEC.parent / "simulator.yaml", "simulator.yaml"),
         ):
             shutil.copyfile(source, here / name)

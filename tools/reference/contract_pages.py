@@ -14,7 +14,9 @@ def invariants() -> str:
         "made and its check. The simulator's self-check refuses to send an answer that breaks one; the validating "
         "proxy reports each broken one on real traffic under its id ([The validating proxy](../guides/proxy.md)); the "
         "contract suite runs each as the schemathesis check `tvx_<id>` and counts, per id, the answers it was checked "
-        "on ([The contract suite](../guides/contract-suite.md#coverage-and-a-gate-on-it))."
+        "on ([The contract suite](../guides/contract-suite.md#coverage-and-a-gate-on-it)). One whose inputs the "
+        "API's answers never carry says what it needs from the simulator: against a deployment it is counted apart, "
+        "with that reason."
     )
     lines = banner("Invariants", "the declarations in `tryvox_sim/contract/invariants/`", intro)
     headings = {
@@ -23,7 +25,11 @@ def invariants() -> str:
         RUN: "Across the run",
     }
     for scope, heading in headings.items():
-        rows = [[f"`{inv.name}`", inv.promise, inv.source] for inv in INVARIANTS.values() if inv.reads is scope]
+        rows = [
+            [f"`{inv.name}`", inv.promise + (f" — needs the simulator: {inv.needs}" if inv.needs else ""), inv.source]
+            for inv in INVARIANTS.values()
+            if inv.reads is scope
+        ]
         lines += [
             f"## {heading}",
             "",

@@ -31,8 +31,19 @@ VARIABLES = {
     "lines start the same simulator again.",
     "TVX_AUTH_ID": "The account (`auth_id` in every path). The Python resource client's default account; the "
     "contract suite's account of the token; seeds the simulator's account.",
-    "TVX_CALL_UUID": "An in-progress call of that account: the call the contract suite acts on; seeds the "
-    "simulator's call.",
+    "TVX_CALL_UUID": "An in-progress call of that account: the call the contract suite acts on (its only one; what "
+    "would end it runs last or is left out); seeds the simulator's call.",
+    "TVX_CALL_COMMAND": "Instead of `TVX_CALL_UUID`, a shell command that starts an in-progress call of the account "
+    "and prints its uuid (the last line of its stdout): the contract suite runs it before the run and again whenever "
+    "the call in use has ended (`--call-command`).",
+    "TVX_CALL_TIMEOUT": "Seconds the contract suite's call command may take, its call answered (default 60; "
+    "`--call-timeout`).",
+    "TVX_ENDED_CALL_UUID": "Given to the contract suite's call command: the call that ended, which the new one "
+    "replaces (unset the first time).",
+    "TVX_SPEC": "Internal to the contract suite: the spec file a run tests (`--spec`, `--spec-ref`); set by the run "
+    "itself.",
+    "TVX_CALL_STATE": "Internal to the contract suite: the file its processes share the call in use through; set by "
+    "the run itself.",
     "TVX_LOG": "`info` or `debug`: both clients log each attempt and retry decision to stderr (bodies at `debug`, "
     "never the token). Unset: no log.",
     "PORT": "The port `tryvox-sim serve` and `make serve` listen on when `TVX_BASE_URL` names none (default 4010).",
@@ -90,9 +101,9 @@ def environment() -> str:
 def action() -> str:
     spec = yaml.safe_load((ROOT / "action.yml").read_text())
     intro = (
-        f"{spec['description']}. Use it as `uses: tryvox/tryvox-call-actions@<tag or commit>` in the job after your "
-        "deploy step; the token goes through `env:` (`TVX_API_TOKEN`, from a secret), never through an input. An "
-        "empty input leaves the `TVX_*` variable of the job's `env:` in force "
+        f"{spec['description']}. Use it as `uses: tryvox/tryvox-call-actions@v1` (the major tag each release moves) in "
+        "the job after your deploy step; the token goes through `env:` (`TVX_API_TOKEN`, from a secret), never "
+        "through an input. An empty input leaves the `TVX_*` variable of the job's `env:` in force "
         "([Get started: the API team](../get-started/api-team.md))."
     )
     lines = banner("The GitHub Action", "`action.yml`", intro)

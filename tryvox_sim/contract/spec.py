@@ -85,6 +85,10 @@ class Documents:
             self.docs[uri] = load_yaml(path)
         return uri
 
+    def alias(self, path: Path, document: str) -> None:
+        """`path`'s URI names the document already loaded as `document` (a $ref to that file reads this one)."""
+        self.docs[path.as_uri()] = self.docs[document]
+
     def resolve(self, node: Any, uri: str, pointer: str) -> tuple[Any, str, str]:
         """Follow OpenAPI `$ref`s (local or relative file); returns (node, file uri, json pointer)."""
         for _ in range(20):  # refs chain a few deep at most
@@ -158,6 +162,11 @@ class Spec:
         self.actions_uri = self.actions_path.as_uri()
         self.actions_doc = self.documents.docs[self.actions_uri]
         self.control_doc = self.documents.docs[Path(control_path).resolve().as_uri()]
+        # The control plane's spec refers to `call-actions.yaml` beside it: the API served, wherever its file is
+        # (`tryvox-sim serve --spec FILE`, another version of it).
+        beside = Path(control_path).resolve().parent / "call-actions.yaml"
+        if beside != self.actions_path:
+            self.documents.alias(beside, self.actions_uri)
         self.static: dict[str, Route] = {}
         self.templated: list[Route] = []
         self.operations: dict[str, Operation] = {}

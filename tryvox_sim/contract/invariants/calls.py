@@ -77,6 +77,8 @@ def _ok(ex: Exchange) -> bool:
     source=f"{DOCS} Notes, General (actions need an in-progress call)",
     promise="once a call is seen completed, every action on it is refused",
     applies=lambda call, seen, now: isinstance(seen, Exchange) and call.completed,
+    needs="a call's status: the API's answers never say that a call has ended (a 409 call_not_in_progress is also "
+    "a call ringing or being transferred); the simulator's control plane shows it",
 )
 def _completed_call(call: CallHistory, ex: Exchange, now: float) -> Violation | None:
     return Violation(Rule.COMPLETED_CALL, "a 409: the call was seen completed", f"{ex.status}") if _ok(ex) else None
@@ -195,6 +197,8 @@ def _stop_duration_elapsed(call: CallHistory, ex: Exchange, now: float) -> Viola
     promise="the recording a stop answered is listed in its call's details and hangup webhook for 30 days, "
     "stopped, with the URL and duration the stop answered",
     applies=lambda call, seen, now: isinstance(seen, Sighting) and seen.kind == DETAILS and call.last_stop is not None,
+    needs="the call's details and its hangup webhook, which the simulator's control plane shows; the API has no "
+    "operation that reads a call",
 )
 def _recording_details(call: CallHistory, seen: Sighting, now: float) -> Violation | None:
     stop = call.last_stop
@@ -224,6 +228,8 @@ def _recording_details(call: CallHistory, seen: Sighting, now: float) -> Violati
     applies=lambda call, seen, now: (
         isinstance(seen, Sighting) and seen.kind == TRANSFER_ANSWERED and call.transfer is not None
     ),
+    needs="the transferAnswered webhook, which a deployment sends to the answer_url and the simulator's control "
+    "plane records",
 )
 def _transfer_webhook(call: CallHistory, seen: Sighting, now: float) -> Violation | None:
     assert call.transfer is not None

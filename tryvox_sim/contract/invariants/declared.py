@@ -1,5 +1,5 @@
 """The one way to declare an invariant: its id, what it reads, where the spec makes the promise, what it applies
-to and its check.
+to, what it needs besides the API's answers, and its check.
 
     @invariant(Rule.ECHO, reads=EXCHANGE, source="…", promise="…", applies=_echoes)
     def _echo(ex: Exchange, contract: Contract) -> Violation | None: ...
@@ -58,6 +58,7 @@ class Invariant:
     promise: str
     applies: Callable[..., bool]
     check: Callable[..., Violation | None]
+    needs: str | None = None  # what only the simulator shows, when the API's answers never feed the check
 
     @property
     def name(self) -> str:
@@ -69,14 +70,14 @@ _ORDER = {rule: position for position, rule in enumerate(Rule)}
 
 
 def invariant(
-    rule: Rule, *, reads: Scope, source: str, promise: str, applies: Callable[..., bool]
+    rule: Rule, *, reads: Scope, source: str, promise: str, applies: Callable[..., bool], needs: str | None = None
 ) -> Callable[[Callable[..., Violation | None]], Callable[..., Violation | None]]:
     """Declare an invariant (see the module's docstring)."""
 
     def declare(check: Callable[..., Violation | None]) -> Callable[..., Violation | None]:
         if rule in INVARIANTS:
             raise ValueError(f"invariant {rule} is declared twice")
-        INVARIANTS[rule] = Invariant(rule, reads, source, promise, applies, check)
+        INVARIANTS[rule] = Invariant(rule, reads, source, promise, applies, check, needs)
         declared = sorted(INVARIANTS.items(), key=lambda item: _ORDER[item[0]])
         INVARIANTS.clear()
         INVARIANTS.update(declared)

@@ -3,13 +3,21 @@
 `RunMemory` remembers the last `max_ids` ids (the oldest forgotten first) and each token's last rate-limit window
 (`MAX_TOKENS` tokens, the first seen forgotten first). Times are on the clock of `now`, as `CallMemory`'s. It runs on
 every exchange the validating proxy relays: written for speed (bench/proxy_rules.py measures it).
+
+Two answers of a token are known to share a window when the later was counted before the earlier's window can
+have ended (its Reset, rounded up, less a second). With windows of a second (`50/s`, RateLimit-Reset always 1) that
+never holds, so a second way: a window lasts a second at least (RateLimit-Reset counts whole seconds), so at most one
+window ends in any second. When two answers disagree as one window's never would (Remaining not lower, another
+Limit, a later Reset), a window ended between them; every answer counted within a second of the earlier one's
+request is then in the later one's window, and is held to it. Had no window ended there, that pair broke a rule
+itself: what is found is a broken promise either way.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from sys import intern
 
@@ -21,6 +29,7 @@ MAX_TOKENS = 10_000  # rate-limit windows remembered, one per API token
 # Seconds of slack when comparing times: rounding, and a send time taken from the answer's elapsed time (the
 # contract suite's clients) may be a few milliseconds late.
 SLACK = 0.05
+MIN_WINDOW = 1.0  # seconds a rate-limit window lasts at least: RateLimit-Reset counts whole seconds
 
 
 @dataclass(slots=True)
@@ -33,6 +42,9 @@ class Seen:
     reset: str | None
     sent: float
     received: float
+    # When a window is known to have ended between the answer before and this one: when the request of the answer
+    # before was sent. Answers counted within MIN_WINDOW of it are in this one's window.
+    ended_after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,13 @@ class Window:
     last_remaining: int
     last_reset: int
     now: float
+    after_an_end: bool = False  # known to share a window only as a window ended just before (see the docstring)
+
+    @property
+    def earlier(self) -> str:
+        if self.after_an_end:
+            return "earlier in the window: a window lasts a second at least, and one had just ended"
+        return "earlier in the window"
 
 
 def _number(value: str | None) -> int | None:
@@ -95,14 +114,12 @@ def _windowed(run: RunMemory, ex: Exchange, window: Window | None) -> bool:
     Rule.RATE_LIMIT_CONSTANT,
     reads=RUN,
     source=f"{SPEC} components.headers RateLimit-Limit (requests allowed per window for this API token)",
-    promise="within one window of a token, RateLimit-Limit stays the same",
+    promise="within one window of a token, RateLimit-Limit stays the same (a window lasts a second at least)",
     applies=_windowed,
 )
 def _rate_limit_constant(run: RunMemory, ex: Exchange, w: Window) -> Violation | None:
     if w.limit is not None and w.last_limit is not None and w.limit != w.last_limit:
-        return Violation(
-            Rule.RATE_LIMIT_CONSTANT, f"RateLimit-Limit {w.last_limit} as earlier in the window", str(w.limit)
-        )
+        return Violation(Rule.RATE_LIMIT_CONSTANT, f"RateLimit-Limit {w.last_limit} as {w.earlier}", str(w.limit))
     return None
 
 
@@ -111,13 +128,14 @@ def _rate_limit_constant(run: RunMemory, ex: Exchange, w: Window) -> Violation |
     reads=RUN,
     source=f"{SPEC} components.headers RateLimit-Remaining (requests left in the current window); "
     "info.description (Rate limits: requests are limited per API token)",
-    promise="within one window of a token, each later answer's RateLimit-Remaining is lower by one at least, down to 0",
+    promise="within one window of a token, each later answer's RateLimit-Remaining is lower by one at least, down to 0 "
+    "(a window lasts a second at least)",
     applies=_windowed,
 )
 def _rate_limit_decreasing(run: RunMemory, ex: Exchange, w: Window) -> Violation | None:
     most = max(w.last_remaining - 1, 0)
     if w.remaining > most:
-        expected = f"RateLimit-Remaining at most {most} ({w.last_remaining} earlier in the window)"
+        expected = f"RateLimit-Remaining at most {most} ({w.last_remaining} {w.earlier})"
         return Violation(Rule.RATE_LIMIT_DECREASING, expected, str(w.remaining))
     return None
 
@@ -127,13 +145,13 @@ def _rate_limit_decreasing(run: RunMemory, ex: Exchange, w: Window) -> Violation
     reads=RUN,
     source=f"{SPEC} components.headers RateLimit-Reset (seconds until the current window resets)",
     promise="within one window of a token, RateLimit-Reset counts down to one end: never later than an "
-    "earlier answer gave it, never sooner",
+    "earlier answer gave it, never sooner (a window lasts a second at least)",
     applies=_windowed,
 )
 def _rate_limit_reset(run: RunMemory, ex: Exchange, w: Window) -> Violation | None:
     earliest = w.last.sent + w.last_reset - 1 - w.now  # the window ends after this many seconds from now
     if w.reset is not None and (w.reset > w.last_reset or w.reset <= earliest - SLACK):
-        expected = f"RateLimit-Reset above {earliest:.1f} and at most {w.last_reset} (the end an earlier answer gave)"
+        expected = f"RateLimit-Reset above {earliest:.1f} and at most {w.last_reset} ({w.earlier})"
         return Violation(Rule.RATE_LIMIT_RESET, expected, str(w.reset))
     return None
 
@@ -167,7 +185,7 @@ class RunMemory:
                 checked[inv.rule] += 1
                 if (violation := inv.check(self, ex, window)) is not None:
                     found.append(violation)
-        self._learn(ex, token, sent, now)
+        self._learn(ex, token, sent, now, window)
         return found
 
     def forget(self) -> None:
@@ -187,12 +205,27 @@ class RunMemory:
         remaining = _number(ex.headers.get("ratelimit-remaining"))
         if last_reset is None or last_remaining is None or remaining is None:
             return None
+        after_an_end = False
         if now >= last.sent + last_reset - 1 - SLACK:
-            return None  # the window may have ended: this is a new one
+            if last.ended_after is None or now >= last.ended_after + MIN_WINDOW - SLACK:
+                return None  # the window may have ended: this is a new one
+            after_an_end = True  # a window ended just before the last answer: no other can have ended since
         limit, reset = _number(ex.headers.get("ratelimit-limit")), _number(ex.headers.get("ratelimit-reset"))
-        return Window(last, limit, remaining, reset, _number(last.limit), last_remaining, last_reset, now)
+        return Window(last, limit, remaining, reset, _number(last.limit), last_remaining, last_reset, now, after_an_end)
 
-    def _learn(self, ex: Exchange, token: int | None, sent: float, now: float) -> None:
+    @staticmethod
+    def _ended_between(last: Seen, headers: Mapping[str, str]) -> bool:
+        """Whether these headers disagree with the last answer's as no two answers of one window can: one ended."""
+        remaining, last_remaining = _number(headers.get("ratelimit-remaining")), _number(last.remaining)
+        limit, last_limit = _number(headers.get("ratelimit-limit")), _number(last.limit)
+        reset, last_reset = _number(headers.get("ratelimit-reset")), _number(last.reset)
+        return (
+            (remaining is not None and last_remaining is not None and remaining > max(last_remaining - 1, 0))
+            or (limit is not None and last_limit is not None and limit != last_limit)
+            or (reset is not None and last_reset is not None and reset > last_reset)
+        )
+
+    def _learn(self, ex: Exchange, token: int | None, sent: float, now: float, window: Window | None = None) -> None:
         value = _action_id(ex)
         if value is not None and (uuid := value.lower()) not in self.ids:
             self.ids[uuid] = self.action(ex)
@@ -212,5 +245,12 @@ class RunMemory:
             if len(self.windows) >= MAX_TOKENS:
                 del self.windows[next(iter(self.windows))]  # the token seen first
             self.windows[token] = Seen(limit, remaining, reset, sent, now)
+            return
+        if window is not None:
+            ended_after = last.ended_after  # the same window: what is known of when it began still holds
+        elif sent >= last.received and self._ended_between(last, headers):
+            ended_after = last.sent
         else:
-            last.limit, last.remaining, last.reset, last.sent, last.received = limit, remaining, reset, sent, now
+            ended_after = None
+        last.limit, last.remaining, last.reset, last.sent, last.received = limit, remaining, reset, sent, now
+        last.ended_after = ended_after
