@@ -10,7 +10,7 @@ from ._retries import AsyncRetryingClient, RetryingClient, RetryPolicy, Sleep
 
 # The figures and why they are what they are: openapi/client-facts.yaml (the TypeScript SDK's too).
 DEFAULT_TIMEOUT = httpx.Timeout(TIMEOUT, connect=CONNECT_TIMEOUT)
-USER_AGENT = "tryvox-call-actions-client/1.3.1 python/{} httpx/{}".format(
+USER_AGENT = "tryvox-call-actions-client/1.4.0 python/{} httpx/{}".format(
     ".".join(platform.python_version_tuple()[:2]), ".".join(httpx.__version__.split(".")[:2])
 )
 
