@@ -48,7 +48,7 @@ def new_server(tmp_path: Path, change, version: str):
 def previous_contract(server, reports: Path, *spec: str) -> subprocess.CompletedProcess:
     """The suite of `spec` against `server` (a short run: the examples, the playback tests, coverage reported)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TVX_")} | server.env
-    env |= {"MIN_COVERAGE": "0", "PYTEST_ADDOPTS": "-k test_behaviour_playback"}
+    env |= {"MIN_COVERAGE": "0", "PYTEST_ADDOPTS": "-k test_behaviour_playback", "TVX_WORKFLOWS": "0"}
     command = [sys.executable, "-m", "tryvox_contract", "--base-url", server.base_url, *spec, "--seed", "3",
                "--phases", "examples", "--max-examples", "2", "--report-dir", str(reports)]  # fmt: skip
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)

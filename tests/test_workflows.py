@@ -92,6 +92,14 @@ def deployment(simulator, **extra: str) -> Target:
     return Target(env={**env, "TVX_CALL_UUID": call, **extra}, why="test")
 
 
+def test_turned_off_they_are_left_out_even_against_a_simulator(simulator, monkeypatch):
+    target = Target(env={**simulator.env, "TVX_BASE_URL": simulator.base_url})
+    monkeypatch.delenv(arazzo.ENV, raising=False)
+    assert arazzo.wanted(target) and arazzo.unavailable(target) == ""
+    monkeypatch.setenv(arazzo.ENV, "0")
+    assert not arazzo.wanted(target) and arazzo.unavailable(target) == "turned off (TVX_WORKFLOWS=0)"
+
+
 def test_a_deployment_gets_them_only_when_asked_and_transfers_only_to_the_safe_number(simulator, monkeypatch):
     monkeypatch.delenv(arazzo.ENV, raising=False)
     target = deployment(simulator)

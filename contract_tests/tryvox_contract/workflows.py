@@ -45,7 +45,7 @@ from tryvox_contract.polite import PoliteTransport
 from tryvox_contract.target import Target
 
 ARAZZO = "call-actions.arazzo.yaml"
-ENV = "TVX_WORKFLOWS"  # "1": run the workflows against a deployment too (--workflows)
+ENV = "TVX_WORKFLOWS"  # "1": run the workflows against a deployment too (--workflows); "0": not even a simulator's
 REDOCLY_ENV = "TVX_REDOCLY"
 REDOCLY_PINNED = "2.77.0"  # package.json's @redocly/cli
 # Respect runs the workflows it is given in the order of the file, whatever the order of its --workflow flags.
@@ -109,6 +109,8 @@ def redocly_command() -> list[str] | None:
 
 
 def wanted(target: Target) -> bool:
+    if os.environ.get(ENV) == "0":  # turned off: a run that proves something else (the repository's own tests)
+        return False
     return target.is_simulator or os.environ.get(ENV) == "1"
 
 
@@ -152,6 +154,8 @@ def unavailable(target: Target) -> str:
     """Why the workflows cannot run here ("" when they can). Raises WorkflowsUnavailable when they were asked for
     (--workflows), so the run stops before anything is sent."""
     if not wanted(target):
+        if os.environ.get(ENV) == "0":
+            return "turned off (TVX_WORKFLOWS=0)"
         return "against a deployment only with --workflows (TVX_WORKFLOWS=1)"
     if arazzo_file() is None:
         missing = f"{ARAZZO} is not installed with tryvox-contract"

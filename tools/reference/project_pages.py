@@ -62,7 +62,7 @@ VARIABLES = {
     "MIN_COVERAGE": "The contract suite's coverage gate, in percent per dimension (default 100 against a simulator, "
     "`coverage.toml`'s `min-coverage` against a deployment).",
     "TVX_WORKFLOWS": "`1`: the contract suite runs the spec's Arazzo workflows (Redocly Respect) against a deployment "
-    "too (`--workflows`); against a simulator they always run.",
+    "too (`--workflows`); against a simulator they run unless it is `0` (a run that proves something else).",
     "TVX_REDOCLY": "The command line the contract suite runs Redocly Respect with; unset, `redocly` on `PATH`, else "
     "the pinned one in a checkout's `node_modules`.",
     "TVX_TRAFFIC_LOG": "Internal to the contract suite: the file its processes append their traffic to "
