@@ -176,7 +176,7 @@ def test_soak_appends_a_section_with_every_part_run_and_nothing_failed(tmp_path)
     results = tmp_path / "results.md"
     results.write_text("# Benchmark results\n\nearlier figures\n")
     run = subprocess.run(
-        [sys.executable, "-m", "bench.soak", "--seconds", "4", "--out", str(results)],
+        [sys.executable, "-m", "bench.soak", "--seconds", "2", "--out", str(results)],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
