@@ -97,8 +97,9 @@ def test_a_call_still_ringing_is_waited_for_then_refused(tmp_path, monkeypatch):
     answers = iter([(409, "call_not_in_progress"), (409, "call_not_in_progress"), (409, "no_active_recording")])
     live = LiveCall(tmp_path / "call.json", counter(tmp_path), 30, ready=lambda call: next(answers))
     assert live.begin(None) == CALLS[0]
-    never = LiveCall(tmp_path / "other.json", counter(tmp_path), 0.05, ready=lambda call: (409, "call_not_in_progress"))
-    with pytest.raises(CallCommandFailed, match="is still not in progress after 0.05 s"):
+    # 3 s: the command itself (a process) must finish within the timeout even on a busy machine; the wait then ends it
+    never = LiveCall(tmp_path / "other.json", counter(tmp_path), 3, ready=lambda call: (409, "call_not_in_progress"))
+    with pytest.raises(CallCommandFailed, match="is still not in progress after 3 s"):
         never.begin(None)
     never.ready = lambda call: (409, "no_active_recording")  # it would work now, but the run has stopped
     again = LiveCall(tmp_path / "other.json", counter(tmp_path), 30)  # another process of the run
