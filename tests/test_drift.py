@@ -89,10 +89,12 @@ def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
 
 
 def run_behaviour(simulator, proxy_url: str, test_id: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SUITE / test_id)],
-        cwd=ROOT, env=suite_env(simulator, proxy_url), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    """One behaviour test in a pytest of its own, as the suite's runner starts pytest: its own settings, no plugin
+    autoloaded (the user's are none of its business, and loading schemathesis' costs a second a run)."""
+    env = {**suite_env(simulator, proxy_url), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    command = [sys.executable, "-m", "pytest", "-c", str(SUITE / "pytest.ini"), "--rootdir", str(SUITE), "-q",
+               "-p", "no:cacheprovider", str(SUITE / test_id)]  # fmt: skip
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, f"behaviour test passed against a drifting API:\n{result.stdout[-2000:]}"
     return result.stdout
 
