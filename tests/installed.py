@@ -63,9 +63,10 @@ def venv(dist, tmp_path_factory) -> tuple[Path, Path]:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(home / "venv")], check=True)
     python = home / "venv" / "bin" / "python"
     wheels = [built(dist, f"{name}-*.whl") for name in ("tryvox_sim", "tryvox_call_actions_client", "tryvox_contract")]
-    # This venv's pip installs into the new one (--python): the user's venv gets no pip, only what is asked.
-    install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-    install += ["--disable-pip-version-check"]
+    # This venv's uv installs into the new one (--python): the user's venv gets no installer, only what is asked. uv
+    # reads a wheel's metadata as pip does, resolving the same versions (the lock's), in a fifth of pip's time.
+    install = [str(Path(sys.executable).parent / "uv"), "pip", "install", "--quiet", "--system-certs"]
+    install += ["--python", str(python)]
     install += ["--constraint", str(ROOT / "requirements.lock"), *map(str, wheels), f"pytest=={LOCK['pytest']}"]
     subprocess.run(install, check=True, cwd=home, env=clean_env(home))
     return home, python

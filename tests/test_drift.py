@@ -2,8 +2,9 @@
 
 Each case puts a fault-injecting proxy (tests/fault_proxy.py) in front of a real
 simulator, bends one thing, and runs the suite's own configuration (schemathesis.toml, or the
-behaviour tests) against the proxy with a fixed seed and few examples. The behaviour tests for the invariants
-across requests are called in this process with the suite's own clients (run_in_process): no pytest to start.
+behaviour tests) against the proxy with a fixed seed and few examples. schemathesis' command is called in this
+process (its CLI, as `schemathesis run` would run it), and so are the behaviour tests for the invariants across
+requests, with the suite's own clients (run_in_process): no process to start for either.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from schemathesis.cli import schemathesis as schemathesis_command
 from tryvox_call_actions_client import AuthenticatedClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `pytest tests/…` without `python -m`
@@ -30,7 +33,6 @@ from tryvox_sim.contract.invariants import INVARIANTS
 from tryvox_sim.testing.control_client import ControlClient
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 # No example database: runs at once (pytest-xdist) must not replay each other's failing cases.
 NO_DATABASE = ("--generation-database", "none")
 
@@ -46,22 +48,33 @@ def suite_env(simulator, proxy_url: str) -> dict[str, str]:
     return {**os.environ, **simulator.env, "TVX_BASE_URL": proxy_url, "TVX_CONTROL_URL": proxy_url}
 
 
+def schemathesis(simulator, proxy_url: str, *args: str) -> tuple[int, str]:
+    """`schemathesis --config-file … run SPEC *args` called in this process, as its command line would be, through
+    the proxy at `proxy_url`: (exit code, output). The first run imports schemathesis and the suite's hooks; each
+    later one costs a tenth of a new process. Each run starts with a fresh observer, as a process of its own would."""
+    checks.verdicts.cache_clear()
+    try:
+        done = CliRunner().invoke(
+            schemathesis_command, ["--config-file", str(SCHEMATHESIS_CONFIG), "run", str(SPEC), *args],
+            env=suite_env(simulator, proxy_url), catch_exceptions=False,
+        )  # fmt: skip
+    finally:
+        checks.verdicts.cache_clear()
+    return done.exit_code, done.output
+
+
 def run_schemathesis(simulator, proxy_url: str, operation: str, tmp_path: Path, phases: str) -> dict:
     """A small fixed-seed schemathesis run of one operation; returns failure title -> count."""
     report = tmp_path / "run.json"
     included = [arg for op in operation.split(",") for arg in ("--include-operation-id", op)]
-    command = [
-        str(BIN / "schemathesis"), "--config-file", str(SCHEMATHESIS_CONFIG), "run", str(SPEC),
-        *included, "--phases", phases, "--seed", "7", "--max-examples", "5", *NO_DATABASE,
+    code, output = schemathesis(
+        simulator, proxy_url, *included, "--phases", phases, "--seed", "7", "--max-examples", "5", *NO_DATABASE,
         "--report", "json", "--report-json-path", str(report), "--no-shrink",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, cwd=ROOT, env=suite_env(simulator, proxy_url), capture_output=True, text=True, timeout=120
-    )
+    )  # fmt: skip
     data = json.loads(report.read_text())
     failures = {f"{failure['code']} {failure['title']}": failure["count"] for failure in data["failures"]}
-    assert result.returncode != 0, "schemathesis passed against a drifting API"
-    return failures | {"__output__": result.stdout}
+    assert code != 0, "schemathesis passed against a drifting API"
+    return failures | {"__output__": output}
 
 
 def run_in_process(simulator, proxy_url: str, test_id: str) -> None:
@@ -180,13 +193,11 @@ def test_schemathesis_names_the_drift(simulator, tmp_path, monkeypatch, operatio
 def test_schemathesis_passes_through_an_honest_proxy(simulator, tmp_path):
     """The proxy itself bends nothing: the same small run passes when no fault is injected."""
     with FaultProxy(simulator.base_url) as url:
-        result = subprocess.run(
-            [str(BIN / "schemathesis"), "--config-file", str(SCHEMATHESIS_CONFIG), "run", str(SPEC),
-             "--include-operation-id", "sendDtmf", "--phases", "examples,coverage", "--seed", "7",
-             "--max-examples", "5", *NO_DATABASE],
-            cwd=ROOT, env=suite_env(simulator, url), capture_output=True, text=True, timeout=120,
+        code, output = schemathesis(
+            simulator, url, "--include-operation-id", "sendDtmf", "--phases", "examples,coverage", "--seed", "7",
+            "--max-examples", "5", *NO_DATABASE,
         )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert code == 0, output[-3000:]
 
 
 # -- drift only the behaviour tests can see ----------------------------------------------------
