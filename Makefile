@@ -92,9 +92,10 @@ serve: $(VENV_STAMP) docs ## Run the simulator on 127.0.0.1:4010 (PORT=… or TV
 # pytest-xdist: a run's tests spread over one worker per CPU, each taking the next test when it is free.
 PYTEST_AT_ONCE := -n auto --dist worksteal
 # Files that run in another target of `make test` (each test runs once there): the drift proofs in `drift`, the
-# browser checks and code samples in docs-test, the installed distributions (and the GitHub Action using them) in
-# dist-test, the built site in site-test.
-NOT_UNIT = $(DRIFT_TESTS) tests/test_docs_samples.py tests/test_dist.py tests/test_action.py tests/test_site.py
+# suite's full run in contract-sim, the browser checks and code samples in docs-test, the installed distributions
+# (and the GitHub Action using them) in dist-test, the built site in site-test.
+NOT_UNIT = $(DRIFT_TESTS) tests/test_proxy_contract.py tests/test_docs_samples.py tests/test_dist.py \
+	tests/test_action.py tests/test_site.py
 
 # docs first: tests/test_docs.py reads the page, and its workers must not all build it at once. The SDK's npm tools:
 # tests/test_check_client.py runs `make check-client`, which runs hey-api.
@@ -117,7 +118,7 @@ TEST_CHECKS :=
 TEST_CHECKS += lint          # the specs: openapi-spec-validator, Redocly, Spectral + OWASP; the Python code: ruff, mypy, import-linter
 TEST_CHECKS += check-client  # both clients generated into `build/check-client/` equal the committed ones, byte for byte
 TEST_CHECKS += unit          # `tests/`: spec, clients, simulator, proxy, governance, README, bench smoke (pytest-xdist)
-TEST_CHECKS += contract-sim  # the contract suite (`tryvox-contract`) against the simulator, with a fixed seed
+TEST_CHECKS += contract-sim  # the whole contract suite (`tryvox-contract`, a fixed seed) against the simulator through the validating proxy: it passes, the proxy finds no violation by the API
 TEST_CHECKS += drift         # drift proofs: the suite fails on a drifting API; preflight, pace, 429s, gate, proxy
 TEST_CHECKS += docs-test     # the rendered docs in headless Chromium (sending from each console); every code sample run
 TEST_CHECKS += dist-test     # the wheels and npm tarball installed outside the repository and used; action.yml's steps

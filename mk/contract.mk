@@ -7,8 +7,8 @@
 # The drift proofs: each starts simulators, proxies and suite runs of its own (free ports, tmp_path), so pytest-xdist
 # runs them side by side. A new slow file of such proofs joins them here (`make unit` leaves these out); the
 # slowest tests first, so none starts last and runs on alone.
-DRIFT_TESTS := tests/test_proxy_contract.py tests/test_contract_runner.py tests/test_deployment_runs.py \
-	tests/test_previous_contract.py tests/test_drift.py
+DRIFT_TESTS := tests/test_contract_runner.py tests/test_deployment_runs.py tests/test_previous_contract.py \
+	tests/test_drift.py
 
 # MIN_COVERAGE, TVX_RATE_LIMIT and the other TVX_* variables reach the command through the environment.
 CONTRACT_FLAGS = $(if $(BASE_URL),--base-url '$(BASE_URL)') $(if $(SEED),--seed '$(SEED)') \
@@ -22,10 +22,13 @@ contract: $(VENV_STAMP) ## Run the contract suite (tryvox-contract) and gate its
 contract-pytest: $(VENV_STAMP) ## Run the same contract suite through pytest (pytest contract_tests)
 	$(PY) -m pytest -q -p no:cacheprovider contract_tests
 
-drift: $(VENV_STAMP) ## Prove the suite fails on a drifting API; preflight, pace, 429s, gate; the suite through the proxy
+drift: $(VENV_STAMP) ## Prove the suite fails on a drifting API; preflight, pace, 429s, gate, live calls, the previous contract
 	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_AT_ONCE) $(DRIFT_TESTS)
 
-contract-sim: $(VENV_STAMP) ## The contract suite against the simulator with a fixed seed (SEED=…; for make test)
-	$(CLEAN_ENV) $(BIN)/tryvox-contract --seed "$${SEED:-20261126}" $(if $(MAX_EXAMPLES),--max-examples '$(MAX_EXAMPLES)')
+# make test's run of the suite: the whole of it, with a fixed seed, against a simulator through the validating proxy
+# (tests/test_proxy_contract.py), so one run proves both that the suite passes and that the proxy finds no violation
+# by the API in any of its exchanges; -rP prints the suite's own output (its reports and result) in the log.
+contract-sim: $(VENV_STAMP) ## The whole contract suite against the simulator through the proxy, fixed seed (SEED=…; for make test)
+	$(CLEAN_ENV) $(PY) -m pytest -q -p no:cacheprovider -rP tests/test_proxy_contract.py
 
 contract-test: contract-sim drift ## The two above: contract-sim and drift (make -j contract-test runs them at once)

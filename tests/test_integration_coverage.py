@@ -107,6 +107,31 @@ def test_coverage_outlives_a_reset_and_the_journals_ring_and_has_its_own_reset()
         assert met(sim.coverage(), "sendDtmf 202") == 1
 
 
+def test_a_late_answer_counted_once_settled_keeps_the_order_of_what_followed_it_through_the_ring():
+    """A delayed answer may still be abandoned after it is recorded, so it and what follows it wait until they leave
+    the ring; a 429 after it, sent again, is still seen as sent again, and nothing is counted twice."""
+    with simulated_api(journal_size=2) as sim:
+        sim.inject("sendDtmf", delay_ms=5000)
+        with pytest.raises(errors.APITimeoutError):
+            dtmf(sim, sim.client_for(sim.token, raise_on_error=True, timeout=httpx.Timeout(1.0)))
+        sim.inject("sendDtmf", status=429)
+        dtmf(sim)  # a 429, then the client sends again: 202
+        during = sim.coverage()  # the late answer and the two after it are still in the ring: counted as they are
+        for _ in range(3):  # each leaves the ring of 2
+            dtmf(sim)
+        after_ring = sim.coverage()
+        dtmf(sim)
+        sim.control.clear_requests()
+        cleared = sim.coverage()
+    late, again = (
+        "sendDtmf: answer later than the client waited (delay_ms)",
+        "sendDtmf: sent again after a 429 with Retry-After",
+    )
+    assert (met(during, late), met(during, again), during["requests"]) == (1, 1, 3)
+    assert (met(after_ring, late), met(after_ring, again), met(after_ring, "sendDtmf 202")) == (1, 1, 4)
+    assert (met(cleared, late), met(cleared, again), cleared["requests"], met(cleared, "sendDtmf 202")) == (1, 1, 7, 5)
+
+
 # -- served: the control plane and `tryvox-sim coverage`
 
 
