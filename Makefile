@@ -29,13 +29,14 @@ help: ## List the targets
 # reinstall, and the suite's command, tryvox-contract, is in .venv/bin.
 CONTRACT_DIR := contract_tests
 # uv installs the lock (every package pinned, so --no-deps): the same wheels as pip, in about 4 s instead of 40 on a
-# fresh machine, which is most of what `make test` spends before its checks start. It trusts the system's
-# certificates, as pip does (PIP_CERT), so a registry behind a company proxy works for both.
-UV_VERSION := 0.13.9
+# fresh machine, which is most of what `make test` spends before its checks start. It is pinned in the lock too,
+# and the venv's pip installs it first. It trusts the system's certificates, as pip does (PIP_CERT), so a registry
+# behind a company proxy works for both.
+UV_PIN = $(shell grep -m1 '^uv==' requirements.lock)
 UV := $(BIN)/uv pip install --quiet --system-certs --python $(PY)
 $(VENV_STAMP): requirements.lock pyproject.toml $(CONTRACT_DIR)/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PY) -m pip install --quiet --disable-pip-version-check '$(UV_PIN)'
 	$(UV) --no-deps -r requirements.lock
 	$(UV) --no-deps --no-build-isolation -e . -e $(CLIENT_DIR) -e $(CONTRACT_DIR)
 	touch $@

@@ -219,6 +219,12 @@ def test_the_action_fails_against_a_drifting_api_and_still_uploads_the_reports(v
         job.env |= {name: sim[name] for name in IDS}
         outputs = run_action(job, **{"base-url": url, "report-dir": "drift", "artifact-name": "drift"}, **SHORT)
     assert job.failed, job.stdout[-4000:]
+    # The installed command's own account of the failure, as a run of `tryvox-contract` prints it:
+    assert "FAIL ST103 Undocumented status code: 1" in job.stdout and "POST /v1/voice/accounts/{auth_id}/calls/" in (
+        job.stdout
+    )
+    assert "FAIL test_behaviour_dtmf.py::test_valid_digits_are_sent_and_echoed[1234*#]" in job.stdout
+    assert "Result:      FAILED: schemathesis; behaviour tests; coverage of statuses" in job.stdout
     reports = job.workspace / "drift"
     assert outputs["result"] == "failed" and outputs["exit-code"] == "1" and float(outputs["coverage"]) < 100
     assert "::error title=tryvox contract: failed::FAILED: schemathesis; behaviour tests; coverage of statuses" in (
