@@ -147,7 +147,7 @@ def test_every_stage_but_the_event_loop_is_found_in_the_simulators_code():
 def test_the_simulators_cpu_per_request_is_split_into_stages(tmp_path):
     """bench/profile.py's stages with tiny bounds: a served simulator whose stack is sampled; every answer 2xx, the
     counts written when it stops, the shares summing to one. Which stage is largest is not asserted (few samples)."""
-    result = profile.stages(("dtmf",), 1.0, tmp_path)
+    result = profile.stages(("dtmf",), 0.5, tmp_path)
     assert result["non_2xx"] == 0 and result["errors"] == [] and result["cpu_us_per_request"]["dtmf"] > 0
     assert result["samples"] > 0 and set(result["stages"]) == set(profile.STAGES)
     assert sum(result["stages"].values()) == pytest.approx(1, abs=0.01)
@@ -208,7 +208,7 @@ def test_the_journal_is_measured_at_once_against_an_a_a_control(tmp_path):
     when there are two), measured once the journal is full; every server answered, only 2xx. No ratio is
     asserted beyond what a working harness must give (the control's own ratio near 1)."""
     logged: list[str] = []
-    result = journal.measure(0.5, tmp_path, logged.append, rounds=1, size=300)
+    result = journal.measure(0.25, tmp_path, logged.append, rounds=1, size=300)
     assert result["errors"] == [] and result["rounds"] == 1
     assert all(row["on_rps"] > 0 and row["off_rps"] > 0 for row in result["cells"].values())
     assert 0.5 < result["control_ratio"] < 2 and 0 < result["median_ratio"] < 2
@@ -223,7 +223,7 @@ def test_the_proxys_run_wide_invariants_are_measured_at_once_against_an_a_a_cont
     CPU when there are two), measured once the first has seen 300 exchanges; only 2xx, no violation reported. No
     ratio is asserted beyond what a working harness must give (the control's own ratio near 1)."""
     logged: list[str] = []
-    result = proxy_rules.measure(0.5, tmp_path, logged.append, rounds=1, ids=300)
+    result = proxy_rules.measure(0.25, tmp_path, logged.append, rounds=1, ids=300)
     assert result["errors"] == [] and result["rounds"] == 1
     assert all(row["on_rps"] > 0 and row["off_rps"] > 0 and row["on_cpu_us"] > 0 for row in result["cells"].values())
     assert 0.5 < result["control_ratio"] < 2 and 0.5 < result["cpu_ratio"] < 2
