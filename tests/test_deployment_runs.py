@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -61,6 +62,11 @@ def coverage_items(reports: Path, dimension: str) -> dict[str, dict]:
     return {item["id"]: item for item in data["dimensions"][dimension]["items"]}
 
 
+def call_command(sim: dict) -> str:
+    """START_CALL as a call command: a line for `sh -c`, quoted (a checkout's path may hold spaces)."""
+    return shlex.join([sys.executable, "-c", START_CALL, sim["TVX_BASE_URL"], sim["TVX_AUTH_ID"]])
+
+
 def fresh_call(sim: dict) -> str:
     done = subprocess.run([sys.executable, "-c", START_CALL, sim["TVX_BASE_URL"], sim["TVX_AUTH_ID"]],
                           capture_output=True, text=True, timeout=30, check=True)  # fmt: skip
@@ -92,7 +98,7 @@ def test_one_call_and_a_safe_number_pass_against_a_faithful_deployment(limited, 
 
 
 def test_a_call_command_gives_a_fresh_call_whenever_one_ends(limited, tmp_path):
-    command = f'{sys.executable} -c "{START_CALL}" {limited["TVX_BASE_URL"]} {limited["TVX_AUTH_ID"]}'
+    command = call_command(limited)
     with FaultProxy(limited["TVX_BASE_URL"], control_plane=False) as url:
         done = contract(limited, url, tmp_path, "--safe-transfer-to", SAFE, "--call-command", command, "--seed", "11",
                         "--max-examples", "2")  # fmt: skip
@@ -140,8 +146,8 @@ def test_a_call_command_that_fails_midway_stops_the_run_with_exit_status_2(limit
     needed a call stops, the run goes no further, says why, and still writes its reports."""
     count = tmp_path / "count"
     once = (
-        f"if [ -e {count} ]; then echo 'the test line is busy' >&2; exit 5; fi; touch {count}; "
-        f'{sys.executable} -c "{START_CALL}" {limited["TVX_BASE_URL"]} {limited["TVX_AUTH_ID"]}'
+        f"if [ -e {shlex.quote(str(count))} ]; then echo 'the test line is busy' >&2; exit 5; fi; "
+        f"touch {shlex.quote(str(count))}; {call_command(limited)}"
     )
     with FaultProxy(limited["TVX_BASE_URL"], control_plane=False) as url:
         done = contract(limited, url, tmp_path / "reports", "--safe-transfer-to", SAFE, "--call-command", once,

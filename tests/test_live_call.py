@@ -5,6 +5,7 @@ still rings waited for, and one call shared by the run's processes through its f
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def counter(tmp_path: Path) -> str:
         f"print('starting a call'); print({CALLS!r}[n])\n"
         f"pathlib.Path({str(tmp_path / 'replaced')!r}).write_text(os.environ.get('TVX_ENDED_CALL_UUID', '-'))\n"
     )
-    return f"{sys.executable} {script}"
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"  # a checkout's path may hold spaces
 
 
 def test_the_command_prints_the_uuid_on_its_last_line(tmp_path):

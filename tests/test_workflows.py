@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import uuid
 from pathlib import Path
@@ -129,7 +130,7 @@ def test_a_deployment_run_sends_the_token_by_the_environment_and_transfers_to_th
     """What the runner hands Respect against a deployment, seen by a stand-in for the Redocly CLI."""
     fake, seen = tmp_path / "redocly.py", tmp_path / "seen.json"
     fake.write_text(FAKE_REDOCLY)
-    monkeypatch.setenv(arazzo.REDOCLY_ENV, f"{sys.executable} {fake}")
+    monkeypatch.setenv(arazzo.REDOCLY_ENV, shlex.join([sys.executable, str(fake)]))
     monkeypatch.setenv("FAKE_SEEN", str(seen))
     monkeypatch.setenv(arazzo.ENV, "1")
     target = deployment(simulator, TVX_SAFE_TRANSFER_TO=SAFE_NUMBER)
