@@ -59,12 +59,14 @@ def docs_page() -> Path:
     return DOCS
 
 
-def open_browser() -> Browser:
+def open_browser(check: str = "docs-test") -> Browser:
+    """Headless Chromium, offline. Without one the test is skipped, or fails under `make <check>`, which installs it
+    (it sets TRYVOX_REQUIRE_BROWSER); tests/test_site.py opens its browsers here too."""
     executable = find_chromium()
     if executable is None:
         if os.environ.get("TRYVOX_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed: run `make docs-test`, which installs it")
-        pytest.skip("chromium is not installed; `make docs-test` installs it and runs these tests")
+            pytest.fail(f"chromium is not installed: run `make {check}`, which installs it")
+        pytest.skip(f"chromium is not installed; `make {check}` installs it and runs these tests")
     return Browser(executable, offline=True)
 
 

@@ -27,9 +27,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # `tools` lives at the repo root
 
+from test_docs import open_browser as docs_browser  # noqa: E402
 from test_docs import open_console, send_from_console, status_of, type_into  # noqa: E402
 
-from tools.headless import Browser, find_chromium  # noqa: E402
+from tools.headless import Browser  # noqa: E402
 from tryvox_sim.testing import served  # noqa: E402
 
 SITE = ROOT / "build" / "site"
@@ -224,12 +225,7 @@ def test_a_session_that_never_returns_fails(tmp_path):
 
 
 def open_browser() -> Browser:
-    executable = find_chromium()
-    if executable is None:
-        if os.environ.get("TRYVOX_REQUIRE_BROWSER"):
-            pytest.fail("chromium is not installed: run `make site-test`, which installs it")
-        pytest.skip("chromium is not installed; `make site-test` installs it and runs these tests")
-    browser = Browser(executable, offline=True)
+    browser = docs_browser("site-test")
     browser.send("Log.enable")
     return browser
 
