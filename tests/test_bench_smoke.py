@@ -72,7 +72,9 @@ def test_harness_writes_results_with_only_2xx(harness):
     assert abs(sim["startRecording"]["requests"] - sim["stopRecording"]["requests"]) <= 1
     assert results["throughput"]["peer"]["1"]["stopRecording"]["requests"] > 0
     share = results["peer_share"]["simulator"]["1"]  # the simulator's share of this stack's ceiling, per operation
-    assert set(share) == {"startRecording", "stopRecording"} and all(0 < x < 10 for x in share.values())
+    assert set(share) == {"startRecording", "stopRecording"} and all(x > 0 for x in share.values())
+    peer = results["throughput"]["peer"]["1"]
+    assert all(share[op] == pytest.approx(sim[op]["rps"] / peer[op]["rps"], rel=0.01) for op in share)  # (any size)
     assert results["server_cpu"]["peer"]["1"]["cells"]["record"] > 0
     wire = results["peer_share"]["wire"]["1"]  # the same fixed answer through tryvox_sim's HTTP core: its own cost
     assert set(wire) == {"startRecording", "stopRecording"} and all(x > 0 for x in wire.values())  # (any size: noise)
@@ -128,8 +130,11 @@ def test_the_simulator_and_proxy_of_another_checkout_run_beside_the_current_ones
     assert results["settings"]["targets"][:4] == ["simulator", "simulator@base", "proxy", "proxy@base"]
     for name in ("simulator@base", "proxy@base"):
         assert all(op["requests"] > 0 and op["non_2xx"] == 0 for op in results["throughput"][name]["1"].values())
-    now = results["base"]["current_vs_base"]
-    assert 0 < now["simulator"]["1"]["startRecording"] < 10 and 0 < now["proxy"]["1"]["stopRecording"] < 10
+    # current ÷ base, from the same run's figures (their size is noise in cells this short on a busy machine)
+    now, tp = results["base"]["current_vs_base"], results["throughput"]
+    for kind, op in (("simulator", "startRecording"), ("proxy", "stopRecording")):
+        ratio = tp[kind]["1"][op]["rps"] / tp[f"{kind}@base"]["1"][op]["rps"]
+        assert now[kind]["1"][op] == pytest.approx(ratio, rel=0.01) and now[kind]["1"][op] > 0
     assert results["base"]["tree"] == str(tree) and results["base"]["commit"] == "?"  # not a git checkout
     assert "## Before and after" in (out / "results.md").read_text()
 
@@ -208,7 +213,7 @@ def test_the_journal_is_measured_at_once_against_an_a_a_control(tmp_path):
     when there are two), measured once the journal is full; every server answered, only 2xx. No ratio is
     asserted beyond what a working harness must give (the control's own ratio near 1)."""
     logged: list[str] = []
-    result = journal.measure(0.25, tmp_path, logged.append, rounds=1, size=300)
+    result = journal.measure(0.5, tmp_path, logged.append, rounds=1, size=300)
     assert result["errors"] == [] and result["rounds"] == 1
     assert all(row["on_rps"] > 0 and row["off_rps"] > 0 for row in result["cells"].values())
     assert 0.5 < result["control_ratio"] < 2 and 0 < result["median_ratio"] < 2
@@ -223,7 +228,7 @@ def test_the_proxys_run_wide_invariants_are_measured_at_once_against_an_a_a_cont
     CPU when there are two), measured once the first has seen 300 exchanges; only 2xx, no violation reported. No
     ratio is asserted beyond what a working harness must give (the control's own ratio near 1)."""
     logged: list[str] = []
-    result = proxy_rules.measure(0.25, tmp_path, logged.append, rounds=1, ids=300)
+    result = proxy_rules.measure(0.5, tmp_path, logged.append, rounds=1, ids=300)
     assert result["errors"] == [] and result["rounds"] == 1
     assert all(row["on_rps"] > 0 and row["off_rps"] > 0 and row["on_cpu_us"] > 0 for row in result["cells"].values())
     assert 0.5 < result["control_ratio"] < 2 and 0.5 < result["cpu_ratio"] < 2
