@@ -28,7 +28,7 @@ SPEC = ROOT / "openapi" / "call-actions.yaml"
 SIM = ROOT / ".venv" / "bin" / "tryvox-sim"
 PRISM = ROOT / "node_modules" / ".bin" / "prism"
 PRISM_READY = re.compile(r"Prism is listening on http://127\.0\.0\.1:(\d+)")
-READY_TIMEOUT_S = 60
+READY_TIMEOUT_S = 180  # a bound against a hang, not a speed check: a loaded machine starts Prism slowly
 KINDS = ("simulator", "proxy", "prism", "prism-proxy", "wire", "peer", "simulator@base", "proxy@base")
 PROXIES = {"proxy": "simulator", "prism-proxy": "simulator", "proxy@base": "simulator@base"}  # -> their upstream
 

@@ -74,7 +74,8 @@ def test_harness_writes_results_with_only_2xx(harness):
     share = results["peer_share"]["simulator"]["1"]  # the simulator's share of this stack's ceiling, per operation
     assert set(share) == {"startRecording", "stopRecording"} and all(x > 0 for x in share.values())
     peer = results["throughput"]["peer"]["1"]
-    assert all(share[op] == pytest.approx(sim[op]["rps"] / peer[op]["rps"], rel=0.01) for op in share)  # (any size)
+    # (any size; the share is written to 3 places, so a small one on a loaded machine is off by up to 0.0005)
+    assert all(share[op] == pytest.approx(sim[op]["rps"] / peer[op]["rps"], rel=0.01, abs=0.0006) for op in share)
     assert results["server_cpu"]["peer"]["1"]["cells"]["record"] > 0
     wire = results["peer_share"]["wire"]["1"]  # the same fixed answer through tryvox_sim's HTTP core: its own cost
     assert set(wire) == {"startRecording", "stopRecording"} and all(x > 0 for x in wire.values())  # (any size: noise)

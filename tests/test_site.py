@@ -282,7 +282,7 @@ def search(browser: Browser, words: str) -> list[str]:
         box.dispatchEvent(new KeyboardEvent('keyup', {{key: 'r', bubbles: true}}));
     }})()""")
     links = "[...document.querySelectorAll('.md-search-result__item > a')].map(a => a.getAttribute('href'))"
-    return browser.wait_for(f"(() => {{ const l = {links}; return l.length && l; }})()", timeout=20) or []
+    return browser.wait_for(f"(() => {{ const l = {links}; return l.length && l; }})()") or []
 
 
 def off_site(browser: Browser, allowed: str) -> list[str]:

@@ -129,8 +129,9 @@ class Browser:
             raise BrowserError(f"script failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def wait_for(self, expression: str, *, timeout: float = 15.0, interval: float = 0.2):
-        """Evaluate ``expression`` until it is truthy; return its last value (falsy on timeout)."""
+    def wait_for(self, expression: str, *, timeout: float = 60.0, interval: float = 0.2):
+        """Evaluate ``expression`` until it is truthy; return its last value (falsy on timeout). The bound is only
+        a bound: on a loaded machine the 2.5 MB docs page took over 15 s to render, which a 15 s bound failed."""
         deadline = time.monotonic() + timeout
         value = self.evaluate(expression)
         while not value and time.monotonic() < deadline:

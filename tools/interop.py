@@ -40,7 +40,7 @@ NPX = ROOT / "node_modules" / ".bin"
 SDK_NPX = ROOT / "typescript-sdk" / "node_modules" / ".bin"
 METHODS = ("get", "put", "post", "delete", "patch")
 QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
-READY_S = 60.0
+READY_S = 180.0  # a bound against a hang: Prism took over 60 s to start on a machine running two make tests at once
 PRISM_READY = re.compile(r"Prism is listening on (http://127\.0\.0\.1:\d+)")
 PRISM_VIOLATION = re.compile(r"Violation: (response\S*) (.*)$", re.MULTILINE)
 
@@ -233,7 +233,9 @@ def served(command: list[str], ready: re.Pattern[str], log: Path) -> Iterator[tu
         deadline = time.monotonic() + READY_S
         while not (found := ready.search(log.read_text(errors="replace"))):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise Disagrees(f"{command[0]} did not start:\n{log.read_text(errors='replace')[-1500:]}")
+                exited = process.poll() is not None
+                how = f"exited with status {process.returncode}" if exited else f"in {READY_S:.0f} s"
+                raise Disagrees(f"{command[0]} did not start ({how}):\n{log.read_text(errors='replace')[-1500:]}")
             time.sleep(0.1)
         yield found.group(1), log
     finally:
