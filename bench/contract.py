@@ -1,7 +1,7 @@
 """Wall time of the default `make contract`, split into simulator CPU time and the rest.
 
 The simulator is found among the processes of make's session by its command line; its CPU time
-(user + system, /proc/<pid>/stat) is sampled every 50 ms until it exits, so the figure misses at
+(its CPU clock, bench/targets.proc_cpu_s) is sampled every 50 ms until it exits, so the figure misses at
 most the last 50 ms of it.
 """
 
